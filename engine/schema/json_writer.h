@@ -1,0 +1,48 @@
+// Minimal append-only JSON writing helpers for the hot path: numbers through
+// std::to_chars (shortest round-trip), no allocation once `out` has grown.
+// Pure functions; thread-safe.
+#ifndef PHYSICS_ENGINE_SCHEMA_JSON_WRITER_H_
+#define PHYSICS_ENGINE_SCHEMA_JSON_WRITER_H_
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace physics::schema {
+
+// Appends the shortest representation that round-trips. JSON has no NaN or
+// Infinity: a non-finite value is written as 0 (the physics never produces
+// one; this keeps a reader's parser safe if a future formula does).
+inline void AppendJsonNumber(std::string& out, double value) {
+  if (!std::isfinite(value)) value = 0;
+  char buf[32];
+  const auto result = std::to_chars(buf, buf + sizeof(buf), value);
+  out.append(buf, result.ptr);
+}
+
+inline void AppendJsonNumber(std::string& out, int64_t value) {
+  char buf[24];
+  const auto result = std::to_chars(buf, buf + sizeof(buf), value);
+  out.append(buf, result.ptr);
+}
+
+// Appends `"key":` — keys are compile-time literals that need no escaping.
+inline void AppendJsonKey(std::string& out, std::string_view key) {
+  out.push_back('"');
+  out.append(key);
+  out.append("\":", 2);
+}
+
+// Appends a quoted string that is known to need no escaping (symbols,
+// regimes, ISO timestamps all match [A-Za-z0-9._:-]).
+inline void AppendJsonPlainString(std::string& out, std::string_view value) {
+  out.push_back('"');
+  out.append(value);
+  out.push_back('"');
+}
+
+}  // namespace physics::schema
+
+#endif  // PHYSICS_ENGINE_SCHEMA_JSON_WRITER_H_

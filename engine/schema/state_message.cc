@@ -1,0 +1,74 @@
+#include "engine/schema/state_message.h"
+
+#include "absl/strings/str_cat.h"
+#include "engine/schema/json_writer.h"
+#include "simdjson.h"
+
+namespace physics::schema {
+
+void AppendStateJson(const StateFields& state, std::string& out) {
+  out.append("{\"mass\":");
+  AppendJsonNumber(out, state.mass);
+  out.append(",\"momentum\":");
+  AppendJsonNumber(out, state.momentum);
+  out.append(",\"friction\":");
+  AppendJsonNumber(out, state.friction);
+  out.append(",\"entropy\":");
+  AppendJsonNumber(out, state.entropy);
+  out.append(",\"nash_dist\":");
+  AppendJsonNumber(out, state.nash_dist);
+  out.append(",\"regime\":");
+  AppendJsonPlainString(out, state.regime);
+  out.append(",\"alpha_coefficient\":");
+  AppendJsonNumber(out, state.alpha);
+  out.append(",\"price\":");
+  AppendJsonNumber(out, state.price);
+  out.append(",\"seq\":");
+  AppendJsonNumber(out, state.seq);
+  out.append(",\"timestamp\":\"");
+  AppendIso8601Micros(state.timestamp, out);
+  out.append("\"}");
+}
+
+void AppendEventJson(std::string_view symbol, std::string_view timestamp_iso, int64_t seq,
+                     std::string_view alpha_number, std::string_view state_json,
+                     std::string& out) {
+  out.append("{\"event\":\"");
+  out.append(kPhysicsUpdateEvent);
+  out.append("\",\"symbol\":");
+  AppendJsonPlainString(out, symbol);
+  out.append(",\"timestamp\":");
+  AppendJsonPlainString(out, timestamp_iso);
+  out.append(",\"seq\":");
+  AppendJsonNumber(out, seq);
+  out.append(",\"data\":{\"alpha\":");
+  out.append(alpha_number);
+  out.push_back(',');
+  out.append(state_json.substr(1));  // the state's fields and its closing brace
+  out.push_back('}');
+}
+
+absl::Status EventFromStateJson(std::string_view symbol, std::string_view state_json,
+                                std::string& out) {
+  thread_local simdjson::ondemand::parser parser;
+  const simdjson::padded_string padded(state_json);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object object;
+  std::string_view timestamp, alpha;
+  int64_t seq = 0;
+  // Fields are looked up in SPEC order; find_field_unordered tolerates others.
+  if (parser.iterate(padded).get(doc) || doc.get_object().get(object) ||
+      object.find_field_unordered("alpha_coefficient").raw_json_token().get(alpha) ||
+      object.find_field_unordered("seq").get_int64().get(seq) ||
+      object.find_field_unordered("timestamp").get_string().get(timestamp)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stored state for ", std::string(symbol), " is not a physics state object"));
+  }
+  // raw_json_token keeps trailing whitespace; the stored form has none, but be exact.
+  while (!alpha.empty() && (alpha.back() == ' ' || alpha.back() == '\n')) alpha.remove_suffix(1);
+  const size_t brace = state_json.find('{');
+  AppendEventJson(symbol, timestamp, seq, alpha, state_json.substr(brace), out);
+  return absl::OkStatus();
+}
+
+}  // namespace physics::schema

@@ -1,0 +1,32 @@
+// A market tick as it arrives from any feed (SPEC §4), and the one validation
+// path every feed uses before a tick may touch a symbol's window.
+// Pure functions; thread-safe.
+#ifndef PHYSICS_ENGINE_SCHEMA_TICK_H_
+#define PHYSICS_ENGINE_SCHEMA_TICK_H_
+
+#include <cmath>
+#include <string>
+
+#include "absl/status/status.h"
+#include "engine/schema/timestamp.h"
+
+namespace physics::schema {
+
+struct Tick {
+  std::string symbol;          // normalised by ValidateTick
+  double price = 0;            // > 0, finite
+  double size = 0;             // >= 0, finite (traded volume)
+  double trades = 1;           // >= 0 integer ("updates" is an alias upstream)
+  double bid = NAN;            // NaN when absent
+  double ask = NAN;            // NaN when absent
+  EpochMicros timestamp = 0;   // event time
+};
+
+// Normalises tick.symbol in place and checks every field. Returns
+// kInvalidArgument with a one-line reason ("price -1: must be > 0 and finite")
+// when the tick must be rejected; the caller logs, counts and drops it.
+absl::Status ValidateTick(Tick& tick);
+
+}  // namespace physics::schema
+
+#endif  // PHYSICS_ENGINE_SCHEMA_TICK_H_
