@@ -1,0 +1,102 @@
+// numpy 1.24's np.histogram(x, bins="auto") computed on already-sorted data
+// without materialising the bins: the layout is O(1) from order statistics
+// and the non-empty bins are found by galloping, so a histogram with 10^12
+// mostly-empty bins costs no memory. Pure functions: thread-safe.
+#ifndef PHYSICS_ENGINE_PHYSICS_AUTO_HISTOGRAM_H_
+#define PHYSICS_ENGINE_PHYSICS_AUTO_HISTOGRAM_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace physics {
+
+// The equal-width bins numpy's "auto" rule chooses. Every formula follows
+// numpy's operation order so edges and bin indices are bit-identical to it.
+struct BinLayout {
+  double first = 0;   // left edge of bin 0
+  double last = 0;    // right edge of the last bin
+  double step = 0;    // (last - first) / nbins, numpy linspace's step
+  double norm = 0;    // nbins / (last - first), numpy histogram's scale
+  int64_t nbins = 1;
+  // True when rounding provably cannot move a value more than one bin from
+  // its edge-defined bin, so numpy's correction makes BinOf(x) exactly "the
+  // last bin whose left edge is <= x" and runs end at edges.
+  bool bins_follow_edges = false;
+
+  // Left edge of bin i, i in [0, nbins]; Edge(nbins) == last exactly.
+  double Edge(int64_t i) const;
+  // Centre of bin i as numpy users compute it: (edges[i] + edges[i+1]) / 2.
+  double Centre(int64_t i) const { return (Edge(i) + Edge(i + 1)) / 2; }
+  // The bin numpy puts x in (x within [first, last]); monotone in x.
+  int64_t BinOf(double x) const;
+};
+
+// numpy's linear-interpolation percentile (method="linear") of sorted data at
+// quantile q in [0, 1], including numpy's _lerp rounding. REQUIRES: non-empty.
+double SortedQuantile(std::span<const double> sorted, double q);
+
+// The "auto" layout (min of Freedman-Diaconis and Sturges widths) for
+// `sorted`, ascending and non-empty. When numpy would ask for more bins than
+// fit in an int64 (it would fail to allocate them), nbins saturates.
+BinLayout AutoBinLayout(std::span<const double> sorted);
+
+// Calls visit(bin, count) for every non-empty bin of `layout` over `sorted`,
+// in increasing bin order; counts sum to sorted.size(). Cost is
+// O(non-empty bins * log(values per bin)), independent of nbins.
+template <typename Visitor>
+void ForEachNonEmptyBin(std::span<const double> sorted, const BinLayout& layout,
+                        Visitor&& visit);
+
+// ---------------------------------------------------------------------------
+// Implementation details.
+
+inline double BinLayout::Edge(int64_t i) const {
+  if (i >= nbins) return last;
+  // numpy.linspace: arange * step + start, or (arange / div) * delta + start
+  // when the step underflows to zero.
+  if (step == 0) [[unlikely]] {
+    return (static_cast<double>(i) / static_cast<double>(nbins)) * (last - first) +
+           first;
+  }
+  return static_cast<double>(i) * step + first;
+}
+
+inline int64_t BinLayout::BinOf(double x) const {
+  const double scaled = (x - first) * norm;
+  int64_t bin = scaled < static_cast<double>(nbins) ? static_cast<int64_t>(scaled)
+                                                   : nbins - 1;
+  // numpy's correction for the rounding of `scaled` against the edges.
+  if (x < Edge(bin)) --bin;
+  if (bin != nbins - 1 && x >= Edge(bin + 1)) ++bin;
+  return bin < 0 ? 0 : bin > nbins - 1 ? nbins - 1 : bin;
+}
+
+namespace histogram_internal {
+struct BinEnd {
+  size_t index;      // first index after `begin` in a later bin; size when none
+  int64_t next_bin;  // BinOf(sorted[index]) when index < size
+};
+// Where the run of values in `bin`, which starts at `begin`, ends.
+BinEnd EndOfBin(std::span<const double> sorted, const BinLayout& layout,
+                size_t begin, int64_t bin);
+}  // namespace histogram_internal
+
+template <typename Visitor>
+void ForEachNonEmptyBin(std::span<const double> sorted, const BinLayout& layout,
+                        Visitor&& visit) {
+  if (sorted.empty()) return;
+  size_t i = 0;
+  int64_t bin = layout.BinOf(sorted[0]);
+  while (i < sorted.size()) {
+    const histogram_internal::BinEnd end =
+        histogram_internal::EndOfBin(sorted, layout, i, bin);
+    visit(bin, static_cast<int64_t>(end.index - i));
+    i = end.index;
+    bin = end.next_bin;
+  }
+}
+
+}  // namespace physics
+
+#endif  // PHYSICS_ENGINE_PHYSICS_AUTO_HISTOGRAM_H_

@@ -1,0 +1,118 @@
+#include "engine/physics/vector.h"
+
+#include <cassert>
+#include <cmath>
+#include <numbers>
+
+#include <Eigen/Core>
+
+#include "engine/physics/auto_histogram.h"
+#include "engine/physics/tail_index.h"
+
+namespace physics {
+namespace {
+
+constexpr double kFlatRange = 1e-9;  // SPEC §5.1: CLV = 0 at or below
+constexpr double kFlatSigma = 1e-9;  // SPEC §5.5: nash_dist = 0 at or below
+constexpr size_t kMinEntropyPrices = 6;  // SPEC §5.4: n > 5
+constexpr size_t kMinNashPrices = 11;    // SPEC §5.5: n > 10
+
+// Population standard deviation (np.std): mean first, then the mean squared
+// deviation. Exact two-pass rather than a running variance, which drifts.
+double PopulationStd(std::span<const double> values) {
+  const Eigen::Map<const Eigen::ArrayXd> x(values.data(),
+                                           static_cast<Eigen::Index>(values.size()));
+  const double count = static_cast<double>(values.size());
+  const double mean = x.sum() / count;
+  return std::sqrt((x - mean).square().sum() / count);
+}
+
+// Centre of the first fullest bin of the prices' "auto" histogram.
+double PriceMode(std::span<const double> sorted_prices) {
+  const BinLayout layout = AutoBinLayout(sorted_prices);
+  int64_t best_bin = 0;
+  int64_t best_count = 0;
+  ForEachNonEmptyBin(sorted_prices, layout, [&](int64_t bin, int64_t count) {
+    if (count > best_count) {  // strict: numpy's argmax keeps the first
+      best_count = count;
+      best_bin = bin;
+    }
+  });
+  return layout.Centre(best_bin);
+}
+
+Regime RegimeOf(size_t tail_count, double alpha) {
+  if (tail_count < 20) return Regime::kWait;
+  if (alpha > 2) return Regime::kGaussian;
+  if (alpha > 1) return Regime::kLevy;
+  return Regime::kCritical;
+}
+
+}  // namespace
+
+std::string_view RegimeName(Regime r) {
+  switch (r) {
+    case Regime::kWait:
+      return "WAIT";
+    case Regime::kGaussian:
+      return "Gaussian";
+    case Regime::kLevy:
+      return "Levy";
+    case Regime::kCritical:
+      return "Critical";
+  }
+  return "WAIT";
+}
+
+Calculator::Calculator(size_t max_window)
+    : max_window_(max_window), log_(max_window + 1), c_log_c_(max_window + 1) {
+  log_[0] = 0.0;  // never read: empty bins are not visited
+  c_log_c_[0] = 0.0;
+  for (size_t c = 1; c <= max_window; ++c) {
+    log_[c] = std::log(static_cast<double>(c));
+    c_log_c_[c] = static_cast<double>(c) * log_[c];
+  }
+}
+
+double Calculator::Entropy(std::span<const double> sorted_returns) const {
+  const BinLayout layout = AutoBinLayout(sorted_returns);
+  int64_t non_empty = 0;
+  double sum_c_log_c = 0.0;
+  ForEachNonEmptyBin(sorted_returns, layout, [&](int64_t, int64_t count) {
+    ++non_empty;
+    sum_c_log_c += c_log_c_[static_cast<size_t>(count)];
+  });
+  if (non_empty <= 1) return 0.0;  // exactly 0, as scipy gives
+  // -sum (c/N) log2(c/N) == (ln N - sum(c ln c) / N) / ln 2
+  const size_t total = sorted_returns.size();
+  return (log_[total] - sum_c_log_c / static_cast<double>(total)) /
+         std::numbers::ln2;
+}
+
+PhysicsVector Calculator::Compute(const Window& w) const {
+  assert(w.size() >= 1 && w.capacity() <= max_window_);
+  const size_t n = w.size();
+  const Observation& now = w.latest();
+  const double p = now.price;
+  const std::span<const double> prices = w.sorted_prices();
+  const double high = prices.back();
+  const double low = prices.front();
+
+  PhysicsVector v;
+  const double clv = high - low > kFlatRange ? ((p - low) - (high - p)) / (high - low) : 0.0;
+  v.mass = now.volume * clv;
+  // The latest stored return is ln(p / p_(n-2)), computed once by Push.
+  if (n >= 2) v.momentum = v.mass * w.log_return(w.returns_size() - 1);
+  v.friction = now.volume > 0 ? now.trades / now.volume : 0.0;
+  if (n >= kMinEntropyPrices) v.entropy = Entropy(w.sorted_returns());
+  if (n >= kMinNashPrices) {
+    const double sigma = PopulationStd(prices);
+    if (sigma > kFlatSigma) v.nash_dist = (p - PriceMode(prices)) / sigma;
+  }
+  const TailIndex tail = HillTailIndex(w.sorted_returns(), w.sorted_log_abs_returns());
+  v.alpha = tail.alpha;
+  v.regime = RegimeOf(tail.tail_count, tail.alpha);
+  return v;
+}
+
+}  // namespace physics

@@ -1,0 +1,119 @@
+#include "engine/physics/window.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <cstring>
+
+namespace physics {
+namespace {
+
+// Moves the entries of `arrays` (parallel, same length) so that the entry at
+// `from` leaves and a new one lands in sorted position `to` (an index into the
+// array as it was with the old entry still present), shifting only the range
+// between the two. Returns the index where the caller writes the new entry.
+template <size_t N>
+size_t ShiftBetween(double* const (&arrays)[N], size_t from, size_t to) {
+  if (to > from) {
+    for (double* a : arrays) {
+      std::memmove(a + from, a + from + 1, (to - from - 1) * sizeof(double));
+    }
+    return to - 1;
+  }
+  for (double* a : arrays) {
+    std::memmove(a + to + 1, a + to, (from - to) * sizeof(double));
+  }
+  return to;
+}
+
+// Opens a hole at sorted position `to` of arrays holding `n` entries.
+template <size_t N>
+size_t ShiftOpen(double* const (&arrays)[N], size_t n, size_t to) {
+  for (double* a : arrays) {
+    std::memmove(a + to + 1, a + to, (n - to) * sizeof(double));
+  }
+  return to;
+}
+
+// ln|r|, with -inf for r == 0 (never read: zero returns are not tail data).
+double LogAbs(double r) { return std::log(std::fabs(r)); }
+
+}  // namespace
+
+Window::Window(size_t capacity)
+    : capacity_(capacity),
+      prices_(capacity),
+      returns_(capacity),
+      sorted_prices_(capacity),
+      sorted_returns_(capacity),
+      sorted_log_abs_(capacity) {
+  assert(capacity >= 1);
+}
+
+void Window::Clear() {
+  size_ = 0;
+  head_ = 0;
+  latest_ = Observation{0.0, 0.0, 0.0};
+}
+
+void Window::Push(const Observation& obs) {
+  const bool full = size_ == capacity_;
+  const double evicted_price = prices_[head_];
+  // The return that leaves with the oldest price is the one ending at the
+  // second-oldest price.
+  const bool evict_return = full && capacity_ >= 2;
+  const double evicted_return =
+      evict_return ? returns_[Wrap(head_ + 1, capacity_)] : 0.0;
+  const bool add_return = size_ >= 1 && capacity_ >= 2;
+  const double added_return = add_return ? std::log(obs.price / latest_.price) : 0.0;
+
+  const size_t slot = full ? head_ : Wrap(head_ + size_, capacity_);
+  UpdateSortedPrices(full, evicted_price, obs.price);
+  if (add_return) UpdateSortedReturns(evict_return, evicted_return, added_return);
+  prices_[slot] = obs.price;
+  returns_[slot] = added_return;
+  if (full) {
+    head_ = Wrap(head_ + 1, capacity_);
+  } else {
+    ++size_;
+  }
+  latest_ = obs;
+}
+
+void Window::UpdateSortedPrices(bool evict, double evicted, double added) {
+  double* const arrays[1] = {sorted_prices_.data()};
+  double* const begin = sorted_prices_.data();
+  double* const end = begin + size_;
+  const size_t to = static_cast<size_t>(std::lower_bound(begin, end, added) - begin);
+  size_t at;
+  if (evict) {
+    // Any entry equal to the evicted price will do: equal values are
+    // indistinguishable.
+    const size_t from =
+        static_cast<size_t>(std::lower_bound(begin, end, evicted) - begin);
+    at = ShiftBetween(arrays, from, to);
+  } else {
+    at = ShiftOpen(arrays, size_, to);
+  }
+  begin[at] = added;
+}
+
+void Window::UpdateSortedReturns(bool evict, double evicted, double added) {
+  double* const arrays[2] = {sorted_returns_.data(), sorted_log_abs_.data()};
+  double* const begin = sorted_returns_.data();
+  const size_t n = returns_size();
+  double* const end = begin + n;
+  const size_t to = static_cast<size_t>(std::lower_bound(begin, end, added) - begin);
+  size_t at;
+  if (evict) {
+    const size_t from =
+        static_cast<size_t>(std::lower_bound(begin, end, evicted) - begin);
+    at = ShiftBetween(arrays, from, to);
+  } else {
+    at = ShiftOpen(arrays, n, to);
+  }
+  begin[at] = added;
+  sorted_log_abs_[at] = LogAbs(added);
+}
+
+}  // namespace physics

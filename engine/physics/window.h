@@ -1,0 +1,100 @@
+// One symbol's sliding window of observations (SPEC §5), kept together with
+// incrementally sorted copies of its prices and log returns so that the
+// physics vector needs no sort and no allocation per update.
+// Not thread-safe: a Window is owned by whichever thread pushes into it.
+#ifndef PHYSICS_ENGINE_PHYSICS_WINDOW_H_
+#define PHYSICS_ENGINE_PHYSICS_WINDOW_H_
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+namespace physics {
+
+// One folded tick. REQUIRES (validated upstream): price > 0 and finite,
+// volume >= 0, trades >= 0.
+struct Observation {
+  double price;
+  double volume;
+  double trades;
+};
+
+// The last `capacity` observations of one symbol. Besides the price ring it
+// keeps the n-1 log returns r_i = ln(p_i / p_(i-1)) in a ring, and ascending
+// sorted copies of the prices and the returns (with ln|r| stored beside each
+// sorted return), updated by one memmove per Push between the evicted and the
+// inserted positions. Only the latest volume and trade count are kept: the
+// vector uses no older ones.
+//
+// Example:
+//   physics::Window w(1000);
+//   w.Push({.price = 450.32, .volume = 1200, .trades = 14});
+//   physics::PhysicsVector v = calculator.Compute(w);
+class Window {
+ public:
+  // REQUIRES: capacity >= 1. Allocates all memory the window will ever use.
+  explicit Window(size_t capacity);
+
+  // Copying a window is almost always a per-tick mistake; move it instead.
+  Window(const Window&) = delete;
+  Window& operator=(const Window&) = delete;
+  Window(Window&&) noexcept = default;
+  Window& operator=(Window&&) noexcept = default;
+
+  // Appends `obs`, evicting the oldest observation when full.
+  // O(log n) plus one memmove per sorted array; never allocates.
+  void Push(const Observation& obs);
+
+  // Forgets every observation; keeps the memory.
+  void Clear();
+
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+
+  // The most recent observation. REQUIRES: size() >= 1.
+  const Observation& latest() const { return latest_; }
+
+  // The i-th oldest price, i in [0, size()).
+  double price(size_t i) const { return prices_[Wrap(head_ + i, capacity_)]; }
+
+  // The i-th oldest log return ln(p_(i+1) / p_i), i in [0, returns_size()).
+  double log_return(size_t i) const {
+    return returns_[Wrap(head_ + 1 + i, capacity_)];
+  }
+  size_t returns_size() const { return size_ == 0 ? 0 : size_ - 1; }
+
+  // The window's prices, ascending. Valid until the next Push or Clear.
+  std::span<const double> sorted_prices() const {
+    return {sorted_prices_.data(), size_};
+  }
+  // The window's log returns, ascending, and ln|r| of each (same index;
+  // -inf for r == 0). Valid until the next Push or Clear.
+  std::span<const double> sorted_returns() const {
+    return {sorted_returns_.data(), returns_size()};
+  }
+  std::span<const double> sorted_log_abs_returns() const {
+    return {sorted_log_abs_.data(), returns_size()};
+  }
+
+ private:
+  static size_t Wrap(size_t i, size_t n) { return i >= n ? i - n : i; }
+
+  void UpdateSortedPrices(bool evict, double evicted, double added);
+  void UpdateSortedReturns(bool evict, double evicted, double added);
+
+  size_t capacity_;
+  size_t size_ = 0;
+  size_t head_ = 0;  // ring index of the oldest price
+  Observation latest_{0.0, 0.0, 0.0};
+  std::vector<double> prices_;          // ring, capacity_
+  // returns_[j] is the return ending at the price in prices_[j]; the slot of
+  // the oldest price holds no live return.
+  std::vector<double> returns_;         // ring, parallel to prices_
+  std::vector<double> sorted_prices_;   // first size_ entries valid
+  std::vector<double> sorted_returns_;  // first returns_size() entries valid
+  std::vector<double> sorted_log_abs_;  // ln|r| beside sorted_returns_
+};
+
+}  // namespace physics
+
+#endif  // PHYSICS_ENGINE_PHYSICS_WINDOW_H_
