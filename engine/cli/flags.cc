@@ -147,6 +147,10 @@ int FlagSet::UsageError(std::string_view message, std::ostream& err) const {
 
 int FlagSet::UsageError(std::string_view message) const { return UsageError(message, std::cerr); }
 
+int FlagSet::UsageError(const absl::Status& status) const {
+  return UsageError(std::string_view(status.message().data(), status.message().size()), std::cerr);
+}
+
 std::string FlagSet::Help() const {
   std::string text = absl::StrCat("Usage: ", program_, " [flags]\n\n", summary_, "\n\nFlags:\n");
   for (const Flag& f : flags_) {

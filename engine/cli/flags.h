@@ -57,6 +57,8 @@ class FlagSet {
   // after parsing (e.g. in the environment).
   int UsageError(std::string_view message, std::ostream& err) const;
   int UsageError(std::string_view message) const;
+  // Same, with the message of `status` (which names the bad value).
+  int UsageError(const absl::Status& status) const;
 
   std::string Help() const;
 

@@ -15,11 +15,18 @@ namespace physics::schema {
 // Appends the shortest representation that round-trips. JSON has no NaN or
 // Infinity: a non-finite value is written as 0 (the physics never produces
 // one; this keeps a reader's parser safe if a future formula does).
-inline void AppendJsonNumber(std::string& out, double value) {
+inline constexpr size_t kJsonNumberBufferSize = 32;
+
+// Writes the number into `buf` and returns a view of it.
+inline std::string_view FormatJsonNumber(double value, char (&buf)[kJsonNumberBufferSize]) {
   if (!std::isfinite(value)) value = 0;
-  char buf[32];
-  const auto result = std::to_chars(buf, buf + sizeof(buf), value);
-  out.append(buf, result.ptr);
+  const auto result = std::to_chars(buf, buf + kJsonNumberBufferSize, value);
+  return std::string_view(buf, static_cast<size_t>(result.ptr - buf));
+}
+
+inline void AppendJsonNumber(std::string& out, double value) {
+  char buf[kJsonNumberBufferSize];
+  out.append(FormatJsonNumber(value, buf));
 }
 
 inline void AppendJsonNumber(std::string& out, int64_t value) {

@@ -1,0 +1,77 @@
+// Where market ticks come from (SPEC §4). A Feed hands raw ticks to a
+// TickSink, which validates and folds them; the tick loop decides when a loop
+// tick closes. Not thread-safe: a feed is polled by the tick thread only.
+#ifndef PHYSICS_ENGINE_FEED_FEED_H_
+#define PHYSICS_ENGINE_FEED_FEED_H_
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/schema/tick.h"
+
+namespace physics::feed {
+
+// Where a tick came from, for the rejection log line ("csv data.csv line 17").
+struct TickOrigin {
+  std::string_view source;
+  int64_t line = 0;  // 0 when the source has no lines
+};
+
+class TickSink {
+ public:
+  virtual ~TickSink() = default;
+  // Folds a tick into its symbol's pending observation.
+  // REQUIRES: schema::ValidateTick(tick) succeeded (see Deliver).
+  virtual void Accept(const schema::Tick& tick) = 0;
+  // Logs and counts a tick that was unparsable or invalid; it is dropped and
+  // never touches a window.
+  virtual void Reject(const TickOrigin& origin, const absl::Status& why) = 0;
+};
+
+// The one validation path every feed uses: validates (normalising the
+// symbol), then folds the tick or rejects it. Returns whether it was folded.
+inline bool Deliver(schema::Tick& tick, const TickOrigin& origin, TickSink& sink) {
+  if (absl::Status s = schema::ValidateTick(tick); !s.ok()) {
+    sink.Reject(origin, s);
+    return false;
+  }
+  sink.Accept(tick);
+  return true;
+}
+
+enum class PollResult {
+  kCloseTick,  // the loop tick is over: fold, compute and write now
+  kEnd,        // no more data will come (csv end of file)
+};
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+class Feed {
+ public:
+  virtual ~Feed() = default;
+  // Delivers ticks to `sink` until the current loop tick should close.
+  // Wall-clock feeds return kCloseTick at `deadline`; event-time feeds return
+  // it when the next tick belongs to a later bucket, ignoring `deadline`.
+  // `interrupted` is polled while waiting; when it turns true, return
+  // kCloseTick promptly. An error status is fatal for the feed.
+  virtual absl::StatusOr<PollResult> Poll(SteadyTime deadline, TickSink& sink,
+                                          const class Interrupt& interrupted) = 0;
+  // True when loop ticks follow the data's timestamps (csv replay).
+  virtual bool event_time() const { return false; }
+};
+
+// Lets a feed wait for its deadline but wake at once on shutdown.
+class Interrupt {
+ public:
+  virtual ~Interrupt() = default;
+  virtual bool requested() const = 0;
+  // Sleeps until `deadline` or until requested(); returns requested().
+  virtual bool WaitUntil(SteadyTime deadline) const = 0;
+};
+
+}  // namespace physics::feed
+
+#endif  // PHYSICS_ENGINE_FEED_FEED_H_

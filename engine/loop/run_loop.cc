@@ -1,0 +1,122 @@
+#include "engine/loop/run_loop.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/cli/log.h"
+
+namespace physics::loop {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kStatusEvery = std::chrono::seconds(10);
+
+bool IsAuthError(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kUnauthenticated ||
+         s.code() == absl::StatusCode::kPermissionDenied;
+}
+
+// Loop-tick durations (fold + compute + write) over one status period.
+class TickTimes {
+ public:
+  TickTimes() { micros_.reserve(1 << 16); }
+  void Add(Clock::duration d) {
+    if (micros_.size() < micros_.capacity()) {
+      micros_.push_back(std::chrono::duration<double, std::micro>(d).count());
+    }
+  }
+  std::string SummaryAndReset() {
+    if (micros_.empty()) return "no loop ticks";
+    std::sort(micros_.begin(), micros_.end());
+    const auto at = [&](double q) { return micros_[static_cast<size_t>(q * (micros_.size() - 1))] / 1000; };
+    std::string s = absl::StrFormat("tick ms p50 %.3f p99 %.3f max %.3f", at(0.5), at(0.99), at(1.0));
+    micros_.clear();
+    return s;
+  }
+
+ private:
+  std::vector<double> micros_;
+};
+
+}  // namespace
+
+int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopOptions& options,
+            ShutdownSignal& shutdown) {
+  const auto period = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(1.0 / options.hz));
+  const auto start = Clock::now();
+  const auto stop_at = options.duration_seconds > 0
+                           ? start + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(options.duration_seconds))
+                           : Clock::time_point::max();
+  auto deadline = start + period;
+  auto next_status = start + kStatusEvery;
+  TickTimes times;
+  int64_t loop_ticks = 0, overruns = 0, last_updates = 0;
+  int exit_code = 0;
+
+  while (true) {
+    absl::StatusOr<feed::PollResult> polled = feed.Poll(deadline, book, shutdown);
+    if (!polled.ok()) {
+      cli::LogError(absl::StrCat("feed failed: ", polled.status().message()));
+      exit_code = 1;
+      break;
+    }
+    if (*polled == feed::PollResult::kEnd) break;
+    const auto tick_start = Clock::now();
+    book.CloseTick();
+    if (absl::Status s = writer.Flush(book); IsAuthError(s)) {
+      cli::LogError(absl::StrCat("Redis refused our credentials: ", s.message()));
+      return 2;
+    }
+    const auto now = Clock::now();
+    times.Add(now - tick_start);
+    ++loop_ticks;
+
+    if (shutdown.requested() || now >= stop_at) break;
+    if (!feed.event_time()) {
+      deadline += period;
+      if (deadline < now) {  // fell behind: skip the missed ticks, don't burst
+        ++overruns;
+        deadline = now + period;
+      }
+    }
+    if (now >= next_status) {
+      next_status = now + kStatusEvery;
+      const BookCounters& c = book.counters();
+      cli::LogInfo(absl::StrCat(loop_ticks, " loop ticks, ", book.symbol_count(), " symbols, ",
+                                c.updates - last_updates, " updates, ", c.ticks_rejected,
+                                " ticks rejected, ", overruns, " overruns, ",
+                                times.SummaryAndReset(), ", redis ",
+                                writer.connected() ? "connected" : "DOWN"));
+      last_updates = c.updates;
+    }
+  }
+
+  // Flush what the last loop tick left, retrying Redis for a bounded time.
+  const auto give_up = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(options.final_flush_seconds));
+  while (!book.unwritten().empty()) {
+    absl::Status s = writer.Flush(book);
+    if (IsAuthError(s)) return 2;
+    if (s.ok() || Clock::now() >= give_up) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (!book.unwritten().empty()) {
+    cli::LogError(absl::StrCat("exiting with the latest state of ", book.unwritten().size(),
+                               " symbols unwritten: Redis unavailable"));
+    exit_code = 1;
+  }
+  const BookCounters& c = book.counters();
+  cli::LogInfo(absl::StrCat("stopped after ", loop_ticks, " loop ticks: ", c.updates,
+                            " symbol updates, ", c.ticks_accepted, " ticks accepted, ",
+                            c.ticks_rejected, " rejected, ", times.SummaryAndReset()));
+  return exit_code;
+}
+
+}  // namespace physics::loop

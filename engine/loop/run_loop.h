@@ -1,0 +1,31 @@
+// The engine's tick loop: poll the feed until the loop tick closes, fold and
+// compute every symbol that traded, write them in one pipeline, repeat every
+// 1/hz seconds (or per event-time bucket in csv replay). Logs a status line
+// every 10 s. Not thread-safe: runs on the calling (tick) thread.
+#ifndef PHYSICS_ENGINE_LOOP_RUN_LOOP_H_
+#define PHYSICS_ENGINE_LOOP_RUN_LOOP_H_
+
+#include "engine/feed/feed.h"
+#include "engine/loop/shutdown.h"
+#include "engine/loop/state_writer.h"
+#include "engine/loop/symbol_book.h"
+
+namespace physics::loop {
+
+struct LoopOptions {
+  double hz = 1;
+  double duration_seconds = 0;  // 0: until the feed ends or a signal
+  // How long to keep retrying Redis at exit when state is still unwritten.
+  double final_flush_seconds = 5;
+};
+
+// Runs until the feed ends, `shutdown` is requested, or the duration passes;
+// the loop tick in flight is finished and flushed first. Returns the process
+// exit code: 0 when everything computed was written, 1 when latest state was
+// left unwritten or the feed failed, 2 when Redis refused our credentials.
+int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopOptions& options,
+            ShutdownSignal& shutdown);
+
+}  // namespace physics::loop
+
+#endif  // PHYSICS_ENGINE_LOOP_RUN_LOOP_H_

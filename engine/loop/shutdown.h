@@ -1,0 +1,27 @@
+// SIGINT/SIGTERM handling for the tick loop: the handler only sets a flag and
+// writes to an eventfd, so a loop waiting for its next tick wakes at once.
+// Thread-safe: requested() and WaitUntil() may be called from any thread;
+// at most one ShutdownSignal may exist (it owns the process's handlers).
+#ifndef PHYSICS_ENGINE_LOOP_SHUTDOWN_H_
+#define PHYSICS_ENGINE_LOOP_SHUTDOWN_H_
+
+#include "engine/feed/feed.h"
+
+namespace physics::loop {
+
+class ShutdownSignal final : public feed::Interrupt {
+ public:
+  ShutdownSignal();   // installs the handlers
+  ~ShutdownSignal() override;  // restores the default handlers
+  ShutdownSignal(const ShutdownSignal&) = delete;
+  ShutdownSignal& operator=(const ShutdownSignal&) = delete;
+
+  bool requested() const override;
+  bool WaitUntil(feed::SteadyTime deadline) const override;
+  // Asks for shutdown as a signal would (tests, --duration).
+  void Request();
+};
+
+}  // namespace physics::loop
+
+#endif  // PHYSICS_ENGINE_LOOP_SHUTDOWN_H_

@@ -1,0 +1,106 @@
+#include "engine/loop/state_writer.h"
+
+#include "absl/strings/str_cat.h"
+#include "engine/cli/log.h"
+#include "engine/schema/json_writer.h"
+#include "engine/schema/state_message.h"
+
+namespace physics::loop {
+namespace {
+
+bool IsAuthError(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kUnauthenticated ||
+         s.code() == absl::StatusCode::kPermissionDenied;
+}
+
+}  // namespace
+
+StateWriter::StateWriter(redis::Config config, WriterOptions options)
+    : config_(std::move(config)),
+      options_(options),
+      channel_(config_.Key(schema::kStateUpdateChannel)),
+      state_ttl_text_(absl::StrCat(options.state_ttl_seconds)),
+      snapshot_ttl_text_(absl::StrCat(options.snapshot_ttl_seconds)) {}
+
+absl::Status StateWriter::EnsureConnected() {
+  if (conn_) return absl::OkStatus();
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_attempt_) return absl::UnavailableError("waiting to reconnect");
+  absl::StatusOr<redis::Connection> conn =
+      redis::Connection::Open(config_, options_.connect_timeout, options_.io_timeout);
+  if (!conn.ok()) {
+    if (IsAuthError(conn.status())) return conn.status();
+    ConnectionLost(conn.status());
+    return conn.status();
+  }
+  conn_.emplace(*std::move(conn));
+  return absl::OkStatus();
+}
+
+void StateWriter::ConnectionLost(const absl::Status& why) {
+  conn_.reset();
+  const absl::Duration wait = backoff_.Next();
+  next_attempt_ = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(wait);
+  if (!reported_down_) {
+    reported_down_ = true;
+    cli::LogWarn(absl::StrCat("Redis at ", config_.Describe(), " unavailable (", why.message(),
+                              "); computing on, keeping the latest state per symbol, "
+                              "retrying with backoff"));
+  }
+}
+
+void StateWriter::AppendSymbol(const SymbolState& s) {
+  if (options_.state_ttl_seconds > 0) {
+    pipeline_.Append({"SET", s.state_key, s.state_json, "EX", state_ttl_text_});
+  } else {
+    pipeline_.Append({"SET", s.state_key, s.state_json});
+  }
+  char price[schema::kJsonNumberBufferSize], volume[schema::kJsonNumberBufferSize];
+  char bid[schema::kJsonNumberBufferSize], ask[schema::kJsonNumberBufferSize];
+  char seconds[schema::kJsonNumberBufferSize];
+  // A quote never seen is written as an empty field rather than a made-up price.
+  const std::string_view bid_text = std::isnan(s.bid) ? "" : schema::FormatJsonNumber(s.bid, bid);
+  const std::string_view ask_text = std::isnan(s.ask) ? "" : schema::FormatJsonNumber(s.ask, ask);
+  const auto seconds_end =
+      std::to_chars(seconds, seconds + sizeof(seconds), s.timestamp / 1'000'000).ptr;
+  pipeline_.Append({"HSET", s.snapshot_key, "price", schema::FormatJsonNumber(s.price, price),
+                    "volume", schema::FormatJsonNumber(s.volume, volume), "bid", bid_text, "ask",
+                    ask_text, "timestamp",
+                    std::string_view(seconds, static_cast<size_t>(seconds_end - seconds))});
+  pipeline_.Append({"EXPIRE", s.snapshot_key, snapshot_ttl_text_});
+  pipeline_.Append({"PUBLISH", channel_, s.event_json});
+}
+
+absl::Status StateWriter::Flush(SymbolBook& book) {
+  if (book.unwritten().empty()) return absl::OkStatus();
+  if (absl::Status s = EnsureConnected(); !s.ok()) {
+    ++counters_.failed_writes;
+    return s;
+  }
+  for (const SymbolState* s : book.unwritten()) AppendSymbol(*s);
+  const size_t commands = pipeline_.size();
+  absl::Status status = pipeline_.Execute(*conn_);
+  ++counters_.pipelines;
+  counters_.commands += static_cast<int64_t>(commands);
+  if (absl::IsUnavailable(status) || !conn_->ok()) {
+    ++counters_.failed_writes;
+    ConnectionLost(status);
+    return absl::UnavailableError(status.message());
+  }
+  // Every reply was read. Error replies (e.g. a key of the wrong type put there
+  // by someone else) are reported; retrying them would fail the same way.
+  if (!status.ok()) {
+    ++counters_.error_replies;
+    cli::LogWarn(absl::StrCat("Redis rejected part of a write: ", status.message()));
+  }
+  if (reported_down_) {
+    reported_down_ = false;
+    cli::LogInfo(absl::StrCat("Redis at ", config_.Describe(), " is back; wrote the latest state of ",
+                              book.unwritten().size(), " symbols"));
+  }
+  backoff_.Reset();
+  book.MarkAllWritten();
+  return absl::OkStatus();
+}
+
+}  // namespace physics::loop

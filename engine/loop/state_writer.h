@@ -1,0 +1,75 @@
+// Writes the latest state of every updated symbol to Redis in one pipeline per
+// loop tick (SPEC §2): SET physics:state:{SYM}, HSET + EXPIRE
+// market:snapshot:{SYM}, PUBLISH state_update; every reply is checked.
+// While Redis is unreachable it keeps nothing but the book's latest state,
+// retries with capped exponential backoff (never blocking a loop tick on a
+// connect attempt longer than its timeout), logs once per state change, and
+// writes the latest state as soon as Redis is back (SPEC §7).
+// Not thread-safe: owned by the tick thread.
+#ifndef PHYSICS_ENGINE_LOOP_STATE_WRITER_H_
+#define PHYSICS_ENGINE_LOOP_STATE_WRITER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "engine/loop/symbol_book.h"
+#include "engine/redis/backoff.h"
+#include "engine/redis/config.h"
+#include "engine/redis/connection.h"
+#include "engine/redis/pipeline.h"
+
+namespace physics::loop {
+
+struct WriterOptions {
+  int64_t snapshot_ttl_seconds = 60;
+  int64_t state_ttl_seconds = 0;  // 0: no TTL on physics:state:{SYM}
+  absl::Duration connect_timeout = absl::Milliseconds(500);
+  absl::Duration io_timeout = absl::Seconds(1);
+};
+
+struct WriterCounters {
+  int64_t pipelines = 0;
+  int64_t commands = 0;
+  int64_t error_replies = 0;
+  int64_t failed_writes = 0;  // pipelines lost to an unreachable Redis
+};
+
+class StateWriter {
+ public:
+  StateWriter(redis::Config config, WriterOptions options);
+
+  // Writes every unwritten symbol of `book` in one pipeline and marks them
+  // written. Returns OK when written (or nothing to write); kUnavailable while
+  // Redis is unreachable (the state stays in the book for the next call);
+  // kUnauthenticated / kPermissionDenied when Redis refuses our credentials,
+  // which retrying cannot fix.
+  absl::Status Flush(SymbolBook& book);
+
+  bool connected() const { return conn_.has_value(); }
+  const WriterCounters& counters() const { return counters_; }
+
+ private:
+  absl::Status EnsureConnected();
+  void AppendSymbol(const SymbolState& s);
+  void ConnectionLost(const absl::Status& why);
+
+  redis::Config config_;
+  WriterOptions options_;
+  std::string channel_;          // [ns:]state_update
+  std::string state_ttl_text_;   // "EX" argument, when state_ttl_seconds > 0
+  std::string snapshot_ttl_text_;
+  std::optional<redis::Connection> conn_;
+  redis::Pipeline pipeline_;
+  redis::Backoff backoff_;
+  std::chrono::steady_clock::time_point next_attempt_{};
+  bool reported_down_ = false;  // an outage has been logged and not yet recovered
+  WriterCounters counters_;
+};
+
+}  // namespace physics::loop
+
+#endif  // PHYSICS_ENGINE_LOOP_STATE_WRITER_H_

@@ -1,0 +1,139 @@
+#include "engine/loop/symbol_book.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "engine/cli/log.h"
+#include "engine/schema/json_writer.h"
+#include "engine/schema/state_message.h"
+
+namespace physics::loop {
+namespace {
+
+constexpr int64_t kRejectLogsPerSecond = 20;
+// Enough for the largest state/event JSON, so encoding never reallocates.
+constexpr size_t kStateJsonCapacity = 320;
+constexpr size_t kEventJsonCapacity = 512;
+
+}  // namespace
+
+SymbolState::SymbolState(std::string name, std::string key_prefix, size_t window_capacity)
+    : symbol(std::move(name)),
+      state_key(key_prefix + std::string(schema::kStateKeyPrefix) + symbol),
+      snapshot_key(key_prefix + std::string(schema::kSnapshotKeyPrefix) + symbol),
+      window(window_capacity) {
+  state_json.reserve(kStateJsonCapacity);
+  event_json.reserve(kEventJsonCapacity);
+}
+
+SymbolBook::SymbolBook(size_t window_capacity, std::string key_prefix)
+    : window_capacity_(window_capacity),
+      key_prefix_(std::move(key_prefix)),
+      calculator_(window_capacity) {}
+
+void SymbolBook::Accept(const schema::Tick& tick) {
+  ++counters_.ticks_accepted;
+  SymbolState* s;
+  if (auto it = by_name_.find(tick.symbol); it != by_name_.end()) {
+    s = it->second;
+  } else {
+    symbols_.push_back(std::make_unique<SymbolState>(tick.symbol, key_prefix_, window_capacity_));
+    s = symbols_.back().get();
+    by_name_.emplace(s->symbol, s);
+    // Growing these here (not in CloseTick) keeps loop ticks allocation-free.
+    traded_.reserve(symbols_.size());
+    unwritten_.reserve(symbols_.size());
+  }
+  if (!s->traded) {
+    s->traded = true;
+    s->volume = 0;
+    s->trades = 0;
+    traded_.push_back(s);
+  }
+  s->price = tick.price;
+  s->volume += tick.size;
+  s->trades += tick.trades;
+  s->timestamp = tick.timestamp;
+  if (!std::isnan(tick.bid)) s->bid = tick.bid;
+  if (!std::isnan(tick.ask)) s->ask = tick.ask;
+}
+
+void SymbolBook::Reject(const feed::TickOrigin& origin, const absl::Status& why) {
+  ++counters_.ticks_rejected;
+  LogRejection(origin, why);
+}
+
+void SymbolBook::LogRejection(const feed::TickOrigin& origin, const absl::Status& why) {
+  const int64_t second = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+  if (second != reject_window_second_) {
+    if (reject_suppressed_ > 0) {
+      cli::LogWarn(absl::StrCat(reject_suppressed_, " more ticks rejected (log lines capped at ",
+                                kRejectLogsPerSecond, " a second)"));
+    }
+    reject_window_second_ = second;
+    reject_logged_in_window_ = 0;
+    reject_suppressed_ = 0;
+  }
+  if (reject_logged_in_window_++ >= kRejectLogsPerSecond) {
+    ++reject_suppressed_;
+    return;
+  }
+  std::string line = absl::StrCat("rejected tick (", std::string(origin.source));
+  if (origin.line > 0) absl::StrAppend(&line, " line ", origin.line);
+  absl::StrAppend(&line, "): ", why.message());
+  cli::LogWarn(line);
+}
+
+size_t SymbolBook::CloseTick() {
+  for (SymbolState* s : traded_) {
+    s->window.Push(physics::Observation{s->price, s->volume, s->trades});
+    Encode(*s, calculator_.Compute(s->window));
+    s->traded = false;
+    if (!s->unwritten) {
+      s->unwritten = true;
+      unwritten_.push_back(s);
+    }
+  }
+  const size_t updated = traded_.size();
+  counters_.updates += static_cast<int64_t>(updated);
+  traded_.clear();
+  return updated;
+}
+
+void SymbolBook::Encode(SymbolState& s, const physics::PhysicsVector& v) {
+  ++s.seq;
+  schema::StateFields f;
+  f.mass = v.mass;
+  f.momentum = v.momentum;
+  f.friction = v.friction;
+  f.entropy = v.entropy;
+  f.nash_dist = v.nash_dist;
+  f.regime = physics::RegimeName(v.regime);
+  f.alpha = v.alpha;
+  f.price = s.price;
+  f.seq = s.seq;
+  f.timestamp = s.timestamp;
+  s.state_json.clear();
+  schema::AppendStateJson(f, s.state_json);
+
+  char iso[schema::kIso8601MicrosLength];
+  schema::FormatIso8601Micros(s.timestamp, iso);
+  char alpha[schema::kJsonNumberBufferSize];
+  s.event_json.clear();
+  schema::AppendEventJson(s.symbol, std::string_view(iso, sizeof(iso)), s.seq,
+                          schema::FormatJsonNumber(v.alpha, alpha), s.state_json, s.event_json);
+}
+
+void SymbolBook::MarkAllWritten() {
+  for (SymbolState* s : unwritten_) s->unwritten = false;
+  unwritten_.clear();
+}
+
+const SymbolState* SymbolBook::Find(std::string_view symbol) const {
+  auto it = by_name_.find(absl::string_view(symbol.data(), symbol.size()));
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+}  // namespace physics::loop

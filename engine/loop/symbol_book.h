@@ -1,0 +1,91 @@
+// Every symbol the engine has seen: its window, the ticks folded since the
+// last loop tick, and its latest state encoded for Redis (kept until written,
+// so a Redis outage keeps exactly the latest state per symbol, SPEC §7).
+// Memory per symbol is allocated when the symbol first trades; a steady-state
+// loop tick allocates nothing per symbol. Not thread-safe: owned by the tick
+// thread.
+#ifndef PHYSICS_ENGINE_LOOP_SYMBOL_BOOK_H_
+#define PHYSICS_ENGINE_LOOP_SYMBOL_BOOK_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "engine/feed/feed.h"
+#include "engine/physics/vector.h"
+#include "engine/physics/window.h"
+#include "engine/schema/timestamp.h"
+
+namespace physics::loop {
+
+// One symbol's state. Keys are namespaced once, at creation.
+struct SymbolState {
+  SymbolState(std::string name, std::string key_prefix, size_t window_capacity);
+
+  std::string symbol;
+  std::string state_key;     // [ns:]physics:state:SYM
+  std::string snapshot_key;  // [ns:]market:snapshot:SYM
+  physics::Window window;
+
+  // Fold of the ticks since the last loop tick (SPEC §4).
+  bool traded = false;
+  double price = 0, volume = 0, trades = 0;
+  schema::EpochMicros timestamp = 0;
+  double bid = NAN, ask = NAN;  // last seen, kept across loop ticks
+
+  // Latest computed state, encoded, until it has been written.
+  int64_t seq = 0;
+  bool unwritten = false;
+  std::string state_json;
+  std::string event_json;
+};
+
+struct BookCounters {
+  int64_t ticks_accepted = 0;
+  int64_t ticks_rejected = 0;
+  int64_t updates = 0;  // symbol updates computed
+};
+
+class SymbolBook final : public feed::TickSink {
+ public:
+  // `key_prefix` is "" or "ns:" (Config::Key's prefix).
+  SymbolBook(size_t window_capacity, std::string key_prefix);
+
+  void Accept(const schema::Tick& tick) override;
+  void Reject(const feed::TickOrigin& origin, const absl::Status& why) override;
+
+  // Closes the loop tick: each symbol that traded gets one observation, a new
+  // vector, seq + 1 and freshly encoded state and event. Returns how many.
+  size_t CloseTick();
+
+  // Symbols whose latest state has not been written yet, oldest first.
+  const std::vector<SymbolState*>& unwritten() const { return unwritten_; }
+  void MarkAllWritten();
+
+  size_t symbol_count() const { return symbols_.size(); }
+  const SymbolState* Find(std::string_view symbol) const;
+  const BookCounters& counters() const { return counters_; }
+
+ private:
+  void Encode(SymbolState& s, const physics::PhysicsVector& v);
+  void LogRejection(const feed::TickOrigin& origin, const absl::Status& why);
+
+  size_t window_capacity_;
+  std::string key_prefix_;
+  physics::Calculator calculator_;
+  std::vector<std::unique_ptr<SymbolState>> symbols_;
+  absl::flat_hash_map<std::string, SymbolState*> by_name_;
+  std::vector<SymbolState*> traded_;     // symbols with ticks in this loop tick
+  std::vector<SymbolState*> unwritten_;  // latest state not yet in Redis
+  BookCounters counters_;
+  // Rejection log rate limit: at most kRejectLogsPerSecond lines a second.
+  int64_t reject_window_second_ = 0;
+  int64_t reject_logged_in_window_ = 0;
+  int64_t reject_suppressed_ = 0;
+};
+
+}  // namespace physics::loop
+
+#endif  // PHYSICS_ENGINE_LOOP_SYMBOL_BOOK_H_

@@ -1,0 +1,321 @@
+// physics-engine end to end: a real process writing to a real redis-server.
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "engine/feed/csv_feed.h"
+#include "engine/loop/symbol_book.h"
+#include "gtest/gtest.h"
+#include "simdjson.h"
+#include "tests/support/process.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/temp_dir.h"
+
+namespace physics {
+namespace {
+
+using testing::Process;
+using testing::ProcessOptions;
+using testing::RedisServer;
+
+constexpr const char* kEngine = PHYSICS_ENGINE_BIN;
+
+// 3 symbols over 40 one-second buckets, plus bad rows in the middle.
+std::string ReplayCsv() {
+  std::string csv = "timestamp,symbol,price,size,trades,bid,ask\n";
+  double spy = 450, qqq = 380, iwm = 200;
+  for (int i = 0; i < 40; ++i) {
+    const int64_t t = 1766318400 + i;
+    spy *= 1 + 0.001 * ((i * 37) % 11 - 5);
+    qqq *= 1 + 0.002 * ((i * 17) % 7 - 3);
+    absl::StrAppend(&csv, t, ".100000,SPY,", spy, ",", 100 + i, ",2,", spy - 0.01, ",", spy + 0.01, "\n");
+    absl::StrAppend(&csv, t, ".500000,spy,", spy * 1.0001, ",50,1,,\n");
+    absl::StrAppend(&csv, t, ".200000,QQQ,", qqq, ",", 10 * i, ",1,,\n");
+    if (i % 3 == 0) absl::StrAppend(&csv, t, ".300000,IWM,", iwm + i, ",0,0,,\n");
+    if (i == 20) {
+      absl::StrAppend(&csv, t, ".400000,SPY,-5,1,1,,\n");      // bad price
+      absl::StrAppend(&csv, t, ".400000,SP Y,5,1,1,,\n");      // bad symbol
+      absl::StrAppend(&csv, "not,a,row\n");                     // unparsable
+    }
+  }
+  return csv;
+}
+
+std::string WriteFile(const testing::TempDir& dir, const std::string& name, const std::string& text) {
+  const std::string path = dir.path() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+// Collects every message published on `channel` from a background thread.
+class Subscriber {
+ public:
+  Subscriber(const RedisServer& server, std::string channel) {
+    conn_ = *server.Connect();
+    auto r = conn_->Command({"SUBSCRIBE", channel});
+    EXPECT_TRUE(r.ok());
+    thread_ = std::thread([this] {
+      while (true) {
+        absl::StatusOr<redis::Reply> reply = conn_->ReadReply();
+        if (!reply.ok()) {
+          if (stop_) return;
+          continue;  // read timeout: keep listening
+        }
+        const redisReply* r = reply->get();
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+            std::string_view(r->element[0]->str, r->element[0]->len) == "message") {
+          std::lock_guard<std::mutex> lock(mu_);
+          messages_.emplace_back(r->element[2]->str, r->element[2]->len);
+        }
+      }
+    });
+  }
+  ~Subscriber() {
+    stop_ = true;
+    ::shutdown(conn_->raw()->fd, SHUT_RDWR);
+    thread_.join();
+  }
+  std::vector<std::string> messages() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return messages_;
+  }
+  std::vector<std::string> WaitFor(size_t count, absl::Duration timeout = absl::Seconds(10)) {
+    const absl::Time until = absl::Now() + timeout;
+    while (messages().size() < count && absl::Now() < until) absl::SleepFor(absl::Milliseconds(10));
+    return messages();
+  }
+
+ private:
+  std::optional<redis::Connection> conn_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<std::string> messages_;
+};
+
+std::string Get(const RedisServer& server, std::string_view key) {
+  absl::StatusOr<redis::Reply> r = server.Run({"GET", key});
+  if (!r.ok() || (*r)->type != REDIS_REPLY_STRING) return "";
+  return std::string((*r)->str, (*r)->len);
+}
+
+int64_t Integer(const RedisServer& server, std::initializer_list<std::string_view> argv) {
+  absl::StatusOr<redis::Reply> r = server.Run(argv);
+  return r.ok() && (*r)->type == REDIS_REPLY_INTEGER ? (*r)->integer : -999;
+}
+
+std::map<std::string, std::string> HGetAll(const RedisServer& server, std::string_view key) {
+  std::map<std::string, std::string> out;
+  absl::StatusOr<redis::Reply> r = server.Run({"HGETALL", key});
+  if (!r.ok()) return out;
+  for (size_t i = 0; i + 1 < (*r)->elements; i += 2) {
+    out[(*r)->element[i]->str] = std::string((*r)->element[i + 1]->str, (*r)->element[i + 1]->len);
+  }
+  return out;
+}
+
+Process SpawnEngine(const RedisServer& server, std::vector<std::string> args,
+                    std::vector<std::pair<std::string, std::string>> env = {}) {
+  args.insert(args.begin(), kEngine);
+  env.emplace_back("REDIS_URL", server.url());
+  absl::StatusOr<Process> p = Process::Spawn(ProcessOptions{.argv = args, .env = env,
+                                                            .unset_env = {"REDIS_NAMESPACE"}});
+  EXPECT_TRUE(p.ok()) << p.status();
+  return *std::move(p);
+}
+
+// What the engine must have written: the same file through the same library.
+struct Expected {
+  std::map<std::string, std::string> state;           // symbol -> state JSON
+  std::vector<std::string> events;                    // in publish order
+};
+
+Expected ComputeExpected(const std::string& path, double hz) {
+  Expected e;
+  loop::SymbolBook book(1000, "");
+  auto feed = *feed::CsvFeed::Open(path, hz);
+  struct Never : feed::Interrupt {
+    bool requested() const override { return false; }
+    bool WaitUntil(feed::SteadyTime) const override { return false; }
+  } never;
+  while (*feed->Poll({}, book, never) == feed::PollResult::kCloseTick) {
+    book.CloseTick();
+    for (const loop::SymbolState* s : book.unwritten()) {
+      e.state[s->symbol] = s->state_json;
+      e.events.push_back(s->event_json);
+    }
+    book.MarkAllWritten();
+  }
+  return e;
+}
+
+TEST(EngineCsvReplay, WritesExactlyTheExpectedKeysValuesTtlsAndMessages) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  testing::TempDir dir;
+  const std::string csv = WriteFile(dir, "ticks.csv", ReplayCsv());
+  const Expected expected = ComputeExpected(csv, 1);
+  ASSERT_EQ(expected.state.size(), 3u);
+
+  Subscriber sub(server, "state_update");
+  Process engine = SpawnEngine(server, {"--feed", "csv:" + csv, "--snapshot-ttl", "45"});
+  absl::StatusOr<testing::ExitStatus> st = engine.Wait(absl::Seconds(30));
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->exit_code, 0) << engine.ReadStderr();
+
+  for (const auto& [symbol, json] : expected.state) {
+    EXPECT_EQ(Get(server, "physics:state:" + symbol), json) << symbol;
+    EXPECT_EQ(Integer(server, {"TTL", "physics:state:" + symbol}), -1);
+    const int64_t ttl = Integer(server, {"TTL", "market:snapshot:" + symbol});
+    EXPECT_GT(ttl, 40);
+    EXPECT_LE(ttl, 45);
+  }
+  const auto snap = HGetAll(server, "market:snapshot:SPY");
+  ASSERT_EQ(snap.size(), 5u);
+  EXPECT_EQ(snap.at("timestamp"), "1766318439");
+  EXPECT_NE(snap.at("bid"), "");
+  EXPECT_EQ(HGetAll(server, "market:snapshot:QQQ").at("bid"), "");  // never quoted
+  EXPECT_EQ(Integer(server, {"DBSIZE"}), 6);
+
+  EXPECT_EQ(sub.WaitFor(expected.events.size()), expected.events);
+
+  const std::string log = engine.ReadStderr();
+  EXPECT_NE(log.find("line 72"), std::string::npos) << log;
+  EXPECT_NE(log.find("price -5: must be > 0"), std::string::npos) << log;
+  EXPECT_NE(log.find("bad symbol 'SP Y'"), std::string::npos) << log;
+  EXPECT_NE(log.find("3 rejected"), std::string::npos) << log;
+}
+
+TEST(EngineCsvReplay, SameFileGivesSameBytes) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  testing::TempDir dir;
+  const std::string csv = WriteFile(dir, "ticks.csv", ReplayCsv());
+  std::vector<std::string> runs[2];
+  for (auto& run : runs) {
+    ASSERT_TRUE(server.Run({"FLUSHALL"}).ok());
+    Subscriber sub(server, "state_update");
+    Process engine = SpawnEngine(server, {"--feed", "csv:" + csv, "--hz", "2"});
+    ASSERT_EQ(engine.Wait(absl::Seconds(30))->exit_code, 0);
+    run = sub.WaitFor(1);
+    absl::SleepFor(absl::Milliseconds(200));
+    run = sub.messages();
+  }
+  EXPECT_FALSE(runs[0].empty());
+  EXPECT_EQ(runs[0], runs[1]);
+}
+
+TEST(EngineNamespace, PrefixesEveryKeyAndChannel) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  testing::TempDir dir;
+  const std::string csv = WriteFile(dir, "ticks.csv", ReplayCsv());
+  Subscriber sub(server, "agentic:state_update");
+  Process engine = SpawnEngine(server, {"--feed", "csv:" + csv}, {{"REDIS_NAMESPACE", "agentic"}});
+  ASSERT_EQ(engine.Wait(absl::Seconds(30))->exit_code, 0) << engine.ReadStderr();
+  EXPECT_NE(Get(server, "agentic:physics:state:SPY"), "");
+  EXPECT_EQ(Get(server, "physics:state:SPY"), "");
+  EXPECT_EQ(HGetAll(server, "agentic:market:snapshot:QQQ").size(), 5u);
+  EXPECT_FALSE(sub.WaitFor(1).empty());
+}
+
+int64_t StateSeq(const RedisServer& server, std::string_view symbol) {
+  const std::string json = Get(server, absl::StrCat("physics:state:", std::string(symbol)));
+  if (json.empty()) return 0;
+  simdjson::dom::parser parser;
+  return int64_t(parser.parse(json)["seq"]);
+}
+
+TEST(EngineRedisFaults, RecoversAfterRedisIsKilledAndRestarted) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  Process engine = SpawnEngine(server, {"--hz", "20", "--symbols", "5"});
+  absl::SleepFor(absl::Seconds(1));
+  const int64_t before = StateSeq(server, "SPY");
+  EXPECT_GT(before, 5);
+
+  server.Kill();
+  absl::SleepFor(absl::Seconds(1.5));
+  ASSERT_TRUE(engine.running()) << engine.ReadStderr();
+  ASSERT_TRUE(server.Start().ok());  // same port, empty data
+  absl::SleepFor(absl::Seconds(1.5));
+
+  // The engine kept computing through the outage: the first state written
+  // after the restart is already far ahead of where it was.
+  const int64_t after = StateSeq(server, "SPY");
+  EXPECT_GT(after, before + 30) << engine.ReadStderr();
+  EXPECT_EQ(Integer(server, {"EXISTS", "physics:state:QQQ", "market:snapshot:QQQ"}), 2);
+
+  const testing::ExitStatus st = engine.Terminate();
+  EXPECT_EQ(st.exit_code, 0) << engine.ReadStderr();
+  const std::string log = engine.ReadStderr();
+  // One line per state change, not one per tick.
+  size_t downs = 0;
+  for (size_t at = 0; (at = log.find("unavailable", at)) != std::string::npos; ++at) ++downs;
+  EXPECT_EQ(downs, 1u) << log;
+  EXPECT_NE(log.find("is back"), std::string::npos) << log;
+}
+
+TEST(EngineRedisFaults, StartsWithRedisDownAndWritesOnceItIsUp) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  server.Kill();
+  Process engine = SpawnEngine(server, {"--hz", "20", "--symbols", "3"});
+  absl::SleepFor(absl::Seconds(1));
+  ASSERT_TRUE(engine.running());
+  ASSERT_TRUE(server.Start().ok());
+  absl::SleepFor(absl::Seconds(1.5));
+  EXPECT_GT(StateSeq(server, "SPY"), 20) << engine.ReadStderr();
+  EXPECT_EQ(engine.Terminate().exit_code, 0);
+}
+
+TEST(EngineSignals, SigtermFinishesTheTickAndExitsZeroPromptly) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  Process engine = SpawnEngine(server, {"--hz", "1", "--symbols", "3"});
+  absl::SleepFor(absl::Seconds(1.5));
+  const absl::Time sent = absl::Now();
+  ASSERT_TRUE(engine.Signal(SIGTERM).ok());
+  absl::StatusOr<testing::ExitStatus> st = engine.Wait(absl::Seconds(2));
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->exit_code, 0);
+  EXPECT_LT(absl::Now() - sent, absl::Seconds(1));
+  EXPECT_GE(StateSeq(server, "SPY"), 1);
+}
+
+TEST(EngineCommandLine, BadValuesGiveOneLineAndExitTwo) {
+  RedisServer server;  // never started: nothing may be contacted
+  const std::vector<std::vector<std::string>> bad = {
+      {"--hz", "fast"}, {"--window", "1"}, {"--feed", "kafka"}, {"--symbols", "S P Y"},
+      {"--redis-url", "http://x"}, {"--feed", "csv:/nonexistent.csv"}, {"--bogus"}};
+  for (const auto& args : bad) {
+    Process p = SpawnEngine(server, args);
+    absl::StatusOr<testing::ExitStatus> st = p.Wait(absl::Seconds(5));
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ(st->exit_code, 2) << args[0];
+    const std::string err = p.ReadStderr();
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_EQ(err.rfind("physics-engine: ", 0), 0u) << err;
+  }
+  Process env = SpawnEngine(server, {"--help"}, {{"REDIS_URL", "redis://host:notaport"}});
+  EXPECT_EQ(env.Wait(absl::Seconds(5))->exit_code, 0);
+  absl::StatusOr<Process> bad_env = Process::Spawn(ProcessOptions{
+      .argv = {kEngine}, .env = {{"REDIS_URL", "redis://host:notaport"}}});
+  EXPECT_EQ(bad_env->Wait(absl::Seconds(5))->exit_code, 2);
+}
+
+TEST(EngineCommandLine, HelpListsEveryFlag) {
+  absl::StatusOr<Process> p = Process::Spawn(ProcessOptions{.argv = {kEngine, "--help"}});
+  ASSERT_EQ(p->Wait(absl::Seconds(5))->exit_code, 0);
+  const std::string out = p->ReadStdout();
+  for (const char* flag : {"--redis-url", "--namespace", "--hz", "--window", "--feed", "--symbols",
+                           "--seed", "--snapshot-ttl", "--state-ttl", "--duration", "--help"}) {
+    EXPECT_NE(out.find(flag), std::string::npos) << flag;
+  }
+}
+
+}  // namespace
+}  // namespace physics
