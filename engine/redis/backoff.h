@@ -1,0 +1,36 @@
+// Delays between reconnect attempts (SPEC §7): capped exponential backoff,
+// 100 ms, 200 ms, 400 ms, ... up to 5 s by default, no jitter (one engine and one
+// bridge per Redis, so there is no herd to spread out).
+// Not thread-safe: owned by the thread that reconnects.
+//
+//   Backoff backoff;
+//   while (!(conn = Connection::Open(...)).ok()) absl::SleepFor(backoff.Next());
+//   backoff.Reset();
+#ifndef PHYSICS_ENGINE_REDIS_BACKOFF_H_
+#define PHYSICS_ENGINE_REDIS_BACKOFF_H_
+
+#include "absl/time/time.h"
+
+namespace physics::redis {
+
+class Backoff {
+ public:
+  // `initial` is clamped to at least 1 ms, `cap` to at least `initial`.
+  explicit Backoff(absl::Duration initial = absl::Milliseconds(100),
+                   absl::Duration cap = absl::Seconds(5));
+
+  // The delay to wait before the next attempt: initial, then doubled per call
+  // until it reaches cap.
+  absl::Duration Next();
+  // Call after a success: the next delay is `initial` again.
+  void Reset();
+
+ private:
+  absl::Duration initial_;
+  absl::Duration cap_;
+  absl::Duration next_;
+};
+
+}  // namespace physics::redis
+
+#endif  // PHYSICS_ENGINE_REDIS_BACKOFF_H_

@@ -1,0 +1,69 @@
+// Where the Redis server is and how to log in: parsed from a REDIS_URL or the
+// REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD variables, plus the key
+// namespace (SPEC §2, §8). Both the engine and the bridge read it this way.
+// Thread-safety: Config is a plain value; the functions are pure (ConfigFromEnv
+// only reads through the injected getenv).
+//
+//   absl::StatusOr<Config> cfg = ConfigFromEnv();
+//   if (!cfg.ok()) { std::cerr << cfg.status().message() << "\n"; return 2; }
+//   LOG << "redis " << cfg->Describe();        // never prints the password
+//   std::string key = cfg->Key("physics:state:SPY");
+#ifndef PHYSICS_ENGINE_REDIS_CONFIG_H_
+#define PHYSICS_ENGINE_REDIS_CONFIG_H_
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace physics::redis {
+
+struct Config {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  std::string unix_path;  // non-empty => connect to this unix socket instead of host:port
+  std::string user;       // ACL user; empty => the default user
+  std::string password;   // empty => no AUTH (unless `user` is set)
+  int db = 0;
+  std::string key_namespace;  // "" or e.g. "agentic"; never ends with ':'
+
+  // The key or channel name with the namespace prefix: "agentic:physics:state:SPY",
+  // or `name` unchanged when there is no namespace.
+  std::string Key(std::string_view name) const;
+  // Same as Key(), appended to `out`: no allocation once `out` has capacity,
+  // for building keys on the hot path.
+  void AppendKey(std::string& out, std::string_view name) const;
+
+  // For logs and error messages: "redis://[user@]host:port/db" or
+  // "unix:///path.sock[?db=N]". Never contains the password.
+  std::string Describe() const;
+};
+
+// Parses
+//   redis://[[user]:password@]host[:port][/db]   (port defaults to 6379, db to 0;
+//                                                  user and password may be %-encoded;
+//                                                  host may be an [IPv6] literal)
+//   unix://[[user]:password@]/path.sock[?db=N]
+// A userinfo without ':' is taken as the password, as redis-cli -u does.
+// Errors: kInvalidArgument, one line naming the bad part and what is accepted;
+// the password is masked in the message.
+absl::StatusOr<Config> ParseRedisUrl(std::string_view url);
+
+// Validates a key namespace (REDIS_NAMESPACE or a flag): 1-64 characters from
+// [A-Za-z0-9._:-]; trailing ':' are dropped ("agentic:" == "agentic").
+// "" is accepted and means no namespace. Errors: kInvalidArgument.
+absl::StatusOr<std::string> ParseNamespace(std::string_view ns);
+
+// Reads REDIS_URL when set and non-empty, else REDIS_HOST, REDIS_PORT, REDIS_DB
+// and REDIS_PASSWORD (each optional); then REDIS_NAMESPACE. When REDIS_URL carries
+// no password, REDIS_PASSWORD supplies it (a common container set-up).
+// Defaults: redis://127.0.0.1:6379/0, no namespace.
+// Errors: kInvalidArgument naming the variable, its value (password masked) and
+// what is accepted.
+absl::StatusOr<Config> ConfigFromEnv(
+    std::function<const char*(const char*)> getenv = ::getenv);
+
+}  // namespace physics::redis
+
+#endif  // PHYSICS_ENGINE_REDIS_CONFIG_H_

@@ -1,0 +1,254 @@
+// Connection against a real redis-server (tests/support/redis_server.h).
+#include "engine/redis/connection.h"
+
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/net.h"
+#include "tests/support/redis_server.h"
+
+namespace physics::redis {
+namespace {
+
+using ::physics::testing::RedisServer;
+using ::physics::testing::RedisServerOptions;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr absl::Duration kConnect = absl::Seconds(1);
+constexpr absl::Duration kIo = absl::Seconds(5);
+
+std::string Str(const Reply& r) { return std::string(r->str, r->len); }
+
+TEST(RedisConnection, OpensAndRoundTripsABinaryValue) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Connection> conn = Connection::Open(server.config(), kConnect, kIo);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  const std::string value("a\r\n\0b", 5);
+  ASSERT_TRUE(conn->Command({"SET", "k", value}).ok());
+  absl::StatusOr<Reply> got = conn->Command({"GET", "k"});
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ((*got)->type, REDIS_REPLY_STRING);
+  EXPECT_EQ(Str(*got), value);
+  EXPECT_TRUE(conn->ok());
+}
+
+TEST(RedisConnection, ClosedPortIsUnavailableQuickly) {
+  absl::StatusOr<int> port = testing::PickUnusedLoopbackPort();
+  ASSERT_TRUE(port.ok());
+  Config cfg;
+  cfg.port = *port;
+  const absl::Time start = absl::Now();
+  absl::StatusOr<Connection> conn = Connection::Open(cfg, kConnect, kIo);
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  EXPECT_THAT(conn.status().message(), HasSubstr(cfg.Describe()));
+}
+
+TEST(RedisConnection, ErrorReplyKeepsConnectionUsable) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Connection> conn = server.Connect();
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  ASSERT_TRUE(conn->Command({"SET", "k", "not-a-number"}).ok());
+  absl::StatusOr<Reply> r = conn->Command({"INCR", "k"});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(r.status().message(), HasSubstr("ERR value is not an integer"));
+  r = conn->Command({"LPUSH", "k", "x"});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(), HasSubstr("WRONGTYPE"));
+  EXPECT_TRUE(conn->ok());
+  EXPECT_TRUE(conn->Command({"PING"}).ok());
+}
+
+TEST(RedisConnection, RightPasswordWorks) {
+  RedisServer server({.password = "secret"});
+  ASSERT_TRUE(server.Start().ok());
+  Config cfg = server.config();
+  ASSERT_EQ(cfg.password, "secret");
+  absl::StatusOr<Connection> conn = Connection::Open(cfg, kConnect, kIo);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  EXPECT_TRUE(conn->Command({"SET", "k", "v"}).ok());
+}
+
+TEST(RedisConnection, WrongPasswordIsUnauthenticatedAndNotLogged) {
+  RedisServer server({.password = "secret"});
+  ASSERT_TRUE(server.Start().ok());
+  Config cfg = server.config();
+  cfg.password = "hunter2";
+  absl::StatusOr<Connection> conn = Connection::Open(cfg, kConnect, kIo);
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(conn.status().message(), HasSubstr("WRONGPASS"));
+  EXPECT_THAT(conn.status().message(), Not(HasSubstr("hunter2")));
+}
+
+TEST(RedisConnection, MissingPasswordIsUnauthenticatedAtOpen) {
+  RedisServer server({.password = "secret"});
+  ASSERT_TRUE(server.Start().ok());
+  Config cfg = server.config();
+  cfg.password.clear();
+  absl::StatusOr<Connection> conn = Connection::Open(cfg, kConnect, kIo);
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(conn.status().message(), HasSubstr("NOAUTH"));
+}
+
+TEST(RedisConnection, PasswordForServerWithoutOneIsUnauthenticated) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  Config cfg = server.config();
+  cfg.password = "secret";
+  EXPECT_EQ(Connection::Open(cfg, kConnect, kIo).status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST(RedisConnection, AclUserWorks) {
+  RedisServer server(
+      {.extra_args = {"--user", "writer", "on", ">wpass", "~*", "&*", "+@all", "-flushall"}});
+  ASSERT_TRUE(server.Start().ok());
+  Config cfg = server.config();
+  cfg.user = "writer";
+  cfg.password = "wpass";
+  absl::StatusOr<Connection> conn = Connection::Open(cfg, kConnect, kIo);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  absl::StatusOr<Reply> who = conn->Command({"ACL", "WHOAMI"});
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ(Str(*who), "writer");
+  EXPECT_EQ(conn->Command({"FLUSHALL"}).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(conn->ok());
+
+  cfg.password = "nope";
+  EXPECT_EQ(Connection::Open(cfg, kConnect, kIo).status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST(RedisConnection, AclUserWithoutSelectRightIsPermissionDenied) {
+  RedisServer server({.extra_args = {"--user", "reader", "on", ">rpass", "~*", "+get"}});
+  ASSERT_TRUE(server.Start().ok());
+  Config cfg = server.config();
+  cfg.user = "reader";
+  cfg.password = "rpass";
+  cfg.db = 1;
+  EXPECT_EQ(Connection::Open(cfg, kConnect, kIo).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST(RedisConnection, SelectsTheConfiguredDb) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  Config cfg = server.config();
+  cfg.db = 3;
+  absl::StatusOr<Connection> conn = Connection::Open(cfg, kConnect, kIo);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  ASSERT_TRUE(conn->Command({"SET", "in3", "yes"}).ok());
+  absl::StatusOr<Reply> reply = server.Run({"EXISTS", "in3"});  // db 0
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ((*reply)->integer, 0);
+  reply = conn->Command({"CLIENT", "INFO"});
+  ASSERT_TRUE(reply.ok());
+  EXPECT_THAT(Str(*reply), HasSubstr(" db=3 "));
+}
+
+TEST(RedisConnection, DbOutOfRangeIsInvalidArgument) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  Config cfg = server.config();
+  cfg.db = 99;
+  absl::StatusOr<Connection> conn = Connection::Open(cfg, kConnect, kIo);
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(conn.status().message(), HasSubstr("SELECT 99"));
+}
+
+TEST(RedisConnection, UnixSocketWorks) {
+  RedisServer server({.unix_socket = true});
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Config> cfg = ParseRedisUrl("unix://" + server.unix_socket_path() + "?db=2");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  absl::StatusOr<Connection> conn = Connection::Open(*cfg, kConnect, kIo);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  absl::StatusOr<Reply> info = conn->Command({"CLIENT", "INFO"});
+  ASSERT_TRUE(info.ok());
+  EXPECT_THAT(Str(*info), HasSubstr(" db=2 "));
+  EXPECT_THAT(Str(*info), HasSubstr("laddr=" + server.unix_socket_path()));
+}
+
+TEST(RedisConnection, ServerKilledMakesCommandUnavailableAndBreaksConnection) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Connection> conn = server.Connect();
+  ASSERT_TRUE(conn.ok());
+  server.Kill();
+  absl::StatusOr<Reply> r = conn->Command({"PING"});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(conn->ok());
+  // Further use fails fast with the reason, never crashes.
+  EXPECT_EQ(conn->Command({"PING"}).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(conn->ReadReply().status().code(), absl::StatusCode::kUnavailable);
+
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Connection> again = server.Connect();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->Command({"PING"}).ok());
+}
+
+TEST(RedisConnection, IoTimeoutIsUnavailableAndBreaksConnection) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Connection> conn =
+      Connection::Open(server.config(), kConnect, absl::Milliseconds(100));
+  ASSERT_TRUE(conn.ok());
+  const absl::Time start = absl::Now();
+  absl::StatusOr<Reply> r = conn->Command({"BLPOP", "empty", "5"});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(r.status().message(), HasSubstr("timed out"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_FALSE(conn->ok());
+}
+
+TEST(RedisConnection, SubscriberReadsPublishedMessages) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Connection> sub = server.Connect();
+  ASSERT_TRUE(sub.ok());
+  absl::StatusOr<Reply> ack = sub->Command({"SUBSCRIBE", "state_update"});
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  ASSERT_EQ((*ack)->type, REDIS_REPLY_ARRAY);
+
+  // Nothing published yet: a bounded wait times out and leaves the connection usable.
+  EXPECT_EQ(sub->ReadReplyWithin(absl::Milliseconds(50)).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE(sub->ok());
+
+  ASSERT_TRUE(server.Run({"PUBLISH", "state_update", "{\"seq\":1}"}).ok());
+  absl::StatusOr<Reply> msg = sub->ReadReply();
+  ASSERT_TRUE(msg.ok()) << msg.status();
+  ASSERT_EQ((*msg)->type, REDIS_REPLY_ARRAY);
+  ASSERT_EQ((*msg)->elements, 3u);
+  EXPECT_EQ(std::string((*msg)->element[0]->str), "message");
+  EXPECT_EQ(std::string((*msg)->element[2]->str), "{\"seq\":1}");
+}
+
+TEST(RedisConnection, MovedFromConnectionIsNotOk) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Connection> conn = server.Connect();
+  ASSERT_TRUE(conn.ok());
+  Connection moved = *std::move(conn);
+  EXPECT_TRUE(moved.ok());
+  EXPECT_FALSE(conn->ok());  // NOLINT(bugprone-use-after-move): that is the point
+  EXPECT_EQ(conn->Command({"PING"}).status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(RedisConnection, EmptyCommandIsInvalidArgument) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Connection> conn = server.Connect();
+  ASSERT_TRUE(conn.ok());
+  EXPECT_EQ(conn->Command(std::span<const std::string_view>()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(conn->ok());
+}
+
+}  // namespace
+}  // namespace physics::redis

@@ -1,0 +1,131 @@
+#include "engine/redis/pipeline.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <hiredis/sds.h>  // C linkage ensured by connection.h (via pipeline.h)
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "engine/redis/resp.h"
+
+namespace physics::redis {
+namespace {
+
+// Installs reply functions and privdata on a hiredis reader for one scope and
+// restores the previous ones afterwards.
+class ScopedReaderFunctions {
+ public:
+  ScopedReaderFunctions(redisReader* reader, redisReplyObjectFunctions* fn, void* privdata,
+                        size_t min_buffer_room)
+      : reader_(reader),
+        saved_fn_(reader->fn),
+        saved_privdata_(reader->privdata),
+        saved_maxbuf_(reader->maxbuf) {
+    reader_->fn = fn;
+    reader_->privdata = privdata;
+    // maxbuf 0: keep the read buffer between feeds instead of freeing and
+    // re-allocating it, so a steady-state batch does not allocate.
+    reader_->maxbuf = 0;
+    // Room for a full read chunk plus what the reader keeps of earlier ones, so
+    // that growth does not depend on how the replies happened to arrive.
+    if (sdsavail(reader_->buf) < min_buffer_room) {
+      if (sds grown = sdsMakeRoomFor(reader_->buf, min_buffer_room); grown != nullptr) {
+        reader_->buf = grown;
+      }
+    }
+  }
+  ScopedReaderFunctions(const ScopedReaderFunctions&) = delete;
+  ScopedReaderFunctions& operator=(const ScopedReaderFunctions&) = delete;
+  ~ScopedReaderFunctions() {
+    // After an I/O error mid-reply the reader may still point at one of our
+    // placeholder objects; the restored freeObject must never see it.
+    reader_->reply = nullptr;
+    reader_->fn = saved_fn_;
+    reader_->privdata = saved_privdata_;
+    reader_->maxbuf = saved_maxbuf_;
+  }
+
+ private:
+  redisReader* reader_;
+  redisReplyObjectFunctions* saved_fn_;
+  void* saved_privdata_;
+  size_t saved_maxbuf_;
+};
+
+}  // namespace
+
+void Pipeline::Tally::Reset() {
+  replies = 0;
+  errors = 0;
+  current_has_error = false;
+  has_first_error = false;
+  first_error_index = 0;
+  first_error_len = 0;
+}
+
+void Pipeline::Tally::NoteError(std::string_view text) {
+  current_has_error = true;
+  if (!has_first_error) {
+    has_first_error = true;
+    first_error_index = replies;
+    first_error_len = std::min(text.size(), first_error.size());
+    std::memcpy(first_error.data(), text.data(), first_error_len);
+  }
+}
+
+void Pipeline::Tally::EndReply() {
+  if (current_has_error) ++errors;
+  current_has_error = false;
+  ++replies;
+}
+
+// The reader only needs a non-null object per element; the tally itself serves.
+void* Pipeline::CountString(const redisReadTask* task, char* str, size_t len) {
+  auto* tally = static_cast<Tally*>(task->privdata);
+  if (task->type == REDIS_REPLY_ERROR) tally->NoteError(std::string_view(str, len));
+  return tally;
+}
+void* Pipeline::CountArray(const redisReadTask* task, int /*elements*/) { return task->privdata; }
+void* Pipeline::CountInteger(const redisReadTask* task, long long /*value*/) {
+  return task->privdata;
+}
+void* Pipeline::CountNil(const redisReadTask* task) { return task->privdata; }
+void Pipeline::IgnoreFree(void* /*obj*/) {}
+
+void Pipeline::Append(std::initializer_list<std::string_view> argv) {
+  Append(std::span<const std::string_view>(argv.begin(), argv.size()));
+}
+
+void Pipeline::Append(std::span<const std::string_view> argv) {
+  AppendResp(buffer_, argv);
+  ++count_;
+}
+
+void Pipeline::Clear() {
+  buffer_.clear();
+  count_ = 0;
+}
+
+absl::Status Pipeline::Execute(Connection& conn) {
+  absl::Cleanup clear = [this] { Clear(); };
+  if (empty()) return absl::OkStatus();
+  if (!conn.ok()) return conn.NotUsable();
+
+  tally_.Reset();
+  {
+    ScopedReaderFunctions scoped(conn.raw()->reader, &counting_functions_, &tally_,
+                                 2 * Connection::kReadChunkBytes);
+    absl::Status io = conn.Exchange(
+        buffer_, count_, [this](void*) { tally_.EndReply(); }, conn.io_timeout(),
+        Connection::OnTimeout::kBreak);
+    if (!io.ok()) return io;
+  }
+  if (tally_.errors == 0) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(
+      "Redis rejected ", tally_.errors, " of ", count_, " pipelined commands; first (command #",
+      tally_.first_error_index, "): ",
+      absl::string_view(tally_.first_error.data(), tally_.first_error_len)));
+}
+
+}  // namespace physics::redis

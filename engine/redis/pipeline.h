@@ -1,0 +1,97 @@
+// A batch of Redis commands sent in one round trip: the engine appends a tick's
+// SET/HSET/EXPIRE/PUBLISH for every updated symbol, then Execute() writes them
+// and checks every reply (SPEC §2). The RESP buffer is reused, so a steady-state
+// tick allocates nothing here.
+// Not thread-safe: owned by the thread that owns the Connection.
+//
+//   Pipeline p;                                    // one per writer, reused
+//   p.Append({"SET", state_key, json});
+//   p.Append({"PUBLISH", channel, event});
+//   absl::Status s = p.Execute(conn);              // p is empty afterwards
+//   if (absl::IsUnavailable(s)) { drop conn; reconnect with Backoff; }
+#ifndef PHYSICS_ENGINE_REDIS_PIPELINE_H_
+#define PHYSICS_ENGINE_REDIS_PIPELINE_H_
+
+#include <array>
+#include <cstddef>
+#include <initializer_list>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "engine/redis/connection.h"
+
+namespace physics::redis {
+
+class Pipeline {
+ public:
+  Pipeline() = default;
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+  Pipeline(Pipeline&&) = default;
+  Pipeline& operator=(Pipeline&&) = default;
+
+  // RESP-encodes one command into the buffer. No allocation once the buffer
+  // has grown to the size of a typical batch. REQUIRES: !argv.empty().
+  void Append(std::initializer_list<std::string_view> argv);
+  void Append(std::span<const std::string_view> argv);
+
+  size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  // The encoded commands, e.g. for `redis-cli --pipe`.
+  std::string_view buffer() const { return buffer_; }
+  // Drops the commands and keeps the buffer's capacity.
+  void Clear();
+
+  // Writes the whole buffer and reads exactly size() replies, counting error
+  // replies without building a redisReply for each (the context's reader gets
+  // counting redisReplyObjectFunctions for the duration and its own back
+  // afterwards). An error nested in an array reply (EXEC) counts as an error.
+  // Writes and reads are interleaved (see Connection::Exchange), so batches of
+  // any size (40 000 commands, several MB) neither deadlock nor need chunking.
+  // Returns:
+  //   OK               every reply is a non-error;
+  //   kUnavailable     I/O error, EOF or timeout (io_timeout without progress):
+  //                    the connection is broken, drop it and reconnect;
+  //   kInternal        "Redis rejected K of N pipelined commands; first (command
+  //                    #i): <error text>"; all replies were consumed, so the
+  //                    connection stays usable.
+  // The pipeline is empty afterwards in every case. An empty pipeline is OK
+  // without I/O. REQUIRES: no replies are outstanding on `conn`.
+  absl::Status Execute(Connection& conn);
+
+ private:
+  // Error replies seen while reading one batch; the reader hands it to the
+  // counting functions as privdata. Fixed-size so that counting never allocates.
+  struct Tally {
+    void Reset();
+    void NoteError(std::string_view text);
+    void EndReply();
+
+    size_t replies = 0;
+    size_t errors = 0;
+    bool current_has_error = false;
+    bool has_first_error = false;
+    size_t first_error_index = 0;  // index of the reply holding the first error
+    size_t first_error_len = 0;    // truncated to first_error.size()
+    std::array<char, 256> first_error{};
+  };
+
+  static void* CountString(const redisReadTask* task, char* str, size_t len);
+  static void* CountArray(const redisReadTask* task, int elements);
+  static void* CountInteger(const redisReadTask* task, long long value);
+  static void* CountNil(const redisReadTask* task);
+  static void IgnoreFree(void* obj);
+
+  std::string buffer_;
+  size_t count_ = 0;
+  Tally tally_;
+  // hiredis wants a mutable table; it is only read, and only during Execute().
+  redisReplyObjectFunctions counting_functions_ = {&CountString, &CountArray, &CountInteger,
+                                                   &CountNil, &IgnoreFree};
+};
+
+}  // namespace physics::redis
+
+#endif  // PHYSICS_ENGINE_REDIS_PIPELINE_H_
