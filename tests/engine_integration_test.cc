@@ -1,4 +1,6 @@
 // physics-engine end to end: a real process writing to a real redis-server.
+#include <sys/socket.h>
+
 #include <csignal>
 #include <fstream>
 #include <map>
@@ -155,7 +157,7 @@ Expected ComputeExpected(const std::string& path, double hz) {
 TEST(EngineCsvReplay, WritesExactlyTheExpectedKeysValuesTtlsAndMessages) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());
-  testing::TempDir dir;
+  testing::TempDir dir = *testing::TempDir::Create();
   const std::string csv = WriteFile(dir, "ticks.csv", ReplayCsv());
   const Expected expected = ComputeExpected(csv, 1);
   ASSERT_EQ(expected.state.size(), 3u);
@@ -192,7 +194,7 @@ TEST(EngineCsvReplay, WritesExactlyTheExpectedKeysValuesTtlsAndMessages) {
 TEST(EngineCsvReplay, SameFileGivesSameBytes) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());
-  testing::TempDir dir;
+  testing::TempDir dir = *testing::TempDir::Create();
   const std::string csv = WriteFile(dir, "ticks.csv", ReplayCsv());
   std::vector<std::string> runs[2];
   for (auto& run : runs) {
@@ -211,7 +213,7 @@ TEST(EngineCsvReplay, SameFileGivesSameBytes) {
 TEST(EngineNamespace, PrefixesEveryKeyAndChannel) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());
-  testing::TempDir dir;
+  testing::TempDir dir = *testing::TempDir::Create();
   const std::string csv = WriteFile(dir, "ticks.csv", ReplayCsv());
   Subscriber sub(server, "agentic:state_update");
   Process engine = SpawnEngine(server, {"--feed", "csv:" + csv}, {{"REDIS_NAMESPACE", "agentic"}});
