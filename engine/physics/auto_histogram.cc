@@ -13,29 +13,46 @@ constexpr double kMaxBins = 4611686018427387904.0;  // 2^62
 constexpr double kExactIntegers = 4503599627370496.0;  // 2^52
 constexpr double kEpsilon = 2.220446049250313e-16;     // 2^-52
 
-// The first index in [start, n) where the monotone predicate holds (n when
-// none), probing start, start+1, start+3, ... before bisecting, so a short
-// run costs O(1) and a run of length L costs O(log L).
+// The first index in [lo, n) where the monotone predicate holds (n when
+// none), searching outward from `hint` with doubling steps before bisecting:
+// a guess off by d costs O(log d) probes.
 template <typename Pred>
-size_t Gallop(size_t start, size_t n, Pred pred) {
-  size_t lo = start;
-  size_t hi = start;
+size_t GallopFrom(size_t lo, size_t n, size_t hint, Pred pred) {
+  hint = std::clamp(hint, lo, n);
+  size_t a;  // the answer is in [a, b]
+  size_t b;
   size_t step = 1;
-  while (hi < n && !pred(hi)) {
-    lo = hi + 1;
-    hi = lo + step;
-    step <<= 1;
+  if (hint == n || pred(hint)) {  // the answer is at or before hint
+    b = hint;
+    a = lo;
+    while (b - lo >= step) {
+      const size_t probe = b - step;
+      if (!pred(probe)) {
+        a = probe + 1;
+        break;
+      }
+      b = probe;
+      step <<= 1;
+    }
+  } else {
+    a = hint + 1;
+    b = a;
+    while (b < n && !pred(b)) {
+      a = b + 1;
+      b = a + step;
+      step <<= 1;
+    }
+    b = std::min(b, n);
   }
-  hi = std::min(hi, n);
-  while (lo < hi) {
-    const size_t mid = lo + (hi - lo) / 2;
+  while (a < b) {
+    const size_t mid = a + (b - a) / 2;
     if (pred(mid)) {
-      hi = mid;
+      b = mid;
     } else {
-      lo = mid + 1;
+      a = mid + 1;
     }
   }
-  return lo;
+  return a;
 }
 
 }  // namespace
@@ -94,12 +111,12 @@ BinLayout AutoBinLayout(std::span<const double> sorted) {
 namespace histogram_internal {
 
 BinEnd EndOfBin(std::span<const double> sorted, const BinLayout& layout,
-               size_t begin, int64_t bin) {
+               size_t begin, int64_t bin, size_t hint) {
   const size_t n = sorted.size();
   if (bin >= layout.nbins - 1) return {n, bin};  // BinOf is monotone: the rest
   const double edge = layout.Edge(bin + 1);
   const size_t guess =
-      Gallop(begin + 1, n, [&](size_t i) { return sorted[i] >= edge; });
+      GallopFrom(begin + 1, n, hint, [&](size_t i) { return sorted[i] >= edge; });
   const int64_t next_bin = guess < n ? layout.BinOf(sorted[guess]) : bin;
   if (layout.bins_follow_edges) return {guess, next_bin};
   // numpy's rounding may have moved a value across the edge. BinOf is
@@ -107,7 +124,7 @@ BinEnd EndOfBin(std::span<const double> sorted, const BinLayout& layout,
   const bool last_inside = guess - 1 == begin || layout.BinOf(sorted[guess - 1]) == bin;
   if (last_inside && (guess == n || next_bin > bin)) return {guess, next_bin};
   const size_t end =
-      Gallop(begin + 1, n, [&](size_t i) { return layout.BinOf(sorted[i]) > bin; });
+      GallopFrom(begin + 1, n, guess, [&](size_t i) { return layout.BinOf(sorted[i]) > bin; });
   return {end, end < n ? layout.BinOf(sorted[end]) : bin};
 }
 

@@ -77,9 +77,10 @@ struct BinEnd {
   size_t index;      // first index after `begin` in a later bin; size when none
   int64_t next_bin;  // BinOf(sorted[index]) when index < size
 };
-// Where the run of values in `bin`, which starts at `begin`, ends.
+// Where the run of values in `bin`, which starts at `begin`, ends; `hint`
+// is a guess at the answer (neighbouring bins hold similar counts).
 BinEnd EndOfBin(std::span<const double> sorted, const BinLayout& layout,
-                size_t begin, int64_t bin);
+                size_t begin, int64_t bin, size_t hint);
 }  // namespace histogram_internal
 
 template <typename Visitor>
@@ -88,10 +89,12 @@ void ForEachNonEmptyBin(std::span<const double> sorted, const BinLayout& layout,
   if (sorted.empty()) return;
   size_t i = 0;
   int64_t bin = layout.BinOf(sorted[0]);
+  size_t previous_count = 1;
   while (i < sorted.size()) {
     const histogram_internal::BinEnd end =
-        histogram_internal::EndOfBin(sorted, layout, i, bin);
-    visit(bin, static_cast<int64_t>(end.index - i));
+        histogram_internal::EndOfBin(sorted, layout, i, bin, i + previous_count);
+    previous_count = end.index - i;
+    visit(bin, static_cast<int64_t>(previous_count));
     i = end.index;
     bin = end.next_bin;
   }
