@@ -144,7 +144,7 @@ absl::StatusOr<Reply> Connection::Command(std::span<const std::string_view> argv
 
 absl::StatusOr<Reply> Connection::ReadReply() {
   if (!ok()) return NotUsable();
-  return ReadOne({}, io_timeout_, OnTimeout::kBreak);
+  return ReadOne({}, io_timeout_, OnTimeout::kKeep);
 }
 
 absl::StatusOr<Reply> Connection::ReadReplyWithin(absl::Duration wait) {

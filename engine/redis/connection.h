@@ -76,12 +76,12 @@ class Connection {
 
   // The next reply, waiting up to io_timeout: for pub/sub after SUBSCRIBE.
   // Error replies are returned as replies (type REDIS_REPLY_ERROR), not as a
-  // status. A timeout is kUnavailable and breaks the connection, as in Command.
+  // status. When no complete reply arrives in time: kDeadlineExceeded, and the
+  // connection stays usable (nothing was sent, so nothing is out of step; a
+  // partly received reply is kept for the next call): a quiet channel is not
+  // a failure. I/O errors and EOF: kUnavailable, connection broken.
   absl::StatusOr<Reply> ReadReply();
-  // Like ReadReply(), but waits at most `wait`, and when no complete reply
-  // arrived in time returns kDeadlineExceeded with the connection still usable
-  // (a partly received reply is kept for the next call). For subscribers that
-  // poll for messages between other duties.
+  // Like ReadReply(), but waits at most `wait` instead of io_timeout.
   absl::StatusOr<Reply> ReadReplyWithin(absl::Duration wait);
 
   // False after any I/O error, timeout or protocol error (and when moved from).

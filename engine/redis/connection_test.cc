@@ -1,6 +1,8 @@
 // Connection against a real redis-server (tests/support/redis_server.h).
 #include "engine/redis/connection.h"
 
+#include <sys/socket.h>
+
 #include <thread>
 
 #include "gmock/gmock.h"
@@ -227,6 +229,38 @@ TEST(RedisConnection, SubscriberReadsPublishedMessages) {
   ASSERT_EQ((*msg)->elements, 3u);
   EXPECT_EQ(std::string((*msg)->element[0]->str), "message");
   EXPECT_EQ(std::string((*msg)->element[2]->str), "{\"seq\":1}");
+}
+
+TEST(RedisConnection, QuietSubscriptionTimesOutWithoutBreakingTheConnection) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Connection> sub =
+      Connection::Open(server.config(), kConnect, absl::Milliseconds(50));
+  ASSERT_TRUE(sub.ok());
+  ASSERT_TRUE(sub->Command({"SUBSCRIBE", "quiet"}).ok());
+  EXPECT_EQ(sub->ReadReply().status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(sub->ReadReply().status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE(sub->ok());
+  ASSERT_TRUE(server.Run({"PUBLISH", "quiet", "late"}).ok());
+  absl::StatusOr<Reply> msg = sub->ReadReply();
+  ASSERT_TRUE(msg.ok()) << msg.status();
+  EXPECT_EQ(std::string((*msg)->element[2]->str), "late");
+}
+
+TEST(RedisConnection, ShutdownFromAnotherThreadEndsABlockedRead) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Connection> sub = server.Connect();
+  ASSERT_TRUE(sub.ok());
+  ASSERT_TRUE(sub->Command({"SUBSCRIBE", "quiet"}).ok());
+  std::thread closer([fd = sub->raw()->fd] {
+    absl::SleepFor(absl::Milliseconds(100));
+    ::shutdown(fd, SHUT_RDWR);
+  });
+  absl::StatusOr<Reply> r = sub->ReadReply();
+  closer.join();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(sub->ok());
 }
 
 TEST(RedisConnection, MovedFromConnectionIsNotOk) {
