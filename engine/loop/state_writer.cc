@@ -49,11 +49,15 @@ void StateWriter::ConnectionLost(const absl::Status& why) {
   }
 }
 
-void StateWriter::AppendSymbol(const SymbolState& s) {
+void StateWriter::AppendCommands(const SymbolBook& book, redis::Pipeline& pipeline) const {
+  for (const SymbolState* s : book.unwritten()) AppendSymbol(*s, pipeline);
+}
+
+void StateWriter::AppendSymbol(const SymbolState& s, redis::Pipeline& pipeline) const {
   if (options_.state_ttl_seconds > 0) {
-    pipeline_.Append({"SET", s.state_key, s.state_json, "EX", state_ttl_text_});
+    pipeline.Append({"SET", s.state_key, s.state_json, "EX", state_ttl_text_});
   } else {
-    pipeline_.Append({"SET", s.state_key, s.state_json});
+    pipeline.Append({"SET", s.state_key, s.state_json});
   }
   char price[schema::kJsonNumberBufferSize], volume[schema::kJsonNumberBufferSize];
   char bid[schema::kJsonNumberBufferSize], ask[schema::kJsonNumberBufferSize];
@@ -63,12 +67,12 @@ void StateWriter::AppendSymbol(const SymbolState& s) {
   const std::string_view ask_text = std::isnan(s.ask) ? "" : schema::FormatJsonNumber(s.ask, ask);
   const auto seconds_end =
       std::to_chars(seconds, seconds + sizeof(seconds), s.timestamp / 1'000'000).ptr;
-  pipeline_.Append({"HSET", s.snapshot_key, "price", schema::FormatJsonNumber(s.price, price),
+  pipeline.Append({"HSET", s.snapshot_key, "price", schema::FormatJsonNumber(s.price, price),
                     "volume", schema::FormatJsonNumber(s.volume, volume), "bid", bid_text, "ask",
                     ask_text, "timestamp",
                     std::string_view(seconds, static_cast<size_t>(seconds_end - seconds))});
-  pipeline_.Append({"EXPIRE", s.snapshot_key, snapshot_ttl_text_});
-  pipeline_.Append({"PUBLISH", channel_, s.event_json});
+  pipeline.Append({"EXPIRE", s.snapshot_key, snapshot_ttl_text_});
+  pipeline.Append({"PUBLISH", channel_, s.event_json});
 }
 
 absl::Status StateWriter::Flush(SymbolBook& book) {
@@ -77,7 +81,7 @@ absl::Status StateWriter::Flush(SymbolBook& book) {
     ++counters_.failed_writes;
     return s;
   }
-  for (const SymbolState* s : book.unwritten()) AppendSymbol(*s);
+  AppendCommands(book, pipeline_);
   const size_t commands = pipeline_.size();
   absl::Status status = pipeline_.Execute(*conn_);
   ++counters_.pipelines;

@@ -49,12 +49,16 @@ class StateWriter {
   // which retrying cannot fix.
   absl::Status Flush(SymbolBook& book);
 
+  // Appends the commands that write every unwritten symbol of `book` (what
+  // Flush sends), e.g. to measure the server's own limit with redis-cli --pipe.
+  void AppendCommands(const SymbolBook& book, redis::Pipeline& pipeline) const;
+
   bool connected() const { return conn_.has_value(); }
   const WriterCounters& counters() const { return counters_; }
 
  private:
   absl::Status EnsureConnected();
-  void AppendSymbol(const SymbolState& s);
+  void AppendSymbol(const SymbolState& s, redis::Pipeline& pipeline) const;
   void ConnectionLost(const absl::Status& why);
 
   redis::Config config_;

@@ -1,0 +1,93 @@
+// Hot paths of the engine without Redis: encoding a state and an event, the
+// simulator, and a whole loop tick's fold + compute + encode for N symbols.
+#include <benchmark/benchmark.h>
+
+#include "engine/feed/sim_feed.h"
+#include "engine/loop/symbol_book.h"
+#include "engine/schema/state_message.h"
+
+namespace physics {
+namespace {
+
+constexpr schema::EpochMicros kNoon = 1766318400LL * 1'000'000;
+
+schema::StateFields SampleState() {
+  schema::StateFields s;
+  s.mass = 390.448291551535;
+  s.momentum = -0.45200927649073974;
+  s.friction = 0.002;
+  s.entropy = 3.7987001248166026;
+  s.nash_dist = 1.9062982980627432;
+  s.regime = "Gaussian";
+  s.alpha = 4.390606600595609;
+  s.price = 382.77915809074005;
+  s.seq = 555;
+  s.timestamp = kNoon + 124950;
+  return s;
+}
+
+void BM_EncodeState(benchmark::State& state) {
+  const schema::StateFields fields = SampleState();
+  std::string out;
+  out.reserve(512);
+  for (auto _ : state) {
+    out.clear();
+    schema::AppendStateJson(fields, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+BENCHMARK(BM_EncodeState);
+
+void BM_EncodeEvent(benchmark::State& state) {
+  std::string json;
+  schema::AppendStateJson(SampleState(), json);
+  std::string out;
+  out.reserve(1024);
+  for (auto _ : state) {
+    out.clear();
+    schema::AppendEventJson("SPY", "2025-12-21T12:00:00.124950Z", 555, "4.390606600595609", json, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+BENCHMARK(BM_EncodeEvent);
+
+// Sink that only counts, to time the simulator alone.
+class CountingSink : public feed::TickSink {
+ public:
+  void Accept(const schema::Tick&) override { ++ticks; }
+  void Reject(const feed::TickOrigin&, const absl::Status&) override {}
+  int64_t ticks = 0;
+};
+
+void BM_SimBurst(benchmark::State& state) {
+  feed::SimFeed sim(feed::DefaultSymbols(static_cast<size_t>(state.range(0))), 42);
+  CountingSink sink;
+  int64_t i = 0;
+  for (auto _ : state) sim.GenerateBurst(kNoon + ++i, sink);
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_SimBurst)->Arg(1000);
+
+// One loop tick: the fold of a sim burst, then compute + encode per symbol,
+// with every window already full (W = 1000). Items are symbol updates.
+void BM_LoopTick(benchmark::State& state) {
+  const size_t symbols = static_cast<size_t>(state.range(0));
+  feed::SimFeed sim(feed::DefaultSymbols(symbols), 42);
+  loop::SymbolBook book(1000, "");
+  int64_t i = 0;
+  for (; i < 1000; ++i) {
+    sim.GenerateBurst(kNoon + i, book);
+    book.CloseTick();
+    book.MarkAllWritten();
+  }
+  for (auto _ : state) {
+    sim.GenerateBurst(kNoon + ++i, book);
+    benchmark::DoNotOptimize(book.CloseTick());
+    book.MarkAllWritten();
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_LoopTick)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace physics

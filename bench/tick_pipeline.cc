@@ -1,0 +1,208 @@
+// The engine's tick pipeline against a real redis-server: loop-tick wall time
+// (fold + compute + one pipeline round trip with every reply) P50/P99/max at
+// N symbols, the sustained rate when ticking as fast as possible, and the
+// server's own limit for the same command mix (redis-cli --pipe) in the same
+// run. Prints a table and writes JSON.
+//
+//   build/bin/tick_pipeline                       # 100, 1000, 10000 symbols
+//   build/bin/tick_pipeline --quick --json out.json
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "engine/cli/flags.h"
+#include "engine/feed/sim_feed.h"
+#include "engine/loop/state_writer.h"
+#include "engine/loop/symbol_book.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/temp_dir.h"
+
+namespace physics {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+// Ticks recorded from the simulator so the timed loop does not include the
+// cost of simulating a market.
+class Recorder : public feed::TickSink {
+ public:
+  void Accept(const schema::Tick& tick) override { ticks.push_back(tick); }
+  void Reject(const feed::TickOrigin&, const absl::Status&) override {}
+  std::vector<schema::Tick> ticks;
+};
+
+std::vector<std::vector<schema::Tick>> RecordBursts(size_t symbols, int bursts) {
+  feed::SimFeed sim(feed::DefaultSymbols(symbols), 42);
+  std::vector<std::vector<schema::Tick>> out(bursts);
+  for (int i = 0; i < bursts; ++i) {
+    Recorder r;
+    sim.GenerateBurst(1766318400LL * 1'000'000 + i * 1000, r);
+    out[i] = std::move(r.ticks);
+  }
+  return out;
+}
+
+struct Row {
+  size_t symbols = 0;
+  int ticks = 0;
+  double p50_ms = 0, p99_ms = 0, max_ms = 0;
+  double updates_per_sec = 0;
+  double pipe_updates_per_sec = 0;
+};
+
+double Percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(q * (v.size() - 1))];
+}
+
+// Time for redis-cli --pipe to push `updates` symbol-updates' commands.
+double PipeRate(const testing::RedisServer& server, const std::string& resp_path, int64_t updates) {
+  const std::string cmd = absl::StrCat("redis-cli -p ", server.port(), " --pipe < ", resp_path,
+                                       " > /dev/null");
+  const auto t0 = Clock::now();
+  const int rc = std::system(cmd.c_str());
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (rc != 0) {
+    std::cerr << "redis-cli --pipe failed\n";
+    return 0;
+  }
+  return static_cast<double>(updates) / seconds;
+}
+
+Row Measure(const testing::RedisServer& server, const testing::TempDir& dir, size_t symbols,
+            size_t window, int latency_ticks, double sustain_seconds) {
+  Row row;
+  row.symbols = symbols;
+  auto bursts = RecordBursts(symbols, 64);
+  loop::SymbolBook book(window, "");
+  loop::StateWriter writer(server.config(), loop::WriterOptions{});
+  int64_t next = 0;
+  auto feed_burst = [&] {
+    auto& burst = bursts[next % bursts.size()];
+    const schema::EpochMicros ts = 1766318400LL * 1'000'000 + next * 1000;
+    for (schema::Tick& t : burst) {
+      t.timestamp = ts;
+      book.Accept(t);
+    }
+    ++next;
+  };
+  // Fill every window first (no Redis), so the figures are steady state.
+  for (size_t i = 0; i < window; ++i) {
+    feed_burst();
+    book.CloseTick();
+    book.MarkAllWritten();
+  }
+  std::vector<double> ms;
+  for (int i = 0; i < latency_ticks + 5; ++i) {
+    const auto t0 = Clock::now();
+    feed_burst();
+    book.CloseTick();
+    if (absl::Status s = writer.Flush(book); !s.ok()) std::cerr << "flush: " << s << "\n";
+    if (i >= 5) ms.push_back(Ms(Clock::now() - t0));  // first few warm the connection
+  }
+  row.ticks = latency_ticks;
+  row.p50_ms = Percentile(ms, 0.5);
+  row.p99_ms = Percentile(ms, 0.99);
+  row.max_ms = Percentile(ms, 1.0);
+
+  int64_t updates = 0;
+  const auto start = Clock::now();
+  const auto until = start + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(sustain_seconds));
+  while (Clock::now() < until) {
+    feed_burst();
+    updates += static_cast<int64_t>(book.CloseTick());
+    if (absl::Status s = writer.Flush(book); !s.ok()) std::cerr << "flush: " << s << "\n";
+  }
+  row.updates_per_sec = static_cast<double>(updates) / std::chrono::duration<double>(Clock::now() - start).count();
+
+  // The same commands, for the server's own limit: enough ticks for ~1 s.
+  redis::Pipeline pipeline;
+  const std::string resp_path = dir.File(absl::StrCat("mix-", symbols, ".resp"));
+  {
+    std::ofstream out(resp_path, std::ios::binary);
+    const int64_t target = std::max<int64_t>(static_cast<int64_t>(row.updates_per_sec * 1.5), 20000);
+    int64_t written = 0;
+    while (written < target) {
+      feed_burst();
+      written += static_cast<int64_t>(book.CloseTick());
+      writer.AppendCommands(book, pipeline);
+      book.MarkAllWritten();
+      out << pipeline.buffer();
+      pipeline.Clear();
+    }
+    out.close();
+    row.pipe_updates_per_sec = PipeRate(server, resp_path, written);
+  }
+  return row;
+}
+
+int Main(int argc, char** argv) {
+  std::string symbols_list = "100,1000,10000", json_path;
+  int64_t window = 1000, ticks = 200;
+  double seconds = 5;
+  bool quick = false;
+  cli::FlagSet flags("tick_pipeline", "Measures the engine's loop tick against a private redis-server.");
+  flags.AddString("symbols", &symbols_list, "comma list of symbol counts");
+  flags.AddInt("window", &window, 2, 100000, "observations per symbol");
+  flags.AddInt("ticks", &ticks, 10, 1000000, "loop ticks timed for the latency figures");
+  flags.AddDouble("seconds", &seconds, 0.1, 600, "length of the sustained-rate run per size");
+  flags.AddBool("quick", &quick, "CI mode: 100 and 1000 symbols, 100 ticks, 1 s");
+  flags.AddString("json", &json_path, "write results to this file");
+  if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
+  if (quick) {
+    if (!flags.WasSet("symbols")) symbols_list = "100,1000";
+    if (!flags.WasSet("ticks")) ticks = 100;
+    if (!flags.WasSet("seconds")) seconds = 1;
+  }
+
+  testing::RedisServer server;
+  if (absl::Status s = server.Start(); !s.ok()) {
+    std::cerr << "tick_pipeline: cannot start redis-server: " << s << "\n";
+    return 1;
+  }
+  absl::StatusOr<testing::TempDir> dir = testing::TempDir::Create("tick-pipeline-");
+  std::vector<Row> rows;
+  for (absl::string_view n : absl::StrSplit(symbols_list, ',')) {
+    size_t count = 0;
+    if (!absl::SimpleAtoi(n, &count) || count == 0) return flags.UsageError("bad --symbols");
+    rows.push_back(Measure(server, *dir, count, static_cast<size_t>(window), static_cast<int>(ticks), seconds));
+    server.Run({"FLUSHALL"}).IgnoreError();
+  }
+
+  std::cout << absl::StrFormat("\nTick pipeline (window %d, redis-server on loopback)\n", window);
+  std::cout << "| symbols | tick P50 ms | tick P99 ms | tick max ms | updates/s | redis-cli --pipe updates/s | ratio |\n"
+               "|---:|---:|---:|---:|---:|---:|---:|\n";
+  std::string json = "{\"benchmark\":\"tick_pipeline\",\"window\":" + std::to_string(window) + ",\"rows\":[";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    const double ratio = r.pipe_updates_per_sec > 0 ? r.updates_per_sec / r.pipe_updates_per_sec : 0;
+    std::cout << absl::StrFormat("| %d | %.3f | %.3f | %.3f | %.0f | %.0f | %.2f |\n", r.symbols,
+                                 r.p50_ms, r.p99_ms, r.max_ms, r.updates_per_sec,
+                                 r.pipe_updates_per_sec, ratio);
+    absl::StrAppendFormat(&json,
+                          "%s{\"symbols\":%d,\"ticks\":%d,\"p50_ms\":%.4f,\"p99_ms\":%.4f,"
+                          "\"max_ms\":%.4f,\"updates_per_sec\":%.0f,\"pipe_updates_per_sec\":%.0f,"
+                          "\"ratio\":%.4f}",
+                          i ? "," : "", r.symbols, r.ticks, r.p50_ms, r.p99_ms, r.max_ms,
+                          r.updates_per_sec, r.pipe_updates_per_sec, ratio);
+  }
+  json += "]}\n";
+  if (!json_path.empty()) std::ofstream(json_path) << json;
+  return 0;
+}
+
+}  // namespace
+}  // namespace physics
+
+int main(int argc, char** argv) { return physics::Main(argc, argv); }
