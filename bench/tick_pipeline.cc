@@ -106,7 +106,7 @@ Row Measure(const testing::RedisServer& server, const testing::TempDir& dir, siz
   for (int i = 0; i < latency_ticks + 5; ++i) {
     const auto t0 = Clock::now();
     feed_burst();
-    book.CloseTick();
+    book.CloseTick([&] { writer.Stream(book); });
     if (absl::Status s = writer.Flush(book); !s.ok()) std::cerr << "flush: " << s << "\n";
     if (i >= 5) ms.push_back(Ms(Clock::now() - t0));  // first few warm the connection
   }
@@ -121,7 +121,7 @@ Row Measure(const testing::RedisServer& server, const testing::TempDir& dir, siz
                                  std::chrono::duration<double>(sustain_seconds));
   while (Clock::now() < until) {
     feed_burst();
-    updates += static_cast<int64_t>(book.CloseTick());
+    updates += static_cast<int64_t>(book.CloseTick([&] { writer.Stream(book); }));
     if (absl::Status s = writer.Flush(book); !s.ok()) std::cerr << "flush: " << s << "\n";
   }
   row.updates_per_sec = static_cast<double>(updates) / std::chrono::duration<double>(Clock::now() - start).count();

@@ -69,7 +69,7 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
     }
     if (*polled == feed::PollResult::kEnd) break;
     const auto tick_start = Clock::now();
-    book.CloseTick();
+    book.CloseTick([&] { writer.Stream(book); });
     if (absl::Status s = writer.Flush(book); IsAuthError(s)) {
       cli::LogError(absl::StrCat("Redis refused our credentials: ", s.message()));
       return 2;

@@ -49,6 +49,18 @@ void StateWriter::ConnectionLost(const absl::Status& why) {
   }
 }
 
+void StateWriter::AppendNew(const SymbolBook& book) {
+  const auto& unwritten = book.unwritten();
+  for (; appended_ < unwritten.size(); ++appended_) AppendSymbol(*unwritten[appended_], pipeline_);
+}
+
+void StateWriter::Stream(const SymbolBook& book) {
+  if (!conn_) return;
+  AppendNew(book);
+  // An error here breaks the connection; Flush() reports it and reconnects.
+  pipeline_.SendNow(*conn_).IgnoreError();
+}
+
 void StateWriter::AppendCommands(const SymbolBook& book, redis::Pipeline& pipeline) const {
   for (const SymbolState* s : book.unwritten()) AppendSymbol(*s, pipeline);
 }
@@ -79,11 +91,14 @@ absl::Status StateWriter::Flush(SymbolBook& book) {
   if (book.unwritten().empty()) return absl::OkStatus();
   if (absl::Status s = EnsureConnected(); !s.ok()) {
     ++counters_.failed_writes;
+    pipeline_.Clear();
+    appended_ = 0;
     return s;
   }
-  AppendCommands(book, pipeline_);
+  AppendNew(book);
   const size_t commands = pipeline_.size();
-  absl::Status status = pipeline_.Execute(*conn_);
+  absl::Status status = pipeline_.Execute(*conn_);  // clears the pipeline
+  appended_ = 0;
   ++counters_.pipelines;
   counters_.commands += static_cast<int64_t>(commands);
   if (absl::IsUnavailable(status) || !conn_->ok()) {

@@ -49,6 +49,12 @@ class StateWriter {
   // which retrying cannot fix.
   absl::Status Flush(SymbolBook& book);
 
+  // Starts sending the commands of the symbols that became unwritten since the
+  // last call, while the caller computes the rest of the tick (so Redis and the
+  // engine work at the same time). A no-op while disconnected. Flush() must
+  // follow before the book's unwritten list changes otherwise.
+  void Stream(const SymbolBook& book);
+
   // Appends the commands that write every unwritten symbol of `book` (what
   // Flush sends), e.g. to measure the server's own limit with redis-cli --pipe.
   void AppendCommands(const SymbolBook& book, redis::Pipeline& pipeline) const;
@@ -59,6 +65,8 @@ class StateWriter {
  private:
   absl::Status EnsureConnected();
   void AppendSymbol(const SymbolState& s, redis::Pipeline& pipeline) const;
+  // Appends the commands of unwritten symbols [appended_, end) to pipeline_.
+  void AppendNew(const SymbolBook& book);
   void ConnectionLost(const absl::Status& why);
 
   redis::Config config_;
@@ -68,6 +76,7 @@ class StateWriter {
   std::string snapshot_ttl_text_;
   std::optional<redis::Connection> conn_;
   redis::Pipeline pipeline_;
+  size_t appended_ = 0;  // book.unwritten() entries already in pipeline_
   redis::Backoff backoff_;
   std::chrono::steady_clock::time_point next_attempt_{};
   bool reported_down_ = false;  // an outage has been logged and not yet recovered

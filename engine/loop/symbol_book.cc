@@ -17,10 +17,21 @@ constexpr size_t kEventJsonCapacity = 512;
 
 }  // namespace
 
+namespace {
+
+std::string JoinKey(std::string_view prefix, std::string_view name, std::string_view symbol) {
+  std::string key;
+  key.reserve(prefix.size() + name.size() + symbol.size());
+  key.append(prefix).append(name).append(symbol);
+  return key;
+}
+
+}  // namespace
+
 SymbolState::SymbolState(std::string name, std::string key_prefix, size_t window_capacity)
     : symbol(std::move(name)),
-      state_key(key_prefix + std::string(schema::kStateKeyPrefix) + symbol),
-      snapshot_key(key_prefix + std::string(schema::kSnapshotKeyPrefix) + symbol),
+      state_key(JoinKey(key_prefix, schema::kStateKeyPrefix, symbol)),
+      snapshot_key(JoinKey(key_prefix, schema::kSnapshotKeyPrefix, symbol)),
       window(window_capacity) {
   state_json.reserve(kStateJsonCapacity);
   event_json.reserve(kEventJsonCapacity);
@@ -86,7 +97,8 @@ void SymbolBook::LogRejection(const feed::TickOrigin& origin, const absl::Status
   cli::LogWarn(line);
 }
 
-size_t SymbolBook::CloseTick() {
+size_t SymbolBook::CloseTick(absl::FunctionRef<void()> progress) {
+  size_t done = 0;
   for (SymbolState* s : traded_) {
     s->window.Push(physics::Observation{s->price, s->volume, s->trades});
     Encode(*s, calculator_.Compute(s->window));
@@ -95,6 +107,7 @@ size_t SymbolBook::CloseTick() {
       s->unwritten = true;
       unwritten_.push_back(s);
     }
+    if (++done % kProgressEvery == 0) progress();
   }
   const size_t updated = traded_.size();
   counters_.updates += static_cast<int64_t>(updated);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "engine/feed/feed.h"
 #include "engine/physics/vector.h"
 #include "engine/physics/window.h"
@@ -58,7 +59,10 @@ class SymbolBook final : public feed::TickSink {
 
   // Closes the loop tick: each symbol that traded gets one observation, a new
   // vector, seq + 1 and freshly encoded state and event. Returns how many.
-  size_t CloseTick();
+  // `progress`, when given, is called after every kProgressEvery symbols so
+  // the writer can start sending while the rest are computed.
+  static constexpr size_t kProgressEvery = 64;
+  size_t CloseTick(absl::FunctionRef<void()> progress = [] {});
 
   // Symbols whose latest state has not been written yet, oldest first.
   const std::vector<SymbolState*>& unwritten() const { return unwritten_; }

@@ -1,7 +1,10 @@
 #include "engine/redis/pipeline.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+
+#include <sys/socket.h>
 
 #include <hiredis/sds.h>  // C linkage ensured by connection.h (via pipeline.h)
 
@@ -105,6 +108,20 @@ void Pipeline::Append(std::span<const std::string_view> argv) {
 void Pipeline::Clear() {
   buffer_.clear();
   count_ = 0;
+  sent_ = 0;
+}
+
+absl::Status Pipeline::SendNow(Connection& conn) {
+  if (!conn.ok()) return conn.NotUsable();
+  if (sent_ == buffer_.size()) return absl::OkStatus();
+  const ssize_t n = send(conn.raw()->fd, buffer_.data() + sent_, buffer_.size() - sent_,
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n > 0) {
+    sent_ += static_cast<size_t>(n);
+  } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    return conn.MarkBroken(absl::StrCat("write: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Pipeline::Execute(Connection& conn) {
@@ -117,7 +134,7 @@ absl::Status Pipeline::Execute(Connection& conn) {
     ScopedReaderFunctions scoped(conn.raw()->reader, &counting_functions_, &tally_,
                                  2 * Connection::kReadChunkBytes);
     absl::Status io = conn.Exchange(
-        buffer_, count_, [this](void*) { tally_.EndReply(); }, conn.io_timeout(),
+        std::string_view(buffer_).substr(sent_), count_, [this](void*) { tally_.EndReply(); }, conn.io_timeout(),
         Connection::OnTimeout::kBreak);
     if (!io.ok()) return io;
   }

@@ -39,6 +39,12 @@ class Pipeline {
 
   size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
+  // Sends as much of the not-yet-sent commands as the socket takes now,
+  // without waiting, so Redis works on them while the caller prepares more;
+  // Execute() sends the rest and reads every reply. Returns kUnavailable on an
+  // I/O error (the connection is then broken). Cheap to call often.
+  absl::Status SendNow(Connection& conn);
+
   // The encoded commands, e.g. for `redis-cli --pipe`.
   std::string_view buffer() const { return buffer_; }
   // Drops the commands and keeps the buffer's capacity.
@@ -86,6 +92,7 @@ class Pipeline {
 
   std::string buffer_;
   size_t count_ = 0;
+  size_t sent_ = 0;  // bytes of buffer_ already written by SendNow
   Tally tally_;
   // hiredis wants a mutable table; it is only read, and only during Execute().
   redisReplyObjectFunctions counting_functions_ = {&CountString, &CountArray, &CountInteger,

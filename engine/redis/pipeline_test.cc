@@ -202,3 +202,50 @@ TEST(Pipeline, IsReusableAcrossManyExecutes) {
 
 }  // namespace
 }  // namespace physics::redis
+
+namespace physics::redis {
+namespace {
+
+TEST(Pipeline, CommandsSentEarlyWithSendNowAreAllAnsweredByExecute) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Connection> conn = server.Connect();
+  ASSERT_TRUE(conn.ok());
+  Pipeline p;
+  for (int batch = 0; batch < 50; ++batch) {
+    for (int i = 0; i < 100; ++i) {
+      p.Append({"INCR", "counter"});
+    }
+    ASSERT_TRUE(p.SendNow(*conn).ok());
+  }
+  p.Append({"INCR", "counter"});
+  ASSERT_TRUE(p.Execute(*conn).ok());
+  EXPECT_TRUE(p.empty());
+  absl::StatusOr<Reply> value = server.Run({"GET", "counter"});
+  ASSERT_TRUE(value.ok());
+  EXPECT_EQ(std::string((*value)->str, (*value)->len), "5001");
+  // The connection is in step: the next command gets its own reply.
+  absl::StatusOr<Reply> pong = conn->Command({"PING"});
+  ASSERT_TRUE(pong.ok());
+  EXPECT_EQ(std::string((*pong)->str, (*pong)->len), "PONG");
+}
+
+TEST(Pipeline, SendNowOnADeadServerBreaksTheConnection) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Connection> conn = server.Connect();
+  ASSERT_TRUE(conn.ok());
+  server.Kill();
+  Pipeline p;
+  absl::Status status;
+  for (int i = 0; i < 1000 && status.ok(); ++i) {
+    p.Append({"SET", "k", std::string(1024, 'x')});
+    status = p.SendNow(*conn);
+  }
+  if (status.ok()) status = p.Execute(*conn);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(conn->ok());
+}
+
+}  // namespace
+}  // namespace physics::redis
