@@ -210,6 +210,23 @@ TEST(EngineCsvReplay, SameFileGivesSameBytes) {
   EXPECT_EQ(runs[0], runs[1]);
 }
 
+TEST(EngineCsvReplay, ErrorRepliesAreReportedAndTheOtherWritesStand) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  ASSERT_TRUE(server.Run({"SET", "market:snapshot:SPY", "not a hash"}).ok());
+  testing::TempDir dir = *testing::TempDir::Create();
+  const std::string csv = WriteFile(dir, "ticks.csv", ReplayCsv());
+  Process engine = SpawnEngine(server, {"--feed", "csv:" + csv});
+  ASSERT_EQ(engine.Wait(absl::Seconds(30))->exit_code, 0) << engine.ReadStderr();
+  const std::string log = engine.ReadStderr();
+  EXPECT_NE(log.find("Redis rejected part of a write"), std::string::npos) << log;
+  EXPECT_NE(log.find("WRONGTYPE"), std::string::npos) << log;
+  // One line at most per 10 s, not one per loop tick.
+  EXPECT_EQ(log.find("Redis rejected part of a write"), log.rfind("Redis rejected part of a write"));
+  EXPECT_NE(Get(server, "physics:state:SPY"), "");
+  EXPECT_EQ(HGetAll(server, "market:snapshot:QQQ").size(), 5u);
+}
+
 TEST(EngineNamespace, PrefixesEveryKeyAndChannel) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());

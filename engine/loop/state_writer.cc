@@ -110,7 +110,12 @@ absl::Status StateWriter::Flush(SymbolBook& book) {
   // by someone else) are reported; retrying them would fail the same way.
   if (!status.ok()) {
     ++counters_.error_replies;
-    cli::LogWarn(absl::StrCat("Redis rejected part of a write: ", status.message()));
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_error_log_) {  // at most one line per 10 s, not one per tick
+      next_error_log_ = now + std::chrono::seconds(10);
+      cli::LogWarn(absl::StrCat("Redis rejected part of a write (", counters_.error_replies,
+                                " pipelines so far): ", status.message()));
+    }
   }
   if (reported_down_) {
     reported_down_ = false;

@@ -79,6 +79,7 @@ class StateWriter {
   size_t appended_ = 0;  // book.unwritten() entries already in pipeline_
   redis::Backoff backoff_;
   std::chrono::steady_clock::time_point next_attempt_{};
+  std::chrono::steady_clock::time_point next_error_log_{};
   bool reported_down_ = false;  // an outage has been logged and not yet recovered
   WriterCounters counters_;
 };
