@@ -118,7 +118,6 @@ BinEnd EndOfBin(std::span<const double> sorted, const BinLayout& layout,
   const size_t guess =
       GallopFrom(begin + 1, n, hint, [&](size_t i) { return sorted[i] >= edge; });
   const int64_t next_bin = guess < n ? layout.BinOf(sorted[guess]) : bin;
-  if (layout.bins_follow_edges) return {guess, next_bin};
   // numpy's rounding may have moved a value across the edge. BinOf is
   // monotone, so checking both sides of the guess proves it.
   const bool last_inside = guess - 1 == begin || layout.BinOf(sorted[guess - 1]) == bin;
