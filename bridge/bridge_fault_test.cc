@@ -1,0 +1,124 @@
+// physics-bridge end to end, fault side (SPEC §6, §7): Redis outages and
+// restarts, /healthz proving delivery, and a client that never reads.
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "bridge/testing/bridge_fixture.h"
+#include "engine/schema/event_header.h"
+#include "gtest/gtest.h"
+
+namespace physics::bridge::testing {
+namespace {
+
+constexpr absl::Duration kWait = absl::Seconds(3);
+
+int64_t SeqOf(const std::string& frame) {
+  const size_t data = frame.find(R"("data":)");
+  schema::EventHeader header;
+  if (data == std::string::npos ||
+      !schema::ParseEventHeader(std::string_view(frame).substr(data + 7, frame.size() - data - 8),
+                                false, header).ok()) {
+    return -1;
+  }
+  return header.seq;
+}
+
+int HealthStatus(int port, std::string* body = nullptr) {
+  absl::StatusOr<HttpResponse> r = HttpRequest(port, "GET", "/healthz");
+  if (!r.ok()) return -1;
+  if (body != nullptr) *body = r->body;
+  return r->status;
+}
+
+TEST_F(BridgeTest, HealthzIs503WithAReasonWhileRedisIsDown) {
+  StartBridge();
+  EXPECT_EQ(HealthStatus(port_), 200);
+  redis_.Kill();
+  std::string body;
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (HealthStatus(port_, &body) != 503 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(HealthStatus(port_, &body), 503);
+  EXPECT_NE(body.find("\"reason\":"), std::string::npos) << body;
+  EXPECT_NE(body.find("Redis"), std::string::npos) << body;
+  EXPECT_EQ(Metric("bridge_redis_connected"), 0);
+  ASSERT_TRUE(redis_.Start().ok());
+  while (HealthStatus(port_) != 200 && absl::Now() < deadline + absl::Seconds(5)) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(HealthStatus(port_), 200);
+}
+
+TEST_F(BridgeTest, RedisRestartKeepsClientsAndResendsTheCurrentState) {
+  SetState("SPY", 1, 450);
+  StartBridge();
+  WsTestClient ws = Subscribed();
+  ASSERT_EQ(SeqOf(*ws.ReadText(kWait)), 1);
+  redis_.Kill();
+  absl::SleepFor(absl::Milliseconds(300));
+  // Still connected to the bridge while Redis is gone.
+  ASSERT_TRUE(ws.SendText(R"({"type":"ping"})").ok());
+  EXPECT_EQ(*ws.ReadText(kWait), R"({"type":"pong"})");
+  // Redis comes back (empty); the engine writes its newer state before the
+  // bridge has resubscribed, so the publish itself is lost to the bridge.
+  ASSERT_TRUE(redis_.Start().ok());
+  SetState("SPY", 4, 454);
+  absl::StatusOr<std::string> repaired = ws.ReadText(absl::Seconds(8));
+  ASSERT_TRUE(repaired.ok()) << repaired.status();
+  EXPECT_EQ(SeqOf(*repaired), 4);
+  PublishEvent("SPY", 5, 455);
+  EXPECT_EQ(SeqOf(*ws.ReadText(kWait)), 5);
+  EXPECT_GE(Metric("bridge_redis_reconnects_total"), 1);
+}
+
+TEST_F(BridgeTest, ClientThatNeverReadsIsClosedWhileOthersKeepReceiving) {
+  StartBridge({"--slow-client-ms", "300", "--queue-depth", "64"});
+  absl::StatusOr<WsTestClient> slow = WsTestClient::Connect(port_, /*receive_buffer=*/4096);
+  ASSERT_TRUE(slow.ok());
+  ASSERT_TRUE(slow->SendText(R"({"type":"subscribe","channel":"state_update"})").ok());
+  WsTestClient normal = Subscribed();
+
+  // 4 KiB events so the slow client's socket fills fast; the normal client
+  // reads on its own thread and checks that it sees every seq in order.
+  const std::string pad(4000, 'x');
+  std::atomic<bool> publishing{true};
+  int64_t last_published = 0;
+  std::thread publisher([&] {
+    absl::StatusOr<redis::Connection> conn = redis_.Connect();
+    ASSERT_TRUE(conn.ok());
+    for (int64_t seq = 1; publishing.load() && seq <= 20000; ++seq) {
+      std::string event = EventJson("SPY", seq, 450);
+      event.insert(event.size() - 2, absl::StrCat(",\"pad\":\"", pad, "\""));
+      ASSERT_TRUE(conn->Command({"PUBLISH", "state_update", event}).ok());
+      last_published = seq;
+      if (seq % 20 == 0) absl::SleepFor(absl::Milliseconds(5));
+    }
+  });
+  int64_t expected = 1;
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (Metric("bridge_slow_client_closes_total") < 1 && absl::Now() < deadline) {
+    for (int i = 0; i < 200; ++i) {
+      absl::StatusOr<std::string> frame = normal.ReadText(kWait);
+      ASSERT_TRUE(frame.ok()) << frame.status();
+      ASSERT_EQ(SeqOf(*frame), expected) << "normal client missed a message";
+      ++expected;
+    }
+  }
+  publishing = false;
+  publisher.join();
+  EXPECT_GE(Metric("bridge_slow_client_closes_total"), 1);
+  while (expected <= last_published) {
+    absl::StatusOr<std::string> frame = normal.ReadText(kWait);
+    ASSERT_TRUE(frame.ok()) << frame.status();
+    ASSERT_EQ(SeqOf(*frame), expected++);
+  }
+  // The slow client's connection is gone: draining it ends in a close or EOF.
+  absl::Status end;
+  while ((end = slow->ReadFrame(kWait).status()).ok()) {
+  }
+  EXPECT_TRUE(absl::IsUnavailable(end)) << end;
+  EXPECT_EQ(Metric("bridge_clients"), 1);
+}
+
+}  // namespace
+}  // namespace physics::bridge::testing

@@ -1,0 +1,80 @@
+// One client's outgoing frames: a bounded queue of shared frames with
+// per-symbol conflation, and the in-flight batch that is being written in one
+// gather write. Every byte sent to a client (data, replies, pongs, close)
+// passes through it, so there is never more than one write per socket.
+// Not thread-safe: owned by the client's session on the io thread.
+//
+//   queue.PushData(frame, key);               // per message
+//   if (!queue.writing() && queue.has_pending())
+//     asio::async_write(socket, queue.BeginWrite(), ...);
+//   queue.EndWrite([](const ClientQueue::Entry& e) { ... });   // on completion
+#ifndef PHYSICS_BRIDGE_CLIENT_QUEUE_H_
+#define PHYSICS_BRIDGE_CLIENT_QUEUE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "boost/asio/buffer.hpp"
+#include "bridge/frame.h"
+
+namespace physics::bridge {
+
+// Identifies what a data frame is the latest value of: (stream, symbol id).
+// kNoConflation: the frame never replaces, nor is replaced by, another.
+using ConflationKey = uint64_t;
+inline constexpr ConflationKey kNoConflation = ~ConflationKey{0};
+
+class ClientQueue {
+ public:
+  struct Entry {
+    FramePtr frame;
+    ConflationKey key = kNoConflation;
+    bool live = false;  // a message just read from Redis (its latency is measured)
+    bool data = false;  // counts against the depth and may be dropped on close
+  };
+
+  enum class PushResult { kQueued, kConflated, kDropped };
+
+  // `depth`: the most data frames waiting (not yet handed to the socket).
+  // Memory grows with use up to that bound and is then reused.
+  explicit ClientQueue(size_t depth);
+  ClientQueue(const ClientQueue&) = delete;
+  ClientQueue& operator=(const ClientQueue&) = delete;
+
+  // Queues a data frame. When `depth` data frames already wait, an undelivered
+  // frame with the same key is replaced in place (kConflated); with none to
+  // replace, the new frame is not queued (kDropped). bounded == false queues
+  // it regardless (a snapshot must arrive whole even when it has more symbols
+  // than `depth`; later frames then conflate with it).
+  PushResult PushData(FramePtr frame, ConflationKey key, bool live, bool bounded = true);
+  // Queues a reply or control frame; never conflated or dropped (the session
+  // rate-limits what causes them).
+  void PushControl(FramePtr frame);
+  // Forgets waiting data frames (the client is being closed).
+  void DropPendingData();
+
+  bool has_pending() const { return !pending_.empty(); }
+  bool full() const { return pending_data_ >= depth_; }
+  bool writing() const { return !inflight_.empty(); }
+  size_t pending_size() const { return pending_.size(); }
+
+  // Moves every waiting frame into the in-flight batch and returns its
+  // buffers, valid until EndWrite(). REQUIRES: !writing() && has_pending().
+  const std::vector<boost::asio::const_buffer>& BeginWrite();
+  // The batch has been written (or abandoned): visits each of its entries,
+  // then releases them. REQUIRES: writing().
+  void EndWrite(absl::FunctionRef<void(const Entry&)> visit);
+
+ private:
+  size_t depth_;
+  size_t pending_data_ = 0;
+  std::vector<Entry> pending_;
+  std::vector<Entry> inflight_;
+  std::vector<boost::asio::const_buffer> buffers_;
+};
+
+}  // namespace physics::bridge
+
+#endif  // PHYSICS_BRIDGE_CLIENT_QUEUE_H_

@@ -1,0 +1,86 @@
+#include "bridge/client_queue.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace physics::bridge {
+namespace {
+
+FramePtr Frame(std::string text) {
+  auto f = std::make_shared<OutFrame>();
+  f->bytes = std::move(text);
+  return f;
+}
+
+std::vector<std::string> Written(ClientQueue& q) {
+  std::vector<std::string> out;
+  for (const auto& b : q.BeginWrite()) out.emplace_back(static_cast<const char*>(b.data()), b.size());
+  q.EndWrite([](const ClientQueue::Entry&) {});
+  return out;
+}
+
+TEST(ClientQueue, WritesEverythingQueuedInOneBatchInOrder) {
+  ClientQueue q(8);
+  q.PushData(Frame("a"), 1, true);
+  q.PushControl(Frame("pong"));
+  q.PushData(Frame("b"), 2, true);
+  EXPECT_EQ(Written(q), (std::vector<std::string>{"a", "pong", "b"}));
+  EXPECT_FALSE(q.has_pending());
+}
+
+TEST(ClientQueue, WhenFullReplacesTheOlderMessageOfTheSameSymbol) {
+  ClientQueue q(2);
+  EXPECT_EQ(q.PushData(Frame("spy1"), 1, true), ClientQueue::PushResult::kQueued);
+  EXPECT_EQ(q.PushData(Frame("qqq1"), 2, true), ClientQueue::PushResult::kQueued);
+  EXPECT_TRUE(q.full());
+  EXPECT_EQ(q.PushData(Frame("spy2"), 1, true), ClientQueue::PushResult::kConflated);
+  EXPECT_EQ(q.PushData(Frame("iwm1"), 3, true), ClientQueue::PushResult::kDropped);
+  EXPECT_EQ(Written(q), (std::vector<std::string>{"spy2", "qqq1"}));
+}
+
+TEST(ClientQueue, ControlFramesAreNeverDroppedNorCountedAgainstDepth) {
+  ClientQueue q(1);
+  q.PushData(Frame("a"), 1, true);
+  q.PushControl(Frame("c1"));
+  q.PushControl(Frame("c2"));
+  EXPECT_EQ(q.PushData(Frame("b"), kNoConflation, true), ClientQueue::PushResult::kDropped);
+  EXPECT_EQ(Written(q), (std::vector<std::string>{"a", "c1", "c2"}));
+}
+
+TEST(ClientQueue, FramesInFlightAreNotConflatedAndNewOnesWaitForTheNextBatch) {
+  ClientQueue q(1);
+  q.PushData(Frame("spy1"), 1, true);
+  const auto& buffers = q.BeginWrite();
+  EXPECT_EQ(buffers.size(), 1u);
+  EXPECT_TRUE(q.writing());
+  EXPECT_EQ(q.PushData(Frame("spy2"), 1, true), ClientQueue::PushResult::kQueued);
+  EXPECT_EQ(q.PushData(Frame("spy3"), 1, true), ClientQueue::PushResult::kConflated);
+  int visited = 0;
+  q.EndWrite([&](const ClientQueue::Entry& e) {
+    ++visited;
+    EXPECT_TRUE(e.data && e.live);
+  });
+  EXPECT_EQ(visited, 1);
+  EXPECT_EQ(Written(q), (std::vector<std::string>{"spy3"}));
+}
+
+TEST(ClientQueue, UnboundedPushesAreKeptBeyondDepth) {
+  ClientQueue q(1);
+  q.PushData(Frame("s1"), 1, false, /*bounded=*/false);
+  q.PushData(Frame("s2"), 2, false, /*bounded=*/false);
+  EXPECT_EQ(q.PushData(Frame("s1b"), 1, true), ClientQueue::PushResult::kConflated);
+  EXPECT_EQ(Written(q), (std::vector<std::string>{"s1b", "s2"}));
+}
+
+TEST(ClientQueue, DropPendingDataKeepsControlFrames) {
+  ClientQueue q(4);
+  q.PushData(Frame("a"), 1, true);
+  q.PushControl(Frame("close"));
+  q.DropPendingData();
+  EXPECT_EQ(Written(q), (std::vector<std::string>{"close"}));
+}
+
+}  // namespace
+}  // namespace physics::bridge

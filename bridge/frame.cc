@@ -1,0 +1,107 @@
+#include "bridge/frame.h"
+
+#include <chrono>
+
+#include "bridge/ws_codec.h"
+#include "engine/schema/event_header.h"
+
+namespace physics::bridge {
+namespace {
+
+constexpr std::string_view kMessagePrefix = "{\"type\":\"message\",\"channel\":";
+constexpr std::string_view kDataKey = ",\"data\":";
+
+std::shared_ptr<OutFrame> TextFrame(std::string_view json) {
+  auto frame = std::make_shared<OutFrame>();
+  frame->bytes.reserve(FrameHeaderSize(json.size()) + json.size());
+  AppendFrameHeader(Opcode::kText, json.size(), frame->bytes);
+  frame->bytes.append(json);
+  return frame;
+}
+
+}  // namespace
+
+int64_t SteadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void AppendJsonString(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (const char c : s) {
+    const auto u = static_cast<uint8_t>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      out.append("\\u00");
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xF]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+std::shared_ptr<OutFrame> BuildMessageFrame(std::string_view channel, std::string_view data,
+                                            bool data_is_json) {
+  // The payload is assembled in a scratch string first only for non-JSON data
+  // (rare: extra channels); the common path writes the frame in one pass.
+  std::string quoted_channel;
+  AppendJsonString(channel, quoted_channel);
+  std::string quoted_data;
+  if (!data_is_json) AppendJsonString(data, quoted_data);
+  const std::string_view body = data_is_json ? data : std::string_view(quoted_data);
+  const size_t payload_size =
+      kMessagePrefix.size() + quoted_channel.size() + kDataKey.size() + body.size() + 1;
+
+  auto frame = std::make_shared<OutFrame>();
+  std::string& bytes = frame->bytes;
+  bytes.reserve(FrameHeaderSize(payload_size) + payload_size + schema::kJsonPadding);
+  AppendFrameHeader(Opcode::kText, payload_size, bytes);
+  bytes.append(kMessagePrefix);
+  bytes.append(quoted_channel);
+  bytes.append(kDataKey);
+  frame->data_offset = static_cast<uint32_t>(bytes.size());
+  frame->data_size = static_cast<uint32_t>(body.size());
+  bytes.append(body);
+  bytes.push_back('}');
+  return frame;
+}
+
+FramePtr MakeTextFrame(std::string_view json) { return TextFrame(json); }
+
+FramePtr MakeErrorFrame(std::string_view message) {
+  std::string json = "{\"type\":\"error\",\"error\":";
+  AppendJsonString(message, json);
+  json.push_back('}');
+  return TextFrame(json);
+}
+
+FramePtr MakeChannelReplyFrame(std::string_view type, std::string_view channel) {
+  std::string json = "{\"type\":";
+  AppendJsonString(type, json);
+  json.append(",\"channel\":");
+  AppendJsonString(channel, json);
+  json.push_back('}');
+  return TextFrame(json);
+}
+
+FramePtr MakeCloseFramePtr(uint16_t code, std::string_view reason) {
+  auto frame = std::make_shared<OutFrame>();
+  frame->bytes = MakeCloseFrame(code, reason);
+  return frame;
+}
+
+FramePtr MakePongFrame(std::string_view payload) {
+  auto frame = std::make_shared<OutFrame>();
+  payload = payload.substr(0, kMaxControlPayload);
+  AppendFrameHeader(Opcode::kPong, payload.size(), frame->bytes);
+  frame->bytes.append(payload);
+  return frame;
+}
+
+}  // namespace physics::bridge

@@ -1,0 +1,84 @@
+// The io thread's view of the world: the connected WebSocket sessions, the
+// latest message per symbol (snapshots, /api/state), and the fan-out of each
+// message to every matching session. A message is read once, its frame shared
+// by all recipients, and each session's queued frames are flushed together
+// once per batch.
+// Not thread-safe: owned by the single io thread (which is what makes the
+// chat-multi lock unnecessary: sessions are only touched on that thread).
+#ifndef PHYSICS_BRIDGE_HUB_H_
+#define PHYSICS_BRIDGE_HUB_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bridge/frame.h"
+#include "bridge/metrics.h"
+#include "bridge/options.h"
+#include "bridge/symbol_table.h"
+
+namespace physics::bridge {
+
+class WsSession;
+
+class Hub {
+ public:
+  // stream_names[i] is the channel clients name to subscribe to stream i.
+  Hub(std::vector<std::string> stream_names, const BridgeOptions& options, BridgeMetrics& metrics);
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  // Fans out messages that arrived together, then flushes every session that
+  // got something (one gather write each).
+  void PublishBatch(const std::vector<FramePtr>& frames);
+
+  void Add(std::shared_ptr<WsSession> session);
+  void Remove(WsSession* session);
+  size_t size() const { return sessions_.size(); }
+
+  // Asks for `session`'s queue to be written at the end of the current
+  // handler (see FlushDirty).
+  void MarkDirty(WsSession& session);
+  // Starts the writes of every session marked dirty. Called after a batch and
+  // after a client request has been handled.
+  void FlushDirty();
+
+  // The stream clients call `channel`, if any.
+  std::optional<StreamId> FindStream(std::string_view channel) const;
+  const std::vector<std::string>& stream_names() const { return stream_names_; }
+  SymbolTable& symbols() { return symbols_; }
+
+  // Queues on `session` the latest message of every symbol of `stream` that
+  // `filter` matches.
+  void SendSnapshot(WsSession& session, StreamId stream, const SymbolSet& filter, int64_t now_ns);
+  // The latest state_update message for `symbol`, or null.
+  FramePtr Latest(std::string_view symbol) const;
+
+  // Closes every session with `code` (e.g. 1001 on shutdown).
+  void CloseAll(uint16_t code, std::string_view reason);
+  // Closes sessions that are too far behind and ends those whose close has
+  // timed out. Called periodically.
+  void Sweep(int64_t now_ns);
+
+  const BridgeOptions& options() const { return options_; }
+  BridgeMetrics& metrics() { return metrics_; }
+
+ private:
+  void Publish(const FramePtr& frame, int64_t now_ns);
+
+  const std::vector<std::string> stream_names_;
+  const BridgeOptions& options_;
+  BridgeMetrics& metrics_;
+  SymbolTable symbols_;
+  std::vector<FramePtr> latest_;  // by SymbolId, state_update only
+  std::vector<std::shared_ptr<WsSession>> sessions_;
+  std::vector<std::shared_ptr<WsSession>> dirty_;
+  std::vector<std::shared_ptr<WsSession>> scratch_;  // reused by FlushDirty and Sweep
+};
+
+}  // namespace physics::bridge
+
+#endif  // PHYSICS_BRIDGE_HUB_H_

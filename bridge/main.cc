@@ -1,0 +1,122 @@
+// physics-bridge: turns Redis pub/sub (state_update and --channels) into
+// WebSocket and HTTP for dashboards and services. See SPEC §6 and --help.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "boost/asio/io_context.hpp"
+#include "bridge/options.h"
+#include "bridge/server.h"
+#include "engine/cli/flags.h"
+#include "engine/cli/log.h"
+#include "engine/redis/config.h"
+
+namespace physics::bridge {
+namespace {
+
+constexpr std::string_view kProgram = "physics-bridge";
+// Descriptors besides the clients: Redis connections, HTTP scrapes, stdio.
+constexpr int64_t kSpareDescriptors = 128;
+
+// Raises the soft open-file limit so --max-clients sockets fit, and warns when
+// the hard limit does not allow it.
+void RaiseFileLimit(int64_t max_clients) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const auto needed = static_cast<rlim_t>(max_clients + kSpareDescriptors);
+  if (limit.rlim_cur < needed) {
+    const rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
+    if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+      cli::LogInfo(absl::StrCat("raised the open-file limit from ", before, " to ", limit.rlim_cur));
+    } else {
+      limit.rlim_cur = before;
+    }
+  }
+  if (limit.rlim_cur < needed) {
+    cli::LogWarn(absl::StrCat("open-file limit is ", limit.rlim_cur, " (hard limit ", limit.rlim_max,
+                              "): --max-clients ", max_clients, " needs about ", needed,
+                              "; raise it (ulimit -n) or lower --max-clients"));
+  }
+}
+
+std::string InstanceId() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return absl::StrCat(host[0] != '\0' ? host : "host", "-", getpid());
+}
+
+int Main(int argc, char** argv) {
+  cli::SetLogProgram(kProgram);
+  BridgeOptions options;
+  std::string listen = "127.0.0.1:8080", redis_url, key_namespace, channels;
+
+  cli::FlagSet flags(
+      std::string(kProgram),
+      "Subscribes to Redis pub/sub (state_update and --channels) and serves it over\n"
+      "WebSocket (GET /ws) and HTTP: GET / (dashboard), /api/state/{SYM}, /healthz, /metrics.\n"
+      "\nEnvironment: REDIS_URL, or REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD; "
+      "REDIS_NAMESPACE.\nFlags override the environment.");
+  flags.AddChecked("listen", &listen, "HOST:PORT to serve on; port 0 picks a free one (logged)",
+                   [](std::string_view v) { return ParseListenAddress(v).status(); });
+  flags.AddString("redis-url", &redis_url,
+                  "redis://[[user]:password@]host:port[/db] or unix:///path.sock "
+                  "(default: $REDIS_URL or redis://127.0.0.1:6379/0)");
+  flags.AddString("namespace", &key_namespace,
+                  "prefix for every key and channel, e.g. agentic (default: $REDIS_NAMESPACE or none)");
+  flags.AddChecked("channels", &channels,
+                   "extra comma-separated channels to forward; glob patterns use PSUBSCRIBE; "
+                   "clients subscribe by these names",
+                   [](std::string_view v) { return ParseChannelList(v).status(); });
+  flags.AddInt("max-clients", &options.max_clients, 1, 1'000'000, "most WebSocket clients at once");
+  flags.AddInt("max-frame-bytes", &options.max_frame_bytes, 125, 16 << 20,
+               "largest client message; a bigger one closes the connection with 1009");
+  flags.AddInt("max-client-msgs-per-sec", &options.max_client_msgs_per_sec, 1, 1'000'000,
+               "client messages per second; excess gets an error frame, twice as many closes with 1008");
+  flags.AddInt("queue-depth", &options.queue_depth, 1, 1'000'000,
+               "frames queued per client; when full, a symbol's older message is replaced by its newer one");
+  flags.AddInt("slow-client-ms", &options.slow_client_ms, 10, 3'600'000,
+               "close a client whose oldest unsent frame is older than this");
+  if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
+
+  options.listen = *ParseListenAddress(listen);
+  options.channels = *ParseChannelList(channels);
+  absl::StatusOr<redis::Config> config = redis::ConfigFromEnv();
+  if (!config.ok()) return flags.UsageError(std::string(config.status().message()));
+  if (flags.WasSet("redis-url")) {
+    absl::StatusOr<redis::Config> from_flag = redis::ParseRedisUrl(redis_url);
+    if (!from_flag.ok()) return flags.UsageError(std::string(from_flag.status().message()));
+    from_flag->key_namespace = config->key_namespace;
+    config = std::move(from_flag);
+  }
+  if (flags.WasSet("namespace")) {
+    absl::StatusOr<std::string> ns = redis::ParseNamespace(key_namespace);
+    if (!ns.ok()) return flags.UsageError(std::string(ns.status().message()));
+    config->key_namespace = *ns;
+  }
+
+  std::signal(SIGPIPE, SIG_IGN);
+  RaiseFileLimit(options.max_clients);
+  cli::LogInfo(absl::StrCat("starting: Redis ", config->Describe(),
+                            config->key_namespace.empty() ? "" : ", namespace ",
+                            config->key_namespace, ", max ", options.max_clients, " clients"));
+  // One io thread for every socket (concurrency hint 1), plus the subscriber
+  // thread the Server starts.
+  boost::asio::io_context io(1);
+  Server server(io, options, *std::move(config), InstanceId());
+  if (absl::Status s = server.Listen(); !s.ok()) {
+    cli::LogError(std::string(s.message()));
+    return 1;
+  }
+  server.Run();
+  cli::LogInfo("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace physics::bridge
+
+int main(int argc, char** argv) { return physics::bridge::Main(argc, argv); }

@@ -1,0 +1,47 @@
+// physics-bridge's settings (the command-line flags, SPEC §6 and issue #3)
+// and the parsers for the compound ones.
+// Thread-safety: plain values and pure functions.
+#ifndef PHYSICS_BRIDGE_OPTIONS_H_
+#define PHYSICS_BRIDGE_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace physics::bridge {
+
+struct ListenAddress {
+  std::string host;  // an IP literal (IPv6 without brackets)
+  uint16_t port = 0; // 0: any free port (the bound one is logged)
+};
+
+struct BridgeOptions {
+  ListenAddress listen = {"127.0.0.1", 8080};
+  // Extra channels (exact names, or glob patterns for PSUBSCRIBE), as given
+  // by --channels; clients subscribe by these names.
+  std::vector<std::string> channels;
+  int64_t max_clients = 10000;
+  int64_t max_frame_bytes = 64 * 1024;
+  int64_t max_client_msgs_per_sec = 50;
+  int64_t queue_depth = 1024;
+  int64_t slow_client_ms = 2000;
+};
+
+// "HOST:PORT" or "[IPV6]:PORT", HOST an IP literal or "localhost", PORT
+// 0-65535. kInvalidArgument saying what is accepted.
+absl::StatusOr<ListenAddress> ParseListenAddress(std::string_view text);
+
+// A comma-separated list of channel names or glob patterns (1-128 chars, no
+// spaces or control characters, not state_update itself); "" is none.
+// Duplicates are dropped. kInvalidArgument naming the bad entry.
+absl::StatusOr<std::vector<std::string>> ParseChannelList(std::string_view text);
+
+// Whether a channel entry is a glob pattern (contains * ? or [): PSUBSCRIBE.
+bool IsChannelPattern(std::string_view channel);
+
+}  // namespace physics::bridge
+
+#endif  // PHYSICS_BRIDGE_OPTIONS_H_

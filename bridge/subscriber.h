@@ -1,0 +1,124 @@
+// The bridge's Redis side: a thread that subscribes to state_update (and the
+// --channels), turns each message into a shared frame, primes and repairs the
+// latest state per symbol from physics:state:* (SCAN + MGET at start and after
+// every reconnect, GET after a seq gap), answers health canaries, writes the
+// ops:hb heartbeat, and reconnects with capped exponential backoff.
+// Threads: one "subscriber" thread owns both Redis connections; Stop(),
+// RequestCanary() and DownReason() may be called from any thread. The sink is
+// called on the subscriber thread.
+#ifndef PHYSICS_BRIDGE_SUBSCRIBER_H_
+#define PHYSICS_BRIDGE_SUBSCRIBER_H_
+
+#include <hiredis/hiredis.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "bridge/frame.h"
+#include "bridge/metrics.h"
+#include "bridge/seq_tracker.h"
+#include "engine/redis/config.h"
+#include "engine/redis/connection.h"
+
+namespace physics::bridge {
+
+// Receives the subscriber's output. Called on the subscriber thread: hand the
+// work to another thread (asio::post) and return quickly.
+class SubscriberSink {
+ public:
+  virtual ~SubscriberSink() = default;
+  // Messages to fan out, in Redis order (live, primed or repaired). Messages
+  // that arrived together are handed over together, so the io thread pays
+  // one wake-up and one write per client for a whole burst.
+  virtual void OnFrames(std::vector<FramePtr> frames) = 0;
+  // The canary with this id came back through the subscription.
+  virtual void OnCanary(uint64_t id) = 0;
+};
+
+struct SubscriberOptions {
+  std::vector<std::string> channels;  // --channels entries: stream i+1
+  std::string instance_id;            // names the heartbeat key and canary channel
+};
+
+class Subscriber {
+ public:
+  Subscriber(redis::Config config, SubscriberOptions options, SubscriberSink& sink,
+             BridgeMetrics& metrics);
+  ~Subscriber();  // Stop()
+  Subscriber(const Subscriber&) = delete;
+  Subscriber& operator=(const Subscriber&) = delete;
+
+  void Start();
+  // Asks the thread to end and wakes it from any wait; returns at once.
+  void RequestStop();
+  // RequestStop(), then joins the thread (bounded by the connect timeout).
+  void Stop();
+
+  // Publishes a canary with `id` on the private channel; when it comes back,
+  // sink.OnCanary(id). Requests made while disconnected are dropped (the
+  // caller times out, and DownReason() says why).
+  void RequestCanary(uint64_t id);
+  // "" while connected and subscribed, else why not (for /healthz).
+  std::string DownReason() const;
+
+ private:
+  void Run();
+  // Opens both connections, subscribes, then primes from physics:state:*.
+  absl::Status Connect();
+  // Reads and handles messages until an error or a stop request.
+  absl::Status Serve();
+  absl::Status Subscribe();
+  absl::Status Prime();
+  absl::Status RepairSymbol(const std::string& symbol);
+  absl::Status ServeCanaries();
+  absl::Status MaybeHeartbeat();
+  // Handles one pub/sub reply; sets *needs_repair to a symbol after a seq gap.
+  void HandlePush(const redisReply& reply, std::optional<std::string>* needs_repair);
+  // Builds and forwards the event rebuilt from a stored state.
+  void ForwardStored(std::string_view symbol, std::string_view state_json);
+  // Adds to the batch handed to the sink by FlushBatch().
+  void Emit(std::shared_ptr<OutFrame> frame);
+  void FlushBatch();
+  void SetDown(std::string reason);
+  void CloseConnections();
+
+  const redis::Config config_;
+  const SubscriberOptions options_;
+  SubscriberSink& sink_;
+  BridgeMetrics& metrics_;
+  const std::string state_channel_;   // Key("state_update")
+  const std::string canary_channel_;  // Key("physics-bridge:canary:<id>")
+  const std::string heartbeat_key_;   // Key("ops:hb:physics-bridge:<id>")
+  std::vector<std::string> exact_channels_;   // Key(entry), stream = index + 1 ...
+  std::vector<StreamId> exact_streams_;
+  std::vector<std::string> patterns_;         // ... and for patterns
+  std::vector<StreamId> pattern_streams_;
+
+  // Owned by the subscriber thread; replaced only under mu_ so RequestStop()
+  // can shut their sockets down to interrupt a blocking call.
+  std::optional<redis::Connection> sub_;
+  std::optional<redis::Connection> cmd_;
+  SeqTracker seqs_;
+  std::vector<FramePtr> batch_;
+  absl::Time next_heartbeat_ = absl::InfinitePast();
+
+  mutable absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::string down_reason_ ABSL_GUARDED_BY(mu_) = "not connected to Redis yet";
+  std::vector<uint64_t> canary_requests_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> connected_{false};
+  std::thread thread_;
+};
+
+}  // namespace physics::bridge
+
+#endif  // PHYSICS_BRIDGE_SUBSCRIBER_H_

@@ -1,0 +1,73 @@
+// A small blocking WebSocket and HTTP/1.1 client for the bridge's integration
+// tests: raw sockets, so tests can also send what a well-behaved client never
+// would (binary, oversized, unmasked frames) and can stop reading on purpose.
+// Not thread-safe: one owner thread.
+//
+//   absl::StatusOr<WsTestClient> ws = WsTestClient::Connect(port);
+//   ws->SendText(R"({"type":"ping"})");
+//   absl::StatusOr<WsTestClient::Frame> f = ws->ReadFrame(absl::Seconds(2));
+#ifndef PHYSICS_BRIDGE_TESTING_WS_TEST_CLIENT_H_
+#define PHYSICS_BRIDGE_TESTING_WS_TEST_CLIENT_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "bridge/ws_codec.h"
+
+namespace physics::bridge::testing {
+
+class WsTestClient {
+ public:
+  struct Frame {
+    Opcode opcode = Opcode::kText;
+    std::string payload;
+    uint16_t close_code = 0;  // for kClose frames with a code
+  };
+
+  // Connects to 127.0.0.1:port and performs the handshake. receive_buffer > 0
+  // sets SO_RCVBUF first (a small window makes a client that never reads
+  // stall the server's writes quickly).
+  static absl::StatusOr<WsTestClient> Connect(int port, int receive_buffer = 0);
+
+  WsTestClient(WsTestClient&& other) noexcept;
+  WsTestClient& operator=(WsTestClient&& other) noexcept;
+  WsTestClient(const WsTestClient&) = delete;
+  WsTestClient& operator=(const WsTestClient&) = delete;
+  ~WsTestClient();
+
+  absl::Status SendText(std::string_view text);
+  absl::Status SendFrame(Opcode opcode, bool fin, std::string_view payload);
+  absl::Status SendRaw(std::string_view bytes);
+
+  // The next frame, waiting up to `timeout`. kDeadlineExceeded when none
+  // came, kUnavailable when the connection ended.
+  absl::StatusOr<Frame> ReadFrame(absl::Duration timeout);
+  // The next text frame's payload (control frames other than close skipped;
+  // a close is an error naming its code).
+  absl::StatusOr<std::string> ReadText(absl::Duration timeout);
+
+ private:
+  explicit WsTestClient(int fd) : fd_(fd) {}
+  // Appends what arrives within `timeout` to buffer_; false on EOF/error/timeout.
+  absl::Status Fill(absl::Time deadline);
+
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string headers;
+  std::string body;
+};
+
+// One request with "Connection: close"; reads the response to EOF.
+absl::StatusOr<HttpResponse> HttpRequest(int port, std::string_view method, std::string_view path,
+                                         absl::Duration timeout = absl::Seconds(5));
+
+}  // namespace physics::bridge::testing
+
+#endif  // PHYSICS_BRIDGE_TESTING_WS_TEST_CLIENT_H_

@@ -1,0 +1,116 @@
+// One WebSocket client after the handshake: reads and answers its requests
+// (SPEC §6), holds its subscriptions, and writes its queue to the raw TCP
+// socket in gather writes. Frames are written by hand rather than through
+// beast::websocket::stream because that sends one message per async_write
+// (one syscall per message per client); server frames are unmasked, so each
+// message's frame bytes are built once and shared by every recipient.
+// All writes (data, replies, pongs, close) go through the one ClientQueue, so
+// a socket never has two writes in flight.
+// Not thread-safe: lives on the io thread; kept alive by the hub and by its
+// own pending operations.
+#ifndef PHYSICS_BRIDGE_WS_SESSION_H_
+#define PHYSICS_BRIDGE_WS_SESSION_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "boost/asio/ip/tcp.hpp"
+#include "bridge/client_queue.h"
+#include "bridge/frame.h"
+#include "bridge/rate_limiter.h"
+#include "bridge/symbol_table.h"
+#include "bridge/ws_codec.h"
+
+namespace physics::bridge {
+
+class Hub;
+struct ClientRequest;
+
+class WsSession : public std::enable_shared_from_this<WsSession> {
+ public:
+  // `initial_bytes`: what the client sent after its handshake request and
+  // was already read with it.
+  WsSession(boost::asio::ip::tcp::socket socket, Hub& hub, std::string initial_bytes);
+  WsSession(const WsSession&) = delete;
+  WsSession& operator=(const WsSession&) = delete;
+
+  // Registers with the hub and starts reading.
+  void Start();
+
+  // Whether a message of `stream` about `symbol` is for this client.
+  bool Wants(StreamId stream, SymbolId symbol) const {
+    return open_ && stream < subscriptions_.size() && subscriptions_[stream].active &&
+           subscriptions_[stream].symbols.Contains(symbol);
+  }
+  // Queues a data frame (see ClientQueue::PushData) and marks the session
+  // dirty. `now_ns` dates the queue when it was empty.
+  // bounded: see ClientQueue::PushData (false for snapshots).
+  void Deliver(const FramePtr& frame, ConflationKey key, bool live, int64_t now_ns,
+               bool bounded = true);
+  // Starts a write of everything queued, unless one is in flight.
+  void Flush();
+
+  // Sends a close frame with `code`/`reason` after dropping queued data, then
+  // ends the connection once the client answers or `linger_ms` passes.
+  void Close(uint16_t code, std::string_view reason, int64_t linger_ms = 1000);
+  // Ends the connection now (no close frame). Idempotent.
+  void Terminate();
+  // Periodic check: closes the session when its oldest unwritten frame is
+  // older than slow_ms, and terminates it when a close has lingered too long.
+  void Sweep(int64_t now_ns, int64_t slow_ms);
+
+  size_t hub_index = 0;   // position in the hub's session list
+  bool dirty = false;     // in the hub's dirty list
+
+ private:
+  struct Subscription {
+    bool active = false;
+    SymbolSet symbols;
+  };
+
+  void Read();
+  void OnRead(const boost::system::error_code& ec, size_t bytes);
+  // Decodes and handles every complete frame in the read buffer; false when
+  // the session stopped reading (closed).
+  bool ProcessInput();
+  void HandleFrame(const DecodedFrame& frame);
+  // One complete message; binary ones are refused with an error frame.
+  void HandleMessage(std::string_view text, bool binary);
+  void HandleRequest(const ClientRequest& request);
+  void HandleClientClose(std::string_view payload);
+  void SendControl(FramePtr frame);
+  // Applies the rate limit to one incoming message; false: refused.
+  bool Admit();
+  void SendError(std::string_view message);
+  void OnWrite(const boost::system::error_code& ec);
+  // Stops reading and closes with `code` after an input error.
+  void Fail(uint16_t code, std::string_view reason);
+
+  boost::asio::ip::tcp::socket socket_;
+  Hub& hub_;
+  std::string remote_;  // "ip:port" for logs
+  ClientQueue queue_;
+  RateLimiter limiter_;
+  std::vector<Subscription> subscriptions_;  // by StreamId
+
+  std::vector<char> read_buffer_;
+  size_t read_size_ = 0;       // bytes in read_buffer_
+  std::string fragments_;      // a fragmented message being assembled
+  bool in_fragments_ = false;
+  bool fragments_binary_ = false;
+
+  bool open_ = true;           // false once a close is under way: no data, no requests
+  bool reading_ = true;        // false after a fatal input error
+  bool terminate_after_write_ = false;
+  bool terminated_ = false;
+  int64_t pending_since_ns_ = 0;   // when the queue last went from empty to non-empty
+  int64_t writing_since_ns_ = 0;   // pending_since_ns_ of the batch in flight
+  int64_t close_deadline_ns_ = 0;  // 0: no close under way
+};
+
+}  // namespace physics::bridge
+
+#endif  // PHYSICS_BRIDGE_WS_SESSION_H_
