@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Merges bench/results/*.json into latest.json and prints the Markdown tables.
+
+Usage: tools/bench_report.py bench/results > bench/results/latest.md
+"""
+import json
+import os
+import platform
+import subprocess
+import sys
+
+
+def load(directory, name):
+    path = os.path.join(directory, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def gbench_rows(data, names):
+    rows = []
+    for b in data.get("benchmarks", []):
+        if b.get("run_type", "iteration") != "iteration":
+            continue
+        if any(b["name"].startswith(n) for n in names):
+            unit = b.get("time_unit", "ns")
+            rows.append(f"| `{b['name']}` | {b['cpu_time']:.1f} {unit} |")
+    return rows
+
+
+def main():
+    directory = sys.argv[1]
+    results = {name[:-5]: load(directory, name) for name in sorted(os.listdir(directory))
+               if name.endswith(".json") and name != "latest.json"}
+    results["machine"] = machine()
+    with open(os.path.join(directory, "latest.json"), "w") as f:
+        json.dump(results, f, indent=1)
+
+    print(f"Machine: {results['machine']}\n")
+    lat = results.get("latency_table")
+    if lat:
+        print(f"**Latency** (ms, one connection, N = {lat['n']} per operation; floor = redis-benchmark -c 1 in the same run)\n")
+        print("| operation | documented P99 | ours P50 | ours P95 | ours P99 | max | floor P99 | ours/floor P99 |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for r in lat["rows"]:
+            print(f"| {r['op']} | {r['documented_p99_ms']:.1f} | {r['p50_ms']:.3f} | {r['p95_ms']:.3f} | "
+                  f"{r['p99_ms']:.3f} | {r['max_ms']:.3f} | {r['floor_p99_ms']:.3f} | "
+                  f"{r['p99_ms'] / r['floor_p99_ms']:.2f} |")
+        print()
+    tick = results.get("tick_pipeline")
+    if tick:
+        print(f"**Tick pipeline** (fold + compute + one pipeline round trip with every reply, window {tick['window']})\n")
+        print("| symbols | P50 ms | P99 ms | max ms | updates/s | redis-cli --pipe updates/s | ratio |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        for r in tick["rows"]:
+            print(f"| {r['symbols']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['max_ms']:.2f} | "
+                  f"{r['updates_per_sec']:.0f} | {r['pipe_updates_per_sec']:.0f} | {r['ratio']:.2f} |")
+        print()
+    e2e = results.get("e2e")
+    if e2e:
+        print("**End to end** (engine sim → Redis → bridge → WebSocket clients)\n")
+        print("| symbols × Hz | clients | delivered/s | P50 ms | P99 ms | max ms | lost | bridge CPU µs/msg | client CPU µs/msg |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in e2e["rows"]:
+            print(f"| {r['symbols']} × {r['hz']} | {r['clients']} | {r['delivered_per_sec']:.0f} | "
+                  f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['max_ms']:.2f} | {r['lost']} | "
+                  f"{r['bridge_cpu_us_per_msg']:.2f} | {r['client_cpu_us_per_msg']:.2f} |")
+        print()
+    micro = []
+    for name in ("physics_bench", "engine_bench"):
+        data = results.get(name)
+        if data:
+            micro += gbench_rows(data, ["BM_"])
+    if micro:
+        print("**Micro benchmarks** (CPU time per iteration)\n")
+        print("| benchmark | CPU |")
+        print("|---|---:|")
+        print("\n".join(micro))
+
+
+if __name__ == "__main__":
+    main()
