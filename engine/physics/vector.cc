@@ -37,31 +37,36 @@ template <size_t kLanes, typename Term>
   return lanes[0];
 }
 
-// Population standard deviation (np.std): mean first, then the mean squared
-// deviation. Exact two-pass rather than a running variance, which drifts.
+// Population standard deviation (np.std) given the mean: the mean squared
+// deviation in one pass. A mean off by d adds exactly d^2 to the mean square
+// (the cross term sums to zero), so a running sum's few-ulp error is
+// negligible where a running variance would drift.
 template <size_t kLanes>
-[[gnu::always_inline]] inline double TwoPassStd(std::span<const double> values) {
-  const double count = static_cast<double>(values.size());
-  const double mean = LaneSum<kLanes>(values, [](double x) { return x; }) / count;
+[[gnu::always_inline]] inline double StdAround(std::span<const double> values,
+                                               double mean) {
   const double squares = LaneSum<kLanes>(values, [mean](double x) {
     const double d = x - mean;
     return d * d;
   });
-  return std::sqrt(squares / count);
+  return std::sqrt(squares / static_cast<double>(values.size()));
 }
 
 // The lane count that fills the vector registers without spilling: 8 lanes
 // are four SSE2 accumulators; with AVX2, 16 lanes are four 256-bit ones. On
 // x86-64 the version is picked once at load time (GCC multiversioning).
 #if defined(__x86_64__)
-__attribute__((target("avx2"))) double PopulationStd(std::span<const double> values) {
-  return TwoPassStd<16>(values);
+__attribute__((target("avx2"))) double PopulationStd(std::span<const double> values,
+                                                     double mean) {
+  return StdAround<16>(values, mean);
 }
-__attribute__((target("default"))) double PopulationStd(std::span<const double> values) {
-  return TwoPassStd<8>(values);
+__attribute__((target("default"))) double PopulationStd(std::span<const double> values,
+                                                        double mean) {
+  return StdAround<8>(values, mean);
 }
 #else
-double PopulationStd(std::span<const double> values) { return TwoPassStd<8>(values); }
+double PopulationStd(std::span<const double> values, double mean) {
+  return StdAround<8>(values, mean);
+}
 #endif
 
 // Centre of the first fullest bin of the prices' "auto" histogram.
@@ -143,7 +148,8 @@ PhysicsVector Calculator::Compute(const Window& w) const {
   v.friction = now.volume > 0 ? now.trades / now.volume : 0.0;
   if (n >= kMinEntropyPrices) v.entropy = Entropy(w.sorted_returns());
   if (n >= kMinNashPrices) {
-    const double sigma = PopulationStd(prices);
+    const double mean = w.price_sum() / static_cast<double>(n);
+    const double sigma = PopulationStd(prices, mean);
     if (sigma > kFlatSigma) v.nash_dist = (p - PriceMode(prices)) / sigma;
   }
   const TailIndex tail = HillTailIndex(w.sorted_returns(), w.sorted_log_abs_returns());

@@ -41,8 +41,9 @@ class Calculator {
   explicit Calculator(size_t max_window);
 
   // REQUIRES: w.size() >= 1 and w.capacity() <= max_window().
-  // O(non-empty histogram bins * log n + n) with no allocation and no log
-  // calls; the O(n) part is the two-pass standard deviation.
+  // O(non-empty histogram bins + n) with no allocation and no log calls; the
+  // O(n) part is one SIMD pass for the standard deviation (the mean comes
+  // from the window's running sum) and strides over long histogram runs.
   PhysicsVector Compute(const Window& w) const;
 
   size_t max_window() const { return max_window_; }

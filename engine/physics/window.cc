@@ -68,6 +68,14 @@ void Window::Clear() {
   size_ = 0;
   head_ = 0;
   latest_ = Observation{0.0, 0.0, 0.0};
+  price_sum_ = CompensatedSum();
+  pushes_since_resum_ = 0;
+}
+
+void Window::CompensatedSum::Add(double x) {
+  const double t = sum_ + x;
+  compensation_ += std::fabs(sum_) >= std::fabs(x) ? (sum_ - t) + x : (x - t) + sum_;
+  sum_ = t;
 }
 
 void Window::Push(const Observation& obs) {
@@ -83,6 +91,7 @@ void Window::Push(const Observation& obs) {
 
   const size_t slot = full ? head_ : Wrap(head_ + size_, capacity_);
   UpdateSortedPrices(full, evicted_price, obs.price);
+  UpdatePriceSum(full, evicted_price, obs.price);
   if (add_return) UpdateSortedReturns(evict_return, evicted_return, added_return);
   prices_[slot] = obs.price;
   returns_[slot] = added_return;
@@ -107,6 +116,19 @@ void Window::UpdateSortedPrices(bool evict, double evicted, double added) {
     at = ShiftOpen(arrays, size_, to);
   }
   begin[at] = added;
+}
+
+// Call after UpdateSortedPrices: a resum reads the sorted prices.
+void Window::UpdatePriceSum(bool evict, double evicted, double added) {
+  if (++pushes_since_resum_ < capacity_) {
+    if (evict) price_sum_.Add(-evicted);
+    price_sum_.Add(added);
+    return;
+  }
+  pushes_since_resum_ = 0;
+  price_sum_ = CompensatedSum();
+  const size_t n = evict ? size_ : size_ + 1;
+  for (size_t i = 0; i < n; ++i) price_sum_.Add(sorted_prices_[i]);
 }
 
 void Window::UpdateSortedReturns(bool evict, double evicted, double added) {

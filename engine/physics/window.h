@@ -63,6 +63,11 @@ class Window {
   }
   size_t returns_size() const { return size_ == 0 ? 0 : size_ - 1; }
 
+  // Sum of the window's prices, kept as a compensated running sum that is
+  // recomputed from scratch every capacity() pushes, so its error stays
+  // within a few ulp of the sum instead of drifting. O(1).
+  double price_sum() const { return price_sum_.value(); }
+
   // The window's prices, ascending. Valid until the next Push or Clear.
   std::span<const double> sorted_prices() const {
     return {sorted_prices_.data(), size_};
@@ -79,7 +84,20 @@ class Window {
  private:
   static size_t Wrap(size_t i, size_t n) { return i >= n ? i - n : i; }
 
+  // Neumaier's compensated summation: the rounding error of each addition is
+  // carried separately, also when an addend exceeds the running sum.
+  class CompensatedSum {
+   public:
+    void Add(double x);
+    double value() const { return sum_ + compensation_; }
+
+   private:
+    double sum_ = 0;
+    double compensation_ = 0;
+  };
+
   void UpdateSortedPrices(bool evict, double evicted, double added);
+  void UpdatePriceSum(bool evict, double evicted, double added);
   void UpdateSortedReturns(bool evict, double evicted, double added);
 
   size_t capacity_;
@@ -93,6 +111,8 @@ class Window {
   std::vector<double> sorted_prices_;   // first size_ entries valid
   std::vector<double> sorted_returns_;  // first returns_size() entries valid
   std::vector<double> sorted_log_abs_;  // ln|r| beside sorted_returns_
+  CompensatedSum price_sum_;
+  size_t pushes_since_resum_ = 0;  // resummed when it reaches capacity_
 };
 
 }  // namespace physics

@@ -89,6 +89,22 @@ TEST(Window, ReturnsAreLogRatiosOfConsecutivePrices) {
   EXPECT_EQ(w.log_return(1), std::log(11.0 / 12.5));
 }
 
+TEST(Window, PriceSumStaysWithinUlpsOfTheExactSum) {
+  // Prices over nine decades make a plain running sum lose the small ones
+  // between two resums (every capacity pushes).
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> decade(-3.0, 6.0);
+  Window w(3000);
+  for (int step = 0; step < 9000; ++step) {
+    w.Push(At(std::pow(10.0, decade(rng))));
+    if (step % 7 != 0) continue;  // keeps the O(n) reference affordable
+    long double exact = 0;
+    for (size_t i = 0; i < w.size(); ++i) exact += w.price(i);
+    ASSERT_NEAR(w.price_sum(), static_cast<double>(exact), 1e-15 * static_cast<double>(exact))
+        << "step " << step;
+  }
+}
+
 TEST(Window, ClearForgetsEverythingButKeepsCapacity) {
   Window w(3);
   for (double p : {1.0, 2.0, 3.0, 4.0}) w.Push(At(p));
@@ -97,6 +113,7 @@ TEST(Window, ClearForgetsEverythingButKeepsCapacity) {
   EXPECT_EQ(w.capacity(), 3u);
   w.Push(At(9.0));
   EXPECT_EQ(w.price(0), 9.0);
+  EXPECT_EQ(w.price_sum(), 9.0);
   EXPECT_EQ(w.returns_size(), 0u);
 }
 
