@@ -1,0 +1,419 @@
+// End to end: physics-engine (sim) → redis-server → physics-bridge → K
+// WebSocket clients, all real processes on this machine. The clients are this
+// program's own single-threaded epoll loop (cheap enough not to be the
+// bottleneck; its CPU per message is reported). Per run it reports latency
+// from the event's `timestamp` to receipt (P50/P99/max), messages delivered
+// per second, lost messages (seq gaps per client and symbol), bridge CPU per
+// delivered message and bridge RSS; optionally the same run with one client
+// that never reads, to show it costs the others nothing.
+//
+//   build/bin/e2e_bench                  # 100x10Hz K=10,100; 100x1Hz K=1000; slow client
+//   build/bin/e2e_bench --quick --json bench/results/e2e.json
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "bridge/ws_codec.h"
+#include "engine/cli/flags.h"
+#include "engine/feed/sim_feed.h"
+#include "engine/schema/event_header.h"
+#include "tests/support/process.h"
+#include "tests/support/redis_server.h"
+
+namespace physics {
+namespace {
+
+using testing::Process;
+using testing::ProcessOptions;
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// CPU seconds (user + system) a process has used, from /proc/PID/stat.
+double ProcessCpuSeconds(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::vector<std::string> f = absl::StrSplit(stat.substr(close + 2), ' ');
+  double utime = 0, stime = 0;  // fields 14 and 15; f[0] is field 3
+  if (f.size() < 13 || !absl::SimpleAtod(f[11], &utime) || !absl::SimpleAtod(f[12], &stime)) return 0;
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double ProcessRssMb(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      double kb = 0;
+      std::istringstream(line.substr(6)) >> kb;
+      return kb / 1024;
+    }
+  }
+  return 0;
+}
+
+double ThreadCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_THREAD, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// One WebSocket client connection: blocking handshake, then non-blocking reads.
+struct Client {
+  int fd = -1;
+  bool reader = true;  // false: never reads (the slow client)
+  bool closed = false;
+  std::string buf;
+  size_t used = 0;
+  std::vector<int64_t> last_seq;  // per symbol index; 0 = none yet
+};
+
+absl::Status Connect(Client& c, int port, int receive_buffer) {
+  c.fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (receive_buffer > 0) setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(int));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(c.fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    return absl::UnavailableError(absl::StrCat("connect: ", strerror(errno)));
+  }
+  const int one = 1;
+  setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  std::string request =
+      "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  bridge::AppendMaskedFrame(bridge::Opcode::kText, true,
+                            R"({"type":"subscribe","channel":"state_update"})", 0x12345678, request);
+  if (::send(c.fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+    return absl::UnavailableError("handshake write failed");
+  }
+  std::string response;
+  char ch;
+  while (response.size() < 4 || response.compare(response.size() - 4, 4, "\r\n\r\n") != 0) {
+    if (::recv(c.fd, &ch, 1, 0) != 1) return absl::UnavailableError("handshake read failed");
+    response.push_back(ch);
+  }
+  if (response.find(" 101 ") == std::string::npos) {
+    return absl::UnavailableError("handshake refused: " + response.substr(0, response.find('\r')));
+  }
+  c.buf.resize(1 << 18);
+  return absl::OkStatus();
+}
+
+struct RunSpec {
+  int symbols = 100;
+  double hz = 10;
+  int clients = 10;
+  bool slow_client = false;
+  double seconds = 10;
+};
+
+struct RunResult {
+  RunSpec spec;
+  int64_t delivered = 0, lost = 0, closed_clients = 0;
+  double p50_ms = 0, p99_ms = 0, max_ms = 0;
+  double delivered_per_sec = 0, bridge_cpu_us_per_msg = 0, client_cpu_us_per_msg = 0;
+  double bridge_rss_mb = 0;
+  std::string slow_client_outcome;
+};
+
+class Harness {
+ public:
+  Harness(std::string engine_bin, std::string bridge_bin)
+      : engine_bin_(std::move(engine_bin)), bridge_bin_(std::move(bridge_bin)) {}
+
+  absl::StatusOr<RunResult> Run(const RunSpec& spec);
+
+ private:
+  absl::StatusOr<int> WaitForPort(Process& bridge);
+  // Reads every complete frame a client has; returns false when it closed.
+  bool Drain(Client& c, bool measuring, int64_t measure_from);
+
+  std::string engine_bin_, bridge_bin_;
+  absl::flat_hash_map<std::string, int> symbol_index_;
+  std::vector<float> latencies_ms_;
+  int64_t delivered_ = 0, lost_ = 0;
+  schema::EventHeader header_;
+};
+
+absl::StatusOr<int> Harness::WaitForPort(Process& bridge) {
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < until) {
+    const std::string log = bridge.ReadStderr();
+    const size_t at = log.find("listening on http://127.0.0.1:");
+    if (at != std::string::npos) {
+      int port = 0;
+      const size_t start = at + 30;
+      if (absl::SimpleAtoi(log.substr(start, log.find('/', start) - start), &port)) return port;
+    }
+    if (!bridge.running()) return absl::InternalError("physics-bridge exited: " + log);
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return absl::DeadlineExceededError("physics-bridge did not report its port");
+}
+
+bool Harness::Drain(Client& c, bool measuring, int64_t measure_from) {
+  while (true) {
+    if (c.used == c.buf.size()) c.buf.resize(c.buf.size() * 2);
+    const ssize_t n = ::recv(c.fd, c.buf.data() + c.used, c.buf.size() - c.used, MSG_DONTWAIT);
+    if (n == 0) return false;
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return false;
+    }
+    c.used += static_cast<size_t>(n);
+  }
+  size_t pos = 0;
+  const int64_t now = NowMicros();
+  while (c.used - pos >= 2) {
+    const auto* p = reinterpret_cast<const uint8_t*>(c.buf.data() + pos);
+    const int opcode = p[0] & 0x0f;
+    uint64_t len = p[1] & 0x7f;
+    size_t header = 2;
+    if (len == 126) {
+      if (c.used - pos < 4) break;
+      len = (uint64_t{p[2]} << 8) | p[3];
+      header = 4;
+    } else if (len == 127) {
+      if (c.used - pos < 10) break;
+      len = 0;
+      for (int i = 0; i < 8; ++i) len = (len << 8) | p[2 + i];
+      header = 10;
+    }
+    if (c.used - pos < header + len) break;
+    const std::string_view payload(c.buf.data() + pos + header, len);
+    pos += header + len;
+    if (opcode == 0x8) return false;
+    if (opcode != 0x1) continue;
+    const size_t data = payload.find("\"data\":");
+    if (payload.compare(0, 17, R"({"type":"message")") != 0 || data == std::string_view::npos) continue;
+    const std::string_view event = payload.substr(data + 7, payload.size() - data - 8);
+    if (!schema::ParseEventHeader(event, /*padded=*/false, header_).ok()) continue;
+    const auto it = symbol_index_.find(header_.symbol);
+    if (it == symbol_index_.end()) continue;
+    int64_t& last = c.last_seq[static_cast<size_t>(it->second)];
+    if (measuring && last > 0 && header_.seq > last + 1) lost_ += header_.seq - last - 1;
+    if (header_.seq > last) last = header_.seq;
+    if (measuring && header_.timestamp && *header_.timestamp >= measure_from) {
+      ++delivered_;
+      latencies_ms_.push_back(static_cast<float>(now - *header_.timestamp) / 1000.0f);
+    }
+  }
+  std::memmove(c.buf.data(), c.buf.data() + pos, c.used - pos);
+  c.used -= pos;
+  return true;
+}
+
+absl::StatusOr<RunResult> Harness::Run(const RunSpec& spec) {
+  RunResult result;
+  result.spec = spec;
+  symbol_index_.clear();
+  const std::vector<std::string> symbols = feed::DefaultSymbols(static_cast<size_t>(spec.symbols));
+  for (size_t i = 0; i < symbols.size(); ++i) symbol_index_[symbols[i]] = static_cast<int>(i);
+  latencies_ms_.clear();
+  latencies_ms_.reserve(static_cast<size_t>(spec.symbols * spec.hz * spec.clients * spec.seconds * 1.2));
+  delivered_ = lost_ = 0;
+
+  testing::RedisServer redis;
+  if (absl::Status s = redis.Start(); !s.ok()) return s;
+  absl::StatusOr<Process> bridge = Process::Spawn(ProcessOptions{
+      .argv = {bridge_bin_, "--listen", "127.0.0.1:0", "--max-clients", "5000"},
+      .env = {{"REDIS_URL", redis.url()}},
+      .unset_env = {"REDIS_NAMESPACE"}});
+  if (!bridge.ok()) return bridge.status();
+  absl::StatusOr<int> port = WaitForPort(*bridge);
+  if (!port.ok()) return port.status();
+
+  std::vector<Client> clients(static_cast<size_t>(spec.clients + (spec.slow_client ? 1 : 0)));
+  const int epfd = epoll_create1(0);
+  for (size_t i = 0; i < clients.size(); ++i) {
+    Client& c = clients[i];
+    c.reader = !(spec.slow_client && i == clients.size() - 1);
+    if (absl::Status s = Connect(c, *port, c.reader ? 0 : 4096); !s.ok()) return s;
+    c.last_seq.assign(symbols.size(), 0);
+    if (c.reader) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = i;
+      epoll_ctl(epfd, EPOLL_CTL_ADD, c.fd, &ev);
+    }
+  }
+
+  absl::StatusOr<Process> engine = Process::Spawn(ProcessOptions{
+      .argv = {engine_bin_, "--symbols", std::to_string(spec.symbols), "--hz", absl::StrCat(spec.hz)},
+      .env = {{"REDIS_URL", redis.url()}},
+      .unset_env = {"REDIS_NAMESPACE"}});
+  if (!engine.ok()) return engine.status();
+
+  // Warm up (connections, windows, allocator), then measure.
+  const auto warmup = std::chrono::seconds(3);
+  const auto start = std::chrono::steady_clock::now();
+  const auto measure_at = start + warmup;
+  const auto end = measure_at + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                    std::chrono::duration<double>(spec.seconds));
+  bool measuring = false;
+  int64_t measure_from = 0;
+  double bridge_cpu0 = 0, client_cpu0 = 0;
+  epoll_event events[256];
+  while (std::chrono::steady_clock::now() < end) {
+    if (!measuring && std::chrono::steady_clock::now() >= measure_at) {
+      measuring = true;
+      measure_from = NowMicros();
+      bridge_cpu0 = ProcessCpuSeconds(bridge->pid());
+      client_cpu0 = ThreadCpuSeconds();
+    }
+    const int n = epoll_wait(epfd, events, 256, 50);
+    for (int i = 0; i < n; ++i) {
+      Client& c = clients[events[i].data.u64];
+      if (!Drain(c, measuring, measure_from) && !c.closed) {
+        c.closed = true;
+        ++result.closed_clients;
+        epoll_ctl(epfd, EPOLL_CTL_DEL, c.fd, nullptr);
+      }
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - measure_at).count();
+  const double bridge_cpu = ProcessCpuSeconds(bridge->pid()) - bridge_cpu0;
+  const double client_cpu = ThreadCpuSeconds() - client_cpu0;
+  result.bridge_rss_mb = ProcessRssMb(bridge->pid());
+  if (spec.slow_client) {
+    // The slow client never read: the bridge must have closed it (its socket
+    // then reports EOF or a reset once its buffered bytes are skipped).
+    Client& slow = clients.back();
+    char sink[65536];
+    ssize_t got;
+    while ((got = ::recv(slow.fd, sink, sizeof(sink), MSG_DONTWAIT)) > 0) {}
+    result.slow_client_outcome = got == 0 || (got < 0 && errno != EAGAIN) ? "closed by the bridge"
+                                                                          : "still open";
+  }
+  engine->Terminate();
+  bridge->Terminate();
+  for (Client& c : clients) ::close(c.fd);
+  ::close(epfd);
+
+  result.delivered = delivered_;
+  result.lost = lost_;
+  std::sort(latencies_ms_.begin(), latencies_ms_.end());
+  if (!latencies_ms_.empty()) {
+    auto at = [&](double q) { return latencies_ms_[static_cast<size_t>(q * (latencies_ms_.size() - 1))]; };
+    result.p50_ms = at(0.5);
+    result.p99_ms = at(0.99);
+    result.max_ms = latencies_ms_.back();
+  }
+  result.delivered_per_sec = static_cast<double>(delivered_) / seconds;
+  if (delivered_ > 0) {
+    result.bridge_cpu_us_per_msg = bridge_cpu * 1e6 / static_cast<double>(delivered_);
+    result.client_cpu_us_per_msg = client_cpu * 1e6 / static_cast<double>(delivered_);
+  }
+  return result;
+}
+
+std::string Dir(const char* argv0) {
+  std::string self = argv0;
+  const size_t slash = self.rfind('/');
+  return slash == std::string::npos ? "." : self.substr(0, slash);
+}
+
+int Main(int argc, char** argv) {
+  bool quick = false;
+  double seconds = 10;
+  std::string json_path, only;
+  cli::FlagSet flags("e2e_bench",
+                     "Engine (sim) -> Redis -> bridge -> K WebSocket clients, all on this machine.");
+  flags.AddBool("quick", &quick, "CI mode: 100 symbols x 10 Hz with 10 clients for 3 s");
+  flags.AddDouble("seconds", &seconds, 1, 3600, "measured seconds per run (after a 3 s warm-up)");
+  flags.AddString("only", &only, "run only this one, e.g. 100x10x100 (symbols x Hz x clients)");
+  flags.AddString("json", &json_path, "write results to this file");
+  if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
+
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = files.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &files);
+
+  std::vector<RunSpec> runs;
+  if (quick) {
+    runs = {{100, 10, 10, false, flags.WasSet("seconds") ? seconds : 3}};
+  } else if (!only.empty()) {
+    std::vector<std::string> p = absl::StrSplit(only, 'x');
+    RunSpec r;
+    if (p.size() != 3 || !absl::SimpleAtoi(p[0], &r.symbols) || !absl::SimpleAtod(p[1], &r.hz) ||
+        !absl::SimpleAtoi(p[2], &r.clients)) {
+      return flags.UsageError("--only: expected SYMBOLSxHZxCLIENTS, e.g. 100x10x100");
+    }
+    r.seconds = seconds;
+    runs = {r};
+  } else {
+    runs = {{100, 10, 10, false, seconds},
+            {100, 10, 100, false, seconds},
+            {100, 10, 100, true, seconds},
+            {100, 1, 1000, false, seconds}};
+  }
+
+  const std::string dir = Dir(argv[0]);
+  Harness harness(dir + "/physics-engine", dir + "/physics-bridge");
+  std::vector<RunResult> results;
+  for (const RunSpec& spec : runs) {
+    absl::StatusOr<RunResult> r = harness.Run(spec);
+    if (!r.ok()) {
+      std::cerr << "e2e_bench: " << r.status() << "\n";
+      return 1;
+    }
+    results.push_back(*r);
+  }
+
+  std::cout << "\nEnd to end: engine (sim) -> redis-server -> physics-bridge -> WebSocket clients\n"
+               "| symbols x Hz | clients | delivered/s | P50 ms | P99 ms | max ms | lost | bridge CPU us/msg | client CPU us/msg | bridge RSS MB | note |\n"
+               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
+  std::string json = "{\"benchmark\":\"e2e\",\"rows\":[";
+  for (size_t i = 0; i < results.size(); ++i) {
+    const RunResult& r = results[i];
+    const std::string note = r.spec.slow_client ? "+1 client that never reads: " + r.slow_client_outcome : "";
+    std::cout << absl::StrFormat("| %d x %g | %d | %.0f | %.2f | %.2f | %.2f | %d | %.2f | %.2f | %.1f | %s |\n",
+                                 r.spec.symbols, r.spec.hz, r.spec.clients, r.delivered_per_sec,
+                                 r.p50_ms, r.p99_ms, r.max_ms, r.lost, r.bridge_cpu_us_per_msg,
+                                 r.client_cpu_us_per_msg, r.bridge_rss_mb, note);
+    absl::StrAppendFormat(&json,
+                          "%s{\"symbols\":%d,\"hz\":%g,\"clients\":%d,\"slow_client\":%s,"
+                          "\"delivered_per_sec\":%.1f,\"p50_ms\":%.4f,\"p99_ms\":%.4f,\"max_ms\":%.4f,"
+                          "\"lost\":%d,\"bridge_cpu_us_per_msg\":%.4f,\"client_cpu_us_per_msg\":%.4f,"
+                          "\"bridge_rss_mb\":%.2f,\"note\":\"%s\"}",
+                          i ? "," : "", r.spec.symbols, r.spec.hz, r.spec.clients,
+                          r.spec.slow_client ? "true" : "false", r.delivered_per_sec, r.p50_ms,
+                          r.p99_ms, r.max_ms, r.lost, r.bridge_cpu_us_per_msg,
+                          r.client_cpu_us_per_msg, r.bridge_rss_mb, note);
+  }
+  json += "]}\n";
+  if (!json_path.empty()) std::ofstream(json_path) << json;
+  return 0;
+}
+
+}  // namespace
+}  // namespace physics
+
+int main(int argc, char** argv) { return physics::Main(argc, argv); }
