@@ -85,33 +85,40 @@ struct BinEnd {
 BinEnd EndOfBin(std::span<const double> sorted, const BinLayout& layout,
                 size_t begin, int64_t bin, size_t hint);
 
-// The first index in [from, n) whose value is >= edge; n when none.
-// REQUIRES: sorted[0, n) ascending. Shaped for run-by-run walks so that the
-// branches it takes are predictable in each region of a histogram: one
-// compare for a single-value run (sparse tails), strides over whole blocks
-// for long runs (the dense centre), and a branchless count in the last block,
-// so varying run lengths cost no mispredicted bisection.
-inline size_t FirstAtOrAbove(const double* sorted, size_t n, size_t from, double edge) {
+// Where a search for the first value >= an edge ended.
+struct EdgePosition {
+  size_t index;  // the first index whose value is >= the edge; n when none
+  size_t block;  // where the final block began: <= index, and a valid start
+                 // for the search for any later edge
+};
+
+// The first index in [from, n) whose value is >= edge, given that every
+// value before `from` is below it. REQUIRES: sorted[0, n) ascending.
+// Strides over whole blocks (predictable for long runs), then counts the
+// values below the edge in the final block without branches. The next search
+// starts at `block`, not `index`, so consecutive searches depend on each
+// other only through the stride arithmetic, never through the count.
+inline EdgePosition FindEdge(const double* sorted, size_t n, size_t from, double edge) {
   constexpr size_t kBlock = 8;
   constexpr size_t kLongStride = 64;
   size_t i = from;
-  if (i == n || sorted[i] >= edge) return i;
-  ++i;
   while (n - i >= kLongStride && sorted[i + kLongStride - 1] < edge) i += kLongStride;
   while (n - i >= kBlock && sorted[i + kBlock - 1] < edge) i += kBlock;
+  size_t index = i;
   if (n - i >= kBlock) {
-    size_t below = 0;
-    for (size_t k = 0; k < kBlock; ++k) below += sorted[i + k] < edge ? 1 : 0;
-    return i + below;
+    for (size_t k = 0; k < kBlock; ++k) index += sorted[i + k] < edge ? 1 : 0;
+  } else {
+    while (index < n && sorted[index] < edge) ++index;
   }
-  while (i < n && sorted[i] < edge) ++i;
-  return i;
+  return {index, i};
 }
 
 // ForEachNonEmptyBin for layouts whose bins follow their edges: a run ends at
-// the first value >= the next edge, and the following run is in the very next
-// bin whenever that value is below the edge after, which in the dense centre
-// spares the BinOf and keeps the next bin off the loop's dependency chain.
+// the first value >= the next edge. A single-value run (the sparse tails) is
+// recognised with one compare; the following run is in the very next bin
+// whenever its first value is below the edge after, which in the dense
+// centre spares the BinOf and keeps the next bin off the loop's dependency
+// chain.
 template <typename Visitor>
 void ForEachRunBetweenEdges(std::span<const double> sorted, const BinLayout& layout,
                             Visitor&& visit) {
@@ -119,9 +126,18 @@ void ForEachRunBetweenEdges(std::span<const double> sorted, const BinLayout& lay
   const size_t n = sorted.size();
   const int64_t last_bin = layout.nbins - 1;
   size_t begin = 0;
+  size_t search_from = 0;  // <= begin: every value before it is in an earlier bin
   int64_t bin = layout.BinOf(values[0]);
   while (bin < last_bin) {
-    const size_t end = FirstAtOrAbove(values, n, begin + 1, layout.Edge(bin + 1));
+    const double edge = layout.Edge(bin + 1);
+    size_t end = begin + 1;
+    if (end == n || values[end] >= edge) {
+      search_from = end;
+    } else {
+      const EdgePosition found = FindEdge(values, n, search_from, edge);
+      end = found.index;
+      search_from = found.block;
+    }
     if (end == n) break;
     visit(bin, static_cast<int64_t>(end - begin));
     const double x = values[end];
