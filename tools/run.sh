@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 bash tools/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j2 --target physics-engine >/dev/null
+cmake --build build -j2 --target physics-engine physics-bridge >/dev/null
 
 pids=()
 cleanup() {
@@ -22,7 +22,19 @@ trap cleanup INT TERM EXIT
 
 cli_args=()
 if [[ -z "${REDIS_URL:-}" ]]; then
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  free_port() {  # $1 if it is free on loopback, else any free port
+  python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+PY
+}
+
+port=$(free_port 0)
   run_dir=$(mktemp -d)
   redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$run_dir" \
     --logfile "$run_dir/redis.log" &
@@ -37,10 +49,17 @@ fi
 
 build/bin/physics-engine "$@" &
 pids+=($!)
+engine_pid=${pids[-1]}
+
+http_port=$(free_port "${BRIDGE_PORT:-8080}")
+build/bin/physics-bridge --listen "127.0.0.1:$http_port" &
+pids+=($!)
 
 cat <<MSG
-run: physics-engine running (pid ${pids[-1]}); Ctrl-C stops everything.
-Watch it:
+run: physics-engine (pid $engine_pid) and physics-bridge (pid ${pids[-1]}) running; Ctrl-C stops everything.
+Dashboard:  http://127.0.0.1:$http_port/
+WebSocket:  ws://127.0.0.1:$http_port/ws   State: http://127.0.0.1:$http_port/api/state/SPY
+Watch Redis:
   redis-cli ${cli_args[*]} GET physics:state:SPY
   redis-cli ${cli_args[*]} HGETALL market:snapshot:SPY
   redis-cli ${cli_args[*]} SUBSCRIBE state_update
