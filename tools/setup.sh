@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libhiredis-dev libsimdjson-dev libeigen3-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libboost-dev
-  redis-server redis-tools
+  redis-server redis-tools docker-compose tmux
   python3 python3-numpy python3-scipy
 )
 # Extra packages by purpose, requested with flags so the run command stays lean.

@@ -1,0 +1,134 @@
+// physics-status: one command that tells an operator whether the system is
+// healthy (Redis, the engine's and the bridge's heartbeats, the bridge's
+// /healthz, the data they leave in Redis). Exit code 0 OK, 1 WARN, 2 FAIL
+// (also 2 for a bad command line). See docs/operations.md and --help.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "engine/cli/flags.h"
+#include "engine/redis/connection.h"
+#include "tools/status/check.h"
+#include "tools/status/http_probe.h"
+#include "tools/status/redis_checks.h"
+#include "tools/status/report.h"
+#include "tools/status/system_checks.h"
+#include "tools/status/tool_config.h"
+
+namespace physics::ops {
+namespace {
+
+constexpr std::string_view kProgram = "physics-status";
+const std::vector<std::string> kCheckNames = {"redis",  "persistence", "latency",     "engine", "bridge",
+                                              "states", "snapshots",   "subscribers", "dlq"};
+
+absl::StatusOr<std::set<std::string>> ParseCheckList(std::string_view text) {
+  std::set<std::string> out;
+  for (absl::string_view part : absl::StrSplit(absl::string_view(text.data(), text.size()), ',')) {
+    if (part == "all") {
+      out.insert(kCheckNames.begin(), kCheckNames.end());
+    } else if (std::find(kCheckNames.begin(), kCheckNames.end(), std::string(part)) != kCheckNames.end()) {
+      out.insert(std::string(part));
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("--check \"", std::string(text), "\": expected all or a comma list of ",
+                                                     absl::StrJoin(kCheckNames, ",")));
+    }
+  }
+  return out;
+}
+
+std::vector<CheckResult> RunChecks(const redis::Config& cfg, const std::set<std::string>& selected,
+                                   const StatusOptions& options) {
+  std::vector<CheckResult> results;
+  const auto want = [&](const char* name) { return selected.count(name) > 0; };
+  absl::StatusOr<redis::Connection> conn = redis::Connection::Open(cfg, options.timeout, options.timeout);
+  absl::StatusOr<InfoFields> info = conn.ok() ? ReadInfo(*conn) : absl::StatusOr<InfoFields>(conn.status());
+  if (!info.ok()) {
+    // Nothing else can be read; the bridge's own /healthz still can.
+    CheckResult down{.name = "redis"};
+    down.Raise(Level::kFail, std::string(info.status().message()));
+    results.push_back(std::move(down));
+    if (want("bridge") && !options.bridge_url.empty()) {
+      CheckResult bridge{.name = "bridge"};
+      ProbeBridgeHealth(options, bridge);
+      results.push_back(std::move(bridge));
+    }
+    return results;
+  }
+  if (want("redis")) results.push_back(CheckServer(*info));
+  if (want("persistence")) results.push_back(CheckPersistence(*conn, *info));
+  if (want("latency")) results.push_back(CheckLatency(*conn, options));
+  if (want("engine")) results.push_back(CheckHeartbeats(*conn, cfg, "engine", options));
+  if (want("bridge")) {
+    results.push_back(CheckHeartbeats(*conn, cfg, "bridge", options));
+    ProbeBridgeHealth(options, results.back());
+  }
+  if (want("states")) results.push_back(CheckStates(*conn, cfg, options, absl::Now()));
+  if (want("snapshots")) results.push_back(CheckSnapshots(*conn, cfg, options));
+  if (want("subscribers")) results.push_back(CheckSubscribers(*conn, cfg));
+  if (want("dlq")) results.push_back(CheckDeadLetters(*conn, cfg, options));
+  return results;
+}
+
+int Main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // PerKey writes through hiredis's own write()
+  std::string redis_url, key_namespace, checks = "all";
+  bool json = false;
+  double timeout_seconds = 2;
+  StatusOptions options;
+
+  cli::FlagSet flags(std::string(kProgram),
+                     "Tells whether physics-state is healthy: Redis (version, memory, eviction policy,\n"
+                     "persistence, PING latency), the engine's and the bridge's heartbeats, the bridge's\n"
+                     "/healthz, physics:state:* ages, market:snapshot:* TTLs, state_update subscribers and\n"
+                     "the dead-letter stream. One OK/WARN/FAIL line per check; exit code 0 OK, 1 WARN,\n"
+                     "2 FAIL.\n\nEnvironment: REDIS_URL, or REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD; "
+                     "REDIS_NAMESPACE.\nFlags override the environment.");
+  AddRedisFlags(flags, &redis_url, &key_namespace);
+  flags.AddChecked("check", &checks,
+                   absl::StrCat("which checks to run: all, or a comma list of ", absl::StrJoin(kCheckNames, ",")),
+                   [](std::string_view v) { return ParseCheckList(v).status(); });
+  flags.AddBool("json", &json, "print one JSON object instead of lines");
+  flags.AddString("bridge-url", &options.bridge_url,
+                  "where the bridge serves HTTP (its /healthz is probed); empty skips the probe");
+  flags.AddDouble("timeout", &timeout_seconds, 0.01, 60, "seconds to wait for Redis or the bridge, per step");
+  flags.AddInt("pings", &options.pings, 1, 1000, "PINGs timed for the latency check");
+  flags.AddDouble("max-latency-ms", &options.max_latency_ms, 0, 1e6, "WARN when the P50 PING is slower");
+  flags.AddInt("heartbeat-max-age", &options.heartbeat_max_age_seconds, 1, kHeartbeatTtlSeconds,
+               "WARN when a heartbeat was not refreshed for this many seconds (30 - TTL)");
+  flags.AddInt("max-state-age", &options.max_state_age_seconds, 1, INT64_MAX / 1000000,
+               "WARN when the oldest physics:state timestamp is older, seconds");
+  flags.AddInt("max-snapshot-ttl", &options.max_snapshot_ttl_seconds, 1, INT32_MAX,
+               "WARN when a market:snapshot TTL is outside (0, this], seconds");
+  flags.AddInt("max-dlq", &options.max_dlq, 0, INT64_MAX, "WARN when market:ticks:dlq holds more entries");
+  if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
+
+  absl::StatusOr<redis::Config> config = ResolveRedisConfig(flags, redis_url, key_namespace);
+  if (!config.ok()) return flags.UsageError(config.status());
+  if (!options.bridge_url.empty()) {
+    if (absl::Status s = ParseHttpUrl(options.bridge_url).status(); !s.ok()) {
+      return flags.UsageError(absl::StrCat("--bridge-url: ", std::string(s.message())));
+    }
+  }
+  options.timeout = absl::Seconds(timeout_seconds);
+
+  const std::vector<CheckResult> results = RunChecks(*config, *ParseCheckList(checks), options);
+  const std::string target = DescribeTarget(*config);
+  const bool color = !json && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+  std::cout << (json ? JsonReport(target, results) : HumanReport(target, results, color)) << std::flush;
+  return static_cast<int>(Overall(results));
+}
+
+}  // namespace
+}  // namespace physics::ops
+
+int main(int argc, char** argv) { return physics::ops::Main(argc, argv); }

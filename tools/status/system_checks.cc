@@ -1,0 +1,231 @@
+#include "tools/status/system_checks.h"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/schema/state_message.h"
+#include "engine/schema/timestamp.h"
+#include "tools/status/http_probe.h"
+#include "tools/status/redis_keys.h"
+#include "tools/status/state_json.h"
+
+namespace physics::ops {
+namespace {
+
+constexpr std::string_view kDeadLetterStream = "market:ticks:dlq";
+
+std::string Message(const absl::Status& s) { return std::string(s.message()); }
+
+// A check that could not read what it needed: the connection failed mid-way.
+CheckResult Failed(std::string name, const absl::Status& s) {
+  CheckResult c{.name = std::move(name)};
+  c.Raise(Level::kFail, Message(s));
+  return c;
+}
+
+}  // namespace
+
+CheckResult CheckHeartbeats(redis::Connection& conn, const redis::Config& cfg,
+                            std::string_view service, const StatusOptions& options) {
+  CheckResult c{.name = std::string(service)};
+  int64_t fresh = 0, stale = 0, youngest_age = std::numeric_limits<int64_t>::max();
+  std::string stale_key, fresh_key;
+  for (const std::string& prefix : {absl::StrCat("ops:hb:", std::string(service), ":"),
+                                    absl::StrCat("ops:hb:physics-", std::string(service), ":")}) {
+    absl::Status s = ScanKeys(conn, cfg.Key(prefix + "*"), [&](std::span<const std::string> keys) {
+      absl::StatusOr<std::vector<redis::Reply>> ttls = PerKey(conn, "TTL", keys);
+      if (!ttls.ok()) return ttls.status();
+      for (size_t i = 0; i < keys.size(); ++i) {
+        const redisReply* r = (*ttls)[i].get();
+        if (r->type != REDIS_REPLY_INTEGER || r->integer == -2) continue;  // expired meanwhile
+        const int64_t age = kHeartbeatTtlSeconds - r->integer;
+        if (r->integer > 0 && age <= options.heartbeat_max_age_seconds) {
+          ++fresh;
+          if (age < youngest_age) fresh_key = keys[i];
+          youngest_age = std::min(youngest_age, age);
+        } else {
+          ++stale;
+          stale_key = r->integer == -1 ? absl::StrCat(keys[i], " (no TTL)") : keys[i];
+        }
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return Failed(c.name, s);
+  }
+  c.Add("fresh", fresh);
+  c.Add("stale", stale);
+  if (fresh > 0) {
+    c.message = absl::StrCat(fresh, fresh == 1 ? " heartbeat" : " heartbeats", ", newest refreshed ",
+                             youngest_age, " s ago (", fresh_key, ")");
+  } else {
+    c.Raise(Level::kWarn, absl::StrCat("no fresh heartbeat ", cfg.Key(absl::StrCat("ops:hb:", std::string(service), ":*")),
+                                       ": ", std::string(service), " not running?"));
+  }
+  if (stale > 0) {
+    c.Raise(Level::kWarn, absl::StrCat(stale, " stale (not refreshed for over ", options.heartbeat_max_age_seconds,
+                                       " s): ", stale_key));
+  }
+  return c;
+}
+
+void ProbeBridgeHealth(const StatusOptions& options, CheckResult& check) {
+  if (options.bridge_url.empty()) return;
+  std::string url = options.bridge_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  url += "/healthz";
+  check.AddText("healthz_url", url);
+  absl::StatusOr<HttpUrl> parsed = ParseHttpUrl(url);
+  absl::StatusOr<HttpResponse> r = parsed.ok() ? HttpGet(*parsed, options.timeout) : parsed.status();
+  if (!r.ok()) {
+    check.Add("healthz_status", int64_t{0});
+    check.Raise(Level::kWarn, absl::StrCat("GET ", url, ": ", Message(r.status())));
+    return;
+  }
+  check.Add("healthz_status", int64_t{r->status});
+  std::string body = r->body.substr(0, 160);
+  std::replace(body.begin(), body.end(), '\n', ' ');
+  if (r->status == 200) {
+    absl::StrAppend(&check.message, check.message.empty() ? "" : "; ", "/healthz 200");
+  } else {
+    check.Raise(Level::kWarn, absl::StrCat("/healthz ", r->status, ": ", body));
+  }
+}
+
+CheckResult CheckStates(redis::Connection& conn, const redis::Config& cfg,
+                        const StatusOptions& options, absl::Time now) {
+  CheckResult c{.name = "states"};
+  const std::string prefix = cfg.Key(schema::kStateKeyPrefix);
+  int64_t count = 0, bad = 0;
+  schema::EpochMicros newest = std::numeric_limits<int64_t>::min();
+  schema::EpochMicros oldest = std::numeric_limits<int64_t>::max();
+  std::string oldest_symbol, bad_example;
+  absl::Status s = ScanKeys(conn, prefix + "*", [&](std::span<const std::string> keys) {
+    absl::StatusOr<redis::Reply> values = MGet(conn, keys);
+    if (!values.ok()) return values.status();
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const redisReply* v = (*values)->element[i];
+      if (v->type == REDIS_REPLY_NIL) continue;  // deleted or expired meanwhile
+      ++count;
+      absl::StatusOr<schema::StateFields> state = ParseStateJson(ReplyText(v));
+      if (!state.ok()) {
+        ++bad;
+        bad_example = absl::StrCat(keys[i], ": ", Message(state.status()));
+        continue;
+      }
+      newest = std::max(newest, state->timestamp);
+      if (state->timestamp < oldest) {
+        oldest = state->timestamp;
+        oldest_symbol = keys[i].substr(prefix.size());
+      }
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return Failed(c.name, s);
+  c.Add("count", count);
+  c.Add("unparsable", bad);
+  if (count == 0) {
+    c.Raise(Level::kWarn, absl::StrCat("no ", prefix, "* keys: engine not started, or another namespace?"));
+    return c;
+  }
+  const absl::Time now_rounded = now;
+  c.message = absl::StrCat(count, " ", prefix, "* keys");
+  if (count > bad) {
+    const absl::Duration newest_age = now_rounded - absl::FromUnixMicros(newest);
+    const absl::Duration oldest_age = now_rounded - absl::FromUnixMicros(oldest);
+    absl::StrAppend(&c.message, ", newest ", FormatAge(newest_age), " old, oldest ", FormatAge(oldest_age),
+                    " (", oldest_symbol, ")");
+    c.Add("newest_age_seconds", absl::ToDoubleSeconds(newest_age));
+    c.Add("oldest_age_seconds", absl::ToDoubleSeconds(oldest_age));
+    c.AddText("oldest_symbol", oldest_symbol);
+    if (oldest_age > absl::Seconds(options.max_state_age_seconds)) {
+      c.Raise(Level::kWarn, absl::StrCat("oldest state older than ", options.max_state_age_seconds,
+                                         " s: engine stopped, or the symbol no longer trades"));
+    }
+  }
+  if (bad > 0) c.Raise(Level::kWarn, absl::StrCat(bad, " unparsable, e.g. ", bad_example));
+  return c;
+}
+
+CheckResult CheckSnapshots(redis::Connection& conn, const redis::Config& cfg,
+                           const StatusOptions& options) {
+  CheckResult c{.name = "snapshots"};
+  const std::string prefix = cfg.Key(schema::kSnapshotKeyPrefix);
+  int64_t count = 0, out_of_range = 0;
+  int64_t min_ttl = std::numeric_limits<int64_t>::max(), max_ttl = std::numeric_limits<int64_t>::min();
+  std::string example;
+  absl::Status s = ScanKeys(conn, prefix + "*", [&](std::span<const std::string> keys) {
+    absl::StatusOr<std::vector<redis::Reply>> ttls = PerKey(conn, "TTL", keys);
+    if (!ttls.ok()) return ttls.status();
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const redisReply* r = (*ttls)[i].get();
+      if (r->type != REDIS_REPLY_INTEGER || r->integer == -2) continue;
+      ++count;
+      min_ttl = std::min<int64_t>(min_ttl, r->integer);
+      max_ttl = std::max<int64_t>(max_ttl, r->integer);
+      if (r->integer <= 0 || r->integer > options.max_snapshot_ttl_seconds) {
+        ++out_of_range;
+        example = absl::StrCat(keys[i], " TTL ", r->integer);
+      }
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return Failed(c.name, s);
+  c.Add("count", count);
+  c.Add("ttl_out_of_range", out_of_range);
+  if (count == 0) {
+    c.Raise(Level::kWarn, absl::StrCat("no ", prefix, "* keys: nothing written in the last ",
+                                       options.max_snapshot_ttl_seconds, " s?"));
+    return c;
+  }
+  c.message = absl::StrCat(count, " ", prefix, "* keys, TTL ", min_ttl, "-", max_ttl, " s");
+  c.Add("min_ttl_seconds", min_ttl);
+  c.Add("max_ttl_seconds", max_ttl);
+  if (out_of_range > 0) {
+    c.Raise(Level::kWarn, absl::StrCat(out_of_range, " with a TTL outside (0, ", options.max_snapshot_ttl_seconds,
+                                       "] s, e.g. ", example, " (-1: no expiry)"));
+  }
+  return c;
+}
+
+CheckResult CheckSubscribers(redis::Connection& conn, const redis::Config& cfg) {
+  CheckResult c{.name = "subscribers"};
+  const std::string channel = cfg.Key(schema::kStateUpdateChannel);
+  absl::StatusOr<redis::Reply> r = conn.Command({"PUBSUB", "NUMSUB", channel});
+  if (!r.ok()) return Failed(c.name, r.status());
+  if ((*r)->type != REDIS_REPLY_ARRAY || (*r)->elements != 2 || (*r)->element[1]->type != REDIS_REPLY_INTEGER) {
+    return Failed(c.name, absl::InternalError("unexpected PUBSUB NUMSUB reply"));
+  }
+  const int64_t n = (*r)->element[1]->integer;
+  c.Add("state_update_subscribers", n);
+  if (n == 0) {
+    c.Raise(Level::kWarn, absl::StrCat("nobody is subscribed to ", channel, " (bridge down?)"));
+  } else {
+    c.message = absl::StrCat(channel, " has ", n, n == 1 ? " subscriber" : " subscribers");
+  }
+  return c;
+}
+
+CheckResult CheckDeadLetters(redis::Connection& conn, const redis::Config& cfg,
+                             const StatusOptions& options) {
+  CheckResult c{.name = "dlq"};
+  const std::string key = cfg.Key(kDeadLetterStream);
+  absl::StatusOr<redis::Reply> r = conn.Command({"XLEN", key});
+  if (!r.ok()) {
+    if (!conn.ok()) return Failed(c.name, r.status());
+    c.Raise(Level::kWarn, absl::StrCat("XLEN ", key, ": ", Message(r.status())));
+    return c;
+  }
+  const int64_t n = (*r)->integer;
+  c.Add("length", n);
+  c.message = absl::StrCat(key, ": ", n, n == 1 ? " rejected tick" : " rejected ticks");
+  if (n > options.max_dlq) {
+    c.Raise(Level::kWarn, absl::StrCat("more than ", options.max_dlq, ": inspect with XRANGE ", key,
+                                       " - + COUNT 10, then XTRIM or DEL"));
+  }
+  return c;
+}
+
+}  // namespace physics::ops

@@ -1,0 +1,37 @@
+#include "tools/status/tool_config.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace physics::ops {
+
+void AddRedisFlags(cli::FlagSet& flags, std::string* redis_url, std::string* key_namespace) {
+  flags.AddString("redis-url", redis_url,
+                  "redis://[[user]:password@]host:port[/db] or unix:///path.sock "
+                  "(default: $REDIS_URL or redis://127.0.0.1:6379/0)");
+  flags.AddString("namespace", key_namespace,
+                  "prefix of every key and channel, e.g. agentic (default: $REDIS_NAMESPACE or none)");
+}
+
+absl::StatusOr<redis::Config> ResolveRedisConfig(const cli::FlagSet& flags, const std::string& redis_url,
+                                                 const std::string& key_namespace) {
+  absl::StatusOr<redis::Config> config = redis::ConfigFromEnv();
+  if (!config.ok()) return config.status();
+  if (flags.WasSet("redis-url")) {
+    absl::StatusOr<redis::Config> from_flag = redis::ParseRedisUrl(redis_url);
+    if (!from_flag.ok()) return from_flag.status();
+    from_flag->key_namespace = config->key_namespace;
+    config = std::move(from_flag);
+  }
+  if (flags.WasSet("namespace")) {
+    absl::StatusOr<std::string> ns = redis::ParseNamespace(key_namespace);
+    if (!ns.ok()) return ns.status();
+    config->key_namespace = *ns;
+  }
+  return config;
+}
+
+std::string DescribeTarget(const redis::Config& cfg) {
+  return absl::StrCat(cfg.Describe(), cfg.key_namespace.empty() ? "" : ", namespace ", cfg.key_namespace);
+}
+
+}  // namespace physics::ops
