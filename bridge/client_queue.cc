@@ -37,12 +37,14 @@ void ClientQueue::DropPendingData() {
   pending_data_ = 0;
 }
 
-const std::vector<boost::asio::const_buffer>& ClientQueue::BeginWrite() {
+std::span<iovec> ClientQueue::BeginWrite() {
   // Swapping keeps both vectors' capacity, so steady state allocates nothing.
   std::swap(pending_, inflight_);
   pending_data_ = 0;
   buffers_.clear();
-  for (const Entry& e : inflight_) buffers_.emplace_back(e.frame->bytes.data(), e.frame->bytes.size());
+  for (const Entry& e : inflight_) {
+    buffers_.push_back(iovec{const_cast<char*>(e.frame->bytes.data()), e.frame->bytes.size()});
+  }
   return buffers_;
 }
 

@@ -6,17 +6,19 @@
 //
 //   queue.PushData(frame, key);               // per message
 //   if (!queue.writing() && queue.has_pending())
-//     asio::async_write(socket, queue.BeginWrite(), ...);
+//     sendmsg(fd, queue.BeginWrite() ...);           // one gather write
 //   queue.EndWrite([](const ClientQueue::Entry& e) { ... });   // on completion
 #ifndef PHYSICS_BRIDGE_CLIENT_QUEUE_H_
 #define PHYSICS_BRIDGE_CLIENT_QUEUE_H_
 
 #include <cstddef>
+#include <sys/uio.h>
+
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
-#include "boost/asio/buffer.hpp"
 #include "bridge/frame.h"
 
 namespace physics::bridge {
@@ -61,8 +63,9 @@ class ClientQueue {
   size_t pending_size() const { return pending_.size(); }
 
   // Moves every waiting frame into the in-flight batch and returns its
-  // buffers, valid until EndWrite(). REQUIRES: !writing() && has_pending().
-  const std::vector<boost::asio::const_buffer>& BeginWrite();
+  // buffers, valid until EndWrite(); the caller may advance them in place
+  // after a partial write. REQUIRES: !writing() && has_pending().
+  std::span<iovec> BeginWrite();
   // The batch has been written (or abandoned): visits each of its entries,
   // then releases them. REQUIRES: writing().
   void EndWrite(absl::FunctionRef<void(const Entry&)> visit);
@@ -72,7 +75,7 @@ class ClientQueue {
   size_t pending_data_ = 0;
   std::vector<Entry> pending_;
   std::vector<Entry> inflight_;
-  std::vector<boost::asio::const_buffer> buffers_;
+  std::vector<iovec> buffers_;
 };
 
 }  // namespace physics::bridge

@@ -16,7 +16,7 @@ FramePtr Frame(std::string text) {
 
 std::vector<std::string> Written(ClientQueue& q) {
   std::vector<std::string> out;
-  for (const auto& b : q.BeginWrite()) out.emplace_back(static_cast<const char*>(b.data()), b.size());
+  for (const iovec& b : q.BeginWrite()) out.emplace_back(static_cast<const char*>(b.iov_base), b.iov_len);
   q.EndWrite([](const ClientQueue::Entry&) {});
   return out;
 }
@@ -52,7 +52,7 @@ TEST(ClientQueue, ControlFramesAreNeverDroppedNorCountedAgainstDepth) {
 TEST(ClientQueue, FramesInFlightAreNotConflatedAndNewOnesWaitForTheNextBatch) {
   ClientQueue q(1);
   q.PushData(Frame("spy1"), 1, true);
-  const auto& buffers = q.BeginWrite();
+  const std::span<iovec> buffers = q.BeginWrite();
   EXPECT_EQ(buffers.size(), 1u);
   EXPECT_TRUE(q.writing());
   EXPECT_EQ(q.PushData(Frame("spy2"), 1, true), ClientQueue::PushResult::kQueued);

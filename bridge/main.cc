@@ -27,9 +27,11 @@ void RaiseFileLimit(int64_t max_clients) {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
   const auto needed = static_cast<rlim_t>(max_clients + kSpareDescriptors);
-  if (limit.rlim_cur < needed) {
+  const rlim_t target =
+      limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
+  if (limit.rlim_cur < target) {
     const rlim_t before = limit.rlim_cur;
-    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
+    limit.rlim_cur = target;
     if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
       cli::LogInfo(absl::StrCat("raised the open-file limit from ", before, " to ", limit.rlim_cur));
     } else {

@@ -24,9 +24,12 @@ void LatencyHistogram::Observe(int64_t micros) {
   if (micros < 0) micros = 0;
   const size_t bucket = static_cast<size_t>(
       std::lower_bound(kBoundsMicros.begin(), kBoundsMicros.end(), micros) - kBoundsMicros.begin());
-  buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
-  sum_micros_.fetch_add(micros, std::memory_order_relaxed);
+  const auto bump = [](auto& value, auto delta) {
+    value.store(value.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+  };
+  bump(buckets_[bucket], uint64_t{1});
+  bump(count_, uint64_t{1});
+  bump(sum_micros_, micros);
 }
 
 void LatencyHistogram::Render(std::string_view name, std::string_view help,

@@ -13,12 +13,16 @@
 
 namespace physics::bridge {
 
-// A fixed-bucket latency histogram (seconds), 100 µs .. 5 s.
+// A fixed-bucket latency histogram (seconds), 100 µs .. 5 s. One thread
+// observes (each histogram belongs to the io or the subscriber thread), any
+// thread renders.
 class LatencyHistogram {
  public:
   static constexpr std::array<int64_t, 13> kBoundsMicros = {
       100, 250, 500, 1000, 2500, 5000, 10000, 20000, 50000, 100000, 250000, 1000000, 5000000};
 
+  // REQUIRES: always called from the same thread. Plain load+store instead
+  // of a locked read-modify-write: this runs once per delivered message.
   void Observe(int64_t micros);
   // Appends the _bucket/_sum/_count lines (HELP/TYPE included).
   void Render(std::string_view name, std::string_view help, std::string& out) const;

@@ -1,12 +1,16 @@
 #include "bridge/ws_session.h"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cstring>
 #include <span>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "boost/asio/write.hpp"
 #include "bridge/client_request.h"
 #include "bridge/hub.h"
 #include "engine/cli/log.h"
@@ -278,18 +282,60 @@ void WsSession::SendError(std::string_view message) { SendControl(MakeErrorFrame
 void WsSession::Flush() {
   if (terminated_ || queue_.writing() || !queue_.has_pending()) return;
   writing_since_ns_ = pending_since_ns_;
-  const std::vector<asio::const_buffer>& buffers = queue_.BeginWrite();
-  // A span, so the composed write copies a view rather than the vector.
-  asio::async_write(socket_, std::span<const asio::const_buffer>(buffers),
-                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                      self->OnWrite(ec);
-                    });
+  unsent_ = queue_.BeginWrite();
+  SendUnsent();
 }
 
-void WsSession::OnWrite(const boost::system::error_code& ec) {
+// Measured (100 clients x 1 000 msg/s on loopback): asio::async_write sends at
+// most 64 buffers per sendmsg and completes through the scheduler, so a burst
+// of 100 frames took 2 syscalls plus a handler round-trip per client. One
+// non-blocking sendmsg of the whole batch (up to IOV_MAX buffers), falling
+// back to waiting for writability only when the socket is full, halves the
+// kernel work per burst, which is what bounds the latency of the last client.
+void WsSession::SendUnsent() {
+  while (!unsent_.empty()) {
+    msghdr message{};
+    message.msg_iov = unsent_.data();
+    message.msg_iovlen = std::min<size_t>(unsent_.size(), IOV_MAX);
+    const ssize_t sent = ::sendmsg(socket_.native_handle(), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        socket_.async_wait(tcp::socket::wait_write,
+                           [self = shared_from_this()](const boost::system::error_code& ec) {
+                             if (ec) {
+                               self->FinishWrite(ec);
+                             } else {
+                               self->SendUnsent();
+                             }
+                           });
+        return;
+      }
+      FinishWrite(boost::system::error_code(errno, boost::system::system_category()));
+      return;
+    }
+    // Drops what was written from the front, shortening a partly written buffer.
+    auto left = static_cast<size_t>(sent);
+    while (left > 0) {
+      iovec& front = unsent_.front();
+      if (left >= front.iov_len) {
+        left -= front.iov_len;
+        unsent_ = unsent_.subspan(1);
+      } else {
+        front.iov_base = static_cast<char*>(front.iov_base) + left;
+        front.iov_len -= left;
+        left = 0;
+      }
+    }
+  }
+  FinishWrite({});
+}
+
+void WsSession::FinishWrite(const boost::system::error_code& ec) {
   const int64_t now = SteadyNowNs();
   uint64_t delivered = 0;
   BridgeMetrics& metrics = hub_.metrics();
+  unsent_ = {};
   queue_.EndWrite([&](const ClientQueue::Entry& e) {
     if (!e.data) return;
     ++delivered;

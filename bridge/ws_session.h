@@ -1,9 +1,10 @@
 // One WebSocket client after the handshake: reads and answers its requests
 // (SPEC §6), holds its subscriptions, and writes its queue to the raw TCP
-// socket in gather writes. Frames are written by hand rather than through
-// beast::websocket::stream because that sends one message per async_write
-// (one syscall per message per client); server frames are unmasked, so each
-// message's frame bytes are built once and shared by every recipient.
+// socket in gather writes (one sendmsg per batch). Frames are written by hand
+// rather than through beast::websocket::stream because that sends one message
+// per async_write (one syscall per message per client); server frames are
+// unmasked, so each message's frame bytes are built once and shared by every
+// recipient.
 // All writes (data, replies, pongs, close) go through the one ClientQueue, so
 // a socket never has two writes in flight.
 // Not thread-safe: lives on the io thread; kept alive by the hub and by its
@@ -12,7 +13,10 @@
 #define PHYSICS_BRIDGE_WS_SESSION_H_
 
 #include <cstdint>
+#include <sys/uio.h>
+
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,7 +89,11 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // Applies the rate limit to one incoming message; false: refused.
   bool Admit();
   void SendError(std::string_view message);
-  void OnWrite(const boost::system::error_code& ec);
+  // Writes the in-flight batch; completes synchronously when the socket
+  // takes it all, else waits for writability and continues.
+  void SendUnsent();
+  // The batch is written (or failed): metrics, then the next batch.
+  void FinishWrite(const boost::system::error_code& ec);
   // Stops reading and closes with `code` after an input error.
   void Fail(uint16_t code, std::string_view reason);
 
@@ -93,6 +101,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   Hub& hub_;
   std::string remote_;  // "ip:port" for logs
   ClientQueue queue_;
+  std::span<iovec> unsent_;    // the part of the in-flight batch not yet written
   RateLimiter limiter_;
   std::vector<Subscription> subscriptions_;  // by StreamId
 
@@ -108,7 +117,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   bool terminated_ = false;
   int64_t pending_since_ns_ = 0;   // when the queue last went from empty to non-empty
   int64_t writing_since_ns_ = 0;   // pending_since_ns_ of the batch in flight
-  int64_t close_deadline_ns_ = 0;  // 0: no close under way
+  int64_t close_deadline_ns_ = 0;
+  int64_t flush_ns_ = 0;  // 0: no close under way
 };
 
 }  // namespace physics::bridge
