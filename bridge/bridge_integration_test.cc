@@ -191,6 +191,17 @@ TEST_F(BridgeTest, HttpStateMetricsDashboardAndErrors) {
   }
 }
 
+TEST_F(BridgeTest, RefreshesItsHeartbeatKey) {
+  StartBridge();
+  absl::StatusOr<redis::Reply> keys = redis_.Run({"KEYS", "ops:hb:bridge:*"});
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ((*keys)->elements, 1u);
+  absl::StatusOr<redis::Reply> ttl = redis_.Run({"TTL", std::string_view((*keys)->element[0]->str, (*keys)->element[0]->len)});
+  ASSERT_TRUE(ttl.ok());
+  EXPECT_GT((*ttl)->integer, 0);
+  EXPECT_LE((*ttl)->integer, 30);
+}
+
 TEST_F(BridgeTest, NamespacePrefixesKeysAndChannels) {
   SetState("SPY", 2, 450, "agentic");
   StartBridge({"--namespace", "agentic"});

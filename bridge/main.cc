@@ -1,7 +1,6 @@
 // physics-bridge: turns Redis pub/sub (state_update and --channels) into
 // WebSocket and HTTP for dashboards and services. See SPEC §6 and --help.
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <csignal>
 #include <string>
@@ -13,6 +12,7 @@
 #include "engine/cli/flags.h"
 #include "engine/cli/log.h"
 #include "engine/redis/config.h"
+#include "engine/redis/heartbeat.h"
 
 namespace physics::bridge {
 namespace {
@@ -43,12 +43,6 @@ void RaiseFileLimit(int64_t max_clients) {
                               "): --max-clients ", max_clients, " needs about ", needed,
                               "; raise it (ulimit -n) or lower --max-clients"));
   }
-}
-
-std::string InstanceId() {
-  char host[256] = {};
-  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
-  return absl::StrCat(host[0] != '\0' ? host : "host", "-", getpid());
 }
 
 int Main(int argc, char** argv) {
@@ -108,7 +102,7 @@ int Main(int argc, char** argv) {
   // One io thread for every socket (concurrency hint 1), plus the subscriber
   // thread the Server starts.
   boost::asio::io_context io(1);
-  Server server(io, options, *std::move(config), InstanceId());
+  Server server(io, options, *std::move(config), redis::InstanceId());
   if (absl::Status s = server.Listen(); !s.ok()) {
     cli::LogError(std::string(s.message()));
     return 1;

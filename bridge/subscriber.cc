@@ -26,8 +26,6 @@ constexpr absl::Duration kIoTimeout = absl::Seconds(2);
 constexpr absl::Duration kPollInterval = absl::Milliseconds(10);
 // At most this many messages are handed to the io thread at once.
 constexpr size_t kMaxBatch = 256;
-constexpr absl::Duration kHeartbeatPeriod = absl::Seconds(10);
-constexpr std::string_view kHeartbeatTtlSeconds = "30";
 
 std::string_view Str(const redisReply* r) { return std::string_view(r->str, r->len); }
 
@@ -55,7 +53,7 @@ Subscriber::Subscriber(redis::Config config, SubscriberOptions options, Subscrib
       metrics_(metrics),
       state_channel_(config_.Key(schema::kStateUpdateChannel)),
       canary_channel_(config_.Key(absl::StrCat("physics-bridge:canary:", options_.instance_id))),
-      heartbeat_key_(config_.Key(absl::StrCat("ops:hb:physics-bridge:", options_.instance_id))) {
+      heartbeat_(config_, "bridge", options_.instance_id) {
   for (size_t i = 0; i < options_.channels.size(); ++i) {
     const std::string& entry = options_.channels[i];
     const auto stream = static_cast<StreamId>(i + 1);
@@ -368,15 +366,15 @@ absl::Status Subscriber::ServeCanaries() {
 }
 
 absl::Status Subscriber::MaybeHeartbeat() {
-  const absl::Time now = absl::Now();
-  if (now < next_heartbeat_) return absl::OkStatus();
-  next_heartbeat_ = now + kHeartbeatPeriod;
-  absl::StatusOr<redis::Reply> r = cmd_->Command({"SET", heartbeat_key_, "1", "EX", kHeartbeatTtlSeconds});
-  return r.status();
+  const redis::Heartbeat::Clock::time_point now = redis::Heartbeat::Clock::now();
+  if (!heartbeat_.Due(now)) return absl::OkStatus();
+  heartbeat_.Append(heartbeat_pipeline_);
+  absl::Status s = heartbeat_pipeline_.Execute(*cmd_);
+  if (s.ok()) heartbeat_.Written(now);
+  return s;
 }
 
 absl::Status Subscriber::Serve() {
-  next_heartbeat_ = absl::InfinitePast();
   for (;;) {
     {
       absl::MutexLock lock(&mu_);

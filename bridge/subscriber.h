@@ -28,6 +28,8 @@
 #include "bridge/seq_tracker.h"
 #include "engine/redis/config.h"
 #include "engine/redis/connection.h"
+#include "engine/redis/heartbeat.h"
+#include "engine/redis/pipeline.h"
 
 namespace physics::bridge {
 
@@ -46,7 +48,7 @@ class SubscriberSink {
 
 struct SubscriberOptions {
   std::vector<std::string> channels;  // --channels entries: stream i+1
-  std::string instance_id;            // names the heartbeat key and canary channel
+  std::string instance_id;            // redis::InstanceId(): heartbeat key and canary channel
 };
 
 class Subscriber {
@@ -97,7 +99,6 @@ class Subscriber {
   BridgeMetrics& metrics_;
   const std::string state_channel_;   // Key("state_update")
   const std::string canary_channel_;  // Key("physics-bridge:canary:<id>")
-  const std::string heartbeat_key_;   // Key("ops:hb:physics-bridge:<id>")
   std::vector<std::string> exact_channels_;   // Key(entry), stream = index + 1 ...
   std::vector<StreamId> exact_streams_;
   std::vector<std::string> patterns_;         // ... and for patterns
@@ -109,7 +110,8 @@ class Subscriber {
   std::optional<redis::Connection> cmd_;
   SeqTracker seqs_;
   std::vector<FramePtr> batch_;
-  absl::Time next_heartbeat_ = absl::InfinitePast();
+  redis::Heartbeat heartbeat_;        // ops:hb:bridge:<id>, as the engine's ops:hb:engine:<id>
+  redis::Pipeline heartbeat_pipeline_;
 
   mutable absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
