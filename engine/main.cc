@@ -1,36 +1,58 @@
 // physics-engine: folds market ticks per symbol, computes the physics vector
 // and writes it to Redis every loop tick. See ../shared/SPEC.md and --help.
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "engine/cli/flags.h"
 #include "engine/cli/log.h"
 #include "engine/feed/csv_feed.h"
+#include "engine/feed/pubsub_feed.h"
 #include "engine/feed/sim_feed.h"
+#include "engine/feed/stream_feed.h"
 #include "engine/loop/run_loop.h"
 #include "engine/loop/shutdown.h"
 #include "engine/loop/state_writer.h"
 #include "engine/loop/symbol_book.h"
 #include "engine/redis/config.h"
+#include "engine/redis/heartbeat.h"
 
 namespace physics {
 namespace {
 
 constexpr std::string_view kProgram = "physics-engine";
 
+constexpr std::string_view kPubSubPrefix = "pubsub", kStreamPrefix = "stream";
+
+// For "pubsub" / "pubsub:PATTERN" (and stream): the name after the colon, or
+// `fallback` when there is none; nullopt when `feed` is another feed.
+std::optional<std::string> FeedArgument(std::string_view feed, std::string_view kind,
+                                        std::string_view fallback) {
+  if (feed == kind) return std::string(fallback);
+  if (feed.size() > kind.size() + 1 && feed.substr(0, kind.size()) == kind &&
+      feed[kind.size()] == ':') {
+    return std::string(feed.substr(kind.size() + 1));
+  }
+  return std::nullopt;
+}
+
 absl::Status CheckFeed(std::string_view feed) {
-  if (feed == "sim" || (feed.substr(0, 4) == "csv:" && feed.size() > 4)) return absl::OkStatus();
-  return absl::InvalidArgumentError("expected sim or csv:PATH");
+  if (feed == "sim" || (feed.substr(0, 4) == "csv:" && feed.size() > 4) ||
+      FeedArgument(feed, kPubSubPrefix, "") || FeedArgument(feed, kStreamPrefix, "")) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError("expected sim, csv:PATH, pubsub[:PATTERN] or stream[:KEY]");
 }
 
 int Main(int argc, char** argv) {
   cli::SetLogProgram(kProgram);
   std::string redis_url = "", key_namespace = "", feed_spec = "sim", symbols = "100";
   double hz = 1, duration = 0;
-  int64_t window = 1000, seed = 42, snapshot_ttl = 60, state_ttl = 0;
+  int64_t window = 1000, seed = 42, snapshot_ttl = 60, state_ttl = 0, stream_grace_ms = 500;
 
   cli::FlagSet flags(std::string(kProgram),
                      "Folds market ticks per symbol every 1/hz seconds, computes the 5-pillar "
@@ -46,13 +68,20 @@ int Main(int argc, char** argv) {
                   "prefix for every key and channel, e.g. agentic (default: $REDIS_NAMESPACE or none)");
   flags.AddDouble("hz", &hz, 0.001, 10000, "loop ticks per second");
   flags.AddInt("window", &window, 2, 1'000'000, "observations kept per symbol");
-  flags.AddChecked("feed", &feed_spec, "where ticks come from: sim or csv:PATH", CheckFeed);
+  flags.AddChecked("feed", &feed_spec,
+                   "where ticks come from: sim, csv:PATH, pubsub[:PATTERN] (JSON ticks, "
+                   "default pattern market.tick.*) or stream[:KEY] (consumer group "
+                   "physics-engine, default key market:ticks)",
+                   CheckFeed);
   flags.AddChecked("symbols", &symbols, "sim feed: a count or a comma list like SPY,QQQ",
                    [](std::string_view v) { return feed::ParseSymbolsFlag(v).status(); });
   flags.AddInt("seed", &seed, 0, INT64_MAX, "sim feed: random seed");
   flags.AddInt("snapshot-ttl", &snapshot_ttl, 1, 365LL * 86400, "TTL of market:snapshot:{SYM}, seconds");
   flags.AddInt("state-ttl", &state_ttl, 0, 365LL * 86400,
                "TTL of physics:state:{SYM}, seconds; 0 keeps it forever");
+  flags.AddInt("stream-grace-ms", &stream_grace_ms, 0, 3'600'000,
+               "stream feed: once the stream is drained, close a loop tick this long after "
+               "its bucket's end");
   flags.AddDouble("duration", &duration, 0, 1e9, "stop after this many seconds; 0 runs until stopped");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
 
@@ -70,24 +99,40 @@ int Main(int argc, char** argv) {
     config->key_namespace = *ns;
   }
 
+  const double period = 1.0 / hz;
+  // A connect attempt never holds a loop tick longer than its period (within
+  // [50 ms, 1 s]); a write to a stalled Redis gives up after 1-5 s.
+  const absl::Duration connect_timeout = absl::Seconds(std::clamp(period, 0.05, 1.0));
+  const absl::Duration io_timeout = absl::Seconds(std::clamp(period, 1.0, 5.0));
+  const std::string instance_id = redis::InstanceId();
+
   std::unique_ptr<feed::Feed> feed;
   if (feed_spec == "sim") {
     feed = std::make_unique<feed::SimFeed>(*feed::ParseSymbolsFlag(symbols),
                                            static_cast<uint64_t>(seed));
+  } else if (std::optional<std::string> pattern = FeedArgument(feed_spec, kPubSubPrefix, "market.tick.*")) {
+    feed = std::make_unique<feed::PubSubFeed>(
+        *config, feed::PubSubFeedOptions{.pattern = *pattern, .connect_timeout = connect_timeout});
+  } else if (std::optional<std::string> key = FeedArgument(feed_spec, kStreamPrefix, "market:ticks")) {
+    feed = std::make_unique<feed::StreamFeed>(
+        *config, feed::StreamFeedOptions{.key = *key,
+                                         .consumer = instance_id,
+                                         .hz = hz,
+                                         .grace = absl::Milliseconds(stream_grace_ms),
+                                         .connect_timeout = connect_timeout,
+                                         .io_timeout = io_timeout + absl::Seconds(1)});
   } else {
     absl::StatusOr<std::unique_ptr<feed::CsvFeed>> csv = feed::CsvFeed::Open(feed_spec.substr(4), hz);
     if (!csv.ok()) return flags.UsageError(csv.status());
     feed = *std::move(csv);
   }
 
-  const double period = 1.0 / hz;
   loop::WriterOptions writer_options;
   writer_options.snapshot_ttl_seconds = snapshot_ttl;
   writer_options.state_ttl_seconds = state_ttl;
-  // A connect attempt never holds a loop tick longer than its period (within
-  // [50 ms, 1 s]); a write to a stalled Redis gives up after 1-5 s.
-  writer_options.connect_timeout = absl::Seconds(std::clamp(period, 0.05, 1.0));
-  writer_options.io_timeout = absl::Seconds(std::clamp(period, 1.0, 5.0));
+  writer_options.connect_timeout = connect_timeout;
+  writer_options.io_timeout = io_timeout;
+  writer_options.heartbeat_id = instance_id;
 
   loop::ShutdownSignal shutdown;
   loop::SymbolBook book(static_cast<size_t>(window), config->Key(""));

@@ -5,6 +5,7 @@
 #define PHYSICS_ENGINE_FEED_FEED_H_
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <string_view>
 
@@ -42,9 +43,20 @@ inline bool Deliver(schema::Tick& tick, const TickOrigin& origin, TickSink& sink
   return true;
 }
 
+// The event-time loop tick a tick belongs to (csv replay, stream): its
+// timestamp's bucket floor(timestamp * hz), SPEC §4.
+inline int64_t EventBucket(schema::EpochMicros timestamp, double hz) {
+  return static_cast<int64_t>(std::floor(static_cast<long double>(timestamp) * hz / 1e6L));
+}
+
 enum class PollResult {
-  kCloseTick,  // the loop tick is over: fold, compute and write now
-  kEnd,        // no more data will come (csv end of file)
+  kCloseTick,   // the loop tick is over: fold, compute and write now
+  kReplayTick,  // warm start: close and compute a loop tick whose state an
+                // earlier run already wrote; it is written again only if
+                // older state is still unwritten (so nothing is published twice)
+  kIdle,        // nothing to close yet (quiet stream, Redis down): the loop
+                // only retries unwritten state and the heartbeat
+  kEnd,         // no more data will come (csv end of file)
 };
 
 using SteadyTime = std::chrono::steady_clock::time_point;
@@ -54,13 +66,20 @@ class Feed {
   virtual ~Feed() = default;
   // Delivers ticks to `sink` until the current loop tick should close.
   // Wall-clock feeds return kCloseTick at `deadline`; event-time feeds return
-  // it when the next tick belongs to a later bucket, ignoring `deadline`.
+  // it when the next tick belongs to a later bucket, and may return kIdle at
+  // `deadline` while no data comes (live event-time feeds).
   // `interrupted` is polled while waiting; when it turns true, return
-  // kCloseTick promptly. An error status is fatal for the feed.
+  // promptly: kCloseTick, or kIdle from a feed whose next run resumes the
+  // open loop tick (stream). An error status is fatal for the feed.
   virtual absl::StatusOr<PollResult> Poll(SteadyTime deadline, TickSink& sink,
                                           const class Interrupt& interrupted) = 0;
-  // True when loop ticks follow the data's timestamps (csv replay).
+  // True when loop ticks follow the data's timestamps (csv replay, stream).
   virtual bool event_time() const { return false; }
+  // Called when the writes of every loop tick closed so far have reached
+  // Redis and nothing computed is left unwritten. A feed that acknowledges
+  // its input (stream: XACK) does it here, so an input is acknowledged only
+  // once its effect is stored (at-least-once).
+  virtual void OnWritten() {}
 };
 
 // Lets a feed wait for its deadline but wake at once on shutdown.

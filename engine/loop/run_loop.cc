@@ -60,6 +60,19 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
   int64_t loop_ticks = 0, overruns = 0, last_updates = 0;
   int exit_code = 0;
 
+  // Writes what is unwritten (and the heartbeat when due); once nothing is
+  // left unwritten the feed may acknowledge what it delivered. False when
+  // Redis refused our credentials.
+  const auto flush = [&]() -> bool {
+    absl::Status s = writer.Flush(book);
+    if (IsAuthError(s)) {
+      cli::LogError(absl::StrCat("Redis refused our credentials: ", s.message()));
+      return false;
+    }
+    if (s.ok() && book.unwritten().empty()) feed.OnWritten();
+    return true;
+  };
+
   while (true) {
     absl::StatusOr<feed::PollResult> polled = feed.Poll(deadline, book, shutdown);
     if (!polled.ok()) {
@@ -69,14 +82,19 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
     }
     if (*polled == feed::PollResult::kEnd) break;
     const auto tick_start = Clock::now();
-    book.CloseTick([&] { writer.Stream(book); });
-    if (absl::Status s = writer.Flush(book); IsAuthError(s)) {
-      cli::LogError(absl::StrCat("Redis refused our credentials: ", s.message()));
-      return 2;
+    if (*polled == feed::PollResult::kReplayTick && book.unwritten().empty()) {
+      // Warm start: an earlier run wrote (and published) this loop tick.
+      book.CloseTick();
+      book.MarkAllWritten();
+    } else if (*polled != feed::PollResult::kIdle) {
+      book.CloseTick([&] { writer.Stream(book); });
     }
+    if (!flush()) return 2;
     const auto now = Clock::now();
-    times.Add(now - tick_start);
-    ++loop_ticks;
+    if (*polled == feed::PollResult::kCloseTick) {
+      times.Add(now - tick_start);
+      ++loop_ticks;
+    }
 
     if (shutdown.requested() || now >= stop_at) break;
     if (!feed.event_time()) {
@@ -85,6 +103,8 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
         ++overruns;
         deadline = now + period;
       }
+    } else {
+      deadline = now + period;  // when a live event-time feed may report kIdle
     }
     if (now >= next_status) {
       next_status = now + kStatusEvery;
@@ -104,9 +124,11 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
   while (!book.unwritten().empty()) {
     absl::Status s = writer.Flush(book);
     if (IsAuthError(s)) return 2;
+    if (s.ok()) feed.OnWritten();
     if (s.ok() || Clock::now() >= give_up) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  writer.RemoveHeartbeat();
   if (!book.unwritten().empty()) {
     cli::LogError(absl::StrCat("exiting with the latest state of ", book.unwritten().size(),
                                " symbols unwritten: Redis unavailable"));

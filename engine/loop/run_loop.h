@@ -1,7 +1,10 @@
 // The engine's tick loop: poll the feed until the loop tick closes, fold and
 // compute every symbol that traded, write them in one pipeline, repeat every
-// 1/hz seconds (or per event-time bucket in csv replay). Logs a status line
-// every 10 s. Not thread-safe: runs on the calling (tick) thread.
+// 1/hz seconds (or per event-time bucket in csv and stream replay). Tells the
+// feed when everything computed has been written (Feed::OnWritten), skips the
+// writes of loop ticks a warm-starting feed replays (kReplayTick), and keeps
+// the heartbeat going while a feed is idle. Logs a status line every 10 s.
+// Not thread-safe: runs on the calling (tick) thread.
 #ifndef PHYSICS_ENGINE_LOOP_RUN_LOOP_H_
 #define PHYSICS_ENGINE_LOOP_RUN_LOOP_H_
 

@@ -20,7 +20,9 @@ StateWriter::StateWriter(redis::Config config, WriterOptions options)
       options_(options),
       channel_(config_.Key(schema::kStateUpdateChannel)),
       state_ttl_text_(absl::StrCat(options.state_ttl_seconds)),
-      snapshot_ttl_text_(absl::StrCat(options.snapshot_ttl_seconds)) {}
+      snapshot_ttl_text_(absl::StrCat(options.snapshot_ttl_seconds)) {
+  if (!options_.heartbeat_id.empty()) heartbeat_.emplace(config_, "engine", options_.heartbeat_id);
+}
 
 absl::Status StateWriter::EnsureConnected() {
   if (conn_) return absl::OkStatus();
@@ -88,7 +90,9 @@ void StateWriter::AppendSymbol(const SymbolState& s, redis::Pipeline& pipeline) 
 }
 
 absl::Status StateWriter::Flush(SymbolBook& book) {
-  if (book.unwritten().empty()) return absl::OkStatus();
+  const auto now = std::chrono::steady_clock::now();
+  const bool beat = heartbeat_.has_value() && heartbeat_->Due(now);
+  if (book.unwritten().empty() && !beat) return absl::OkStatus();
   if (absl::Status s = EnsureConnected(); !s.ok()) {
     ++counters_.failed_writes;
     pipeline_.Clear();
@@ -96,6 +100,7 @@ absl::Status StateWriter::Flush(SymbolBook& book) {
     return s;
   }
   AppendNew(book);
+  if (beat) heartbeat_->Append(pipeline_);
   const size_t commands = pipeline_.size();
   absl::Status status = pipeline_.Execute(*conn_);  // clears the pipeline
   appended_ = 0;
@@ -124,7 +129,16 @@ absl::Status StateWriter::Flush(SymbolBook& book) {
   }
   backoff_.Reset();
   book.MarkAllWritten();
+  if (beat) heartbeat_->Written(now);
   return absl::OkStatus();
+}
+
+void StateWriter::RemoveHeartbeat() {
+  if (!heartbeat_.has_value() || !conn_.has_value()) return;
+  pipeline_.Clear();
+  appended_ = 0;
+  heartbeat_->AppendRemove(pipeline_);
+  pipeline_.Execute(*conn_).IgnoreError();
 }
 
 }  // namespace physics::loop

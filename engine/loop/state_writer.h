@@ -4,7 +4,8 @@
 // While Redis is unreachable it keeps nothing but the book's latest state,
 // retries with capped exponential backoff (never blocking a loop tick on a
 // connect attempt longer than its timeout), logs once per state change, and
-// writes the latest state as soon as Redis is back (SPEC §7).
+// writes the latest state as soon as Redis is back (SPEC §7). When due, the
+// engine's heartbeat (ops:hb:engine:{id}, SPEC §2) rides in the same pipeline.
 // Not thread-safe: owned by the tick thread.
 #ifndef PHYSICS_ENGINE_LOOP_STATE_WRITER_H_
 #define PHYSICS_ENGINE_LOOP_STATE_WRITER_H_
@@ -20,6 +21,7 @@
 #include "engine/redis/backoff.h"
 #include "engine/redis/config.h"
 #include "engine/redis/connection.h"
+#include "engine/redis/heartbeat.h"
 #include "engine/redis/pipeline.h"
 
 namespace physics::loop {
@@ -29,6 +31,8 @@ struct WriterOptions {
   int64_t state_ttl_seconds = 0;  // 0: no TTL on physics:state:{SYM}
   absl::Duration connect_timeout = absl::Milliseconds(500);
   absl::Duration io_timeout = absl::Seconds(1);
+  // Names the heartbeat key ops:hb:engine:{id}; "" writes no heartbeat.
+  std::string heartbeat_id;
 };
 
 struct WriterCounters {
@@ -43,7 +47,8 @@ class StateWriter {
   StateWriter(redis::Config config, WriterOptions options);
 
   // Writes every unwritten symbol of `book` in one pipeline and marks them
-  // written. Returns OK when written (or nothing to write); kUnavailable while
+  // written, with the heartbeat when it is due (a beat alone is written even
+  // when no symbol is). Returns OK when written (or nothing to write); kUnavailable while
   // Redis is unreachable (the state stays in the book for the next call);
   // kUnauthenticated / kPermissionDenied when Redis refuses our credentials,
   // which retrying cannot fix.
@@ -58,6 +63,10 @@ class StateWriter {
   // Appends the commands that write every unwritten symbol of `book` (what
   // Flush sends), e.g. to measure the server's own limit with redis-cli --pipe.
   void AppendCommands(const SymbolBook& book, redis::Pipeline& pipeline) const;
+
+  // Deletes the heartbeat key so an orderly stop shows at once rather than
+  // when the key expires. Best effort: only when connected, errors ignored.
+  void RemoveHeartbeat();
 
   bool connected() const { return conn_.has_value(); }
   const WriterCounters& counters() const { return counters_; }
@@ -77,6 +86,7 @@ class StateWriter {
   std::optional<redis::Connection> conn_;
   redis::Pipeline pipeline_;
   size_t appended_ = 0;  // book.unwritten() entries already in pipeline_
+  std::optional<redis::Heartbeat> heartbeat_;
   redis::Backoff backoff_;
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::steady_clock::time_point next_error_log_{};

@@ -1,0 +1,104 @@
+#include "engine/feed/pubsub_feed.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "engine/cli/log.h"
+#include "engine/schema/tick_json.h"
+
+namespace physics::feed {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Longest single wait on the socket, so a shutdown request is seen promptly.
+constexpr auto kMaxWait = std::chrono::milliseconds(50);
+
+std::string_view Text(const redisReply* r) {
+  return r != nullptr && r->type == REDIS_REPLY_STRING ? std::string_view(r->str, r->len)
+                                                       : std::string_view();
+}
+
+}  // namespace
+
+PubSubFeed::PubSubFeed(redis::Config config, PubSubFeedOptions options)
+    : config_(std::move(config)),
+      options_(std::move(options)),
+      pattern_(config_.Key(options_.pattern)) {}
+
+void PubSubFeed::ConnectionLost(const absl::Status& why) {
+  conn_.reset();
+  next_attempt_ = Clock::now() + absl::ToChronoNanoseconds(backoff_.Next());
+  if (!reported_down_) {
+    reported_down_ = true;
+    cli::LogWarn(absl::StrCat("pubsub ", pattern_, ": Redis at ", config_.Describe(),
+                              " unavailable (", why.message(),
+                              "); loop ticks go on, resubscribing with backoff (ticks published "
+                              "meanwhile are lost)"));
+  }
+}
+
+bool PubSubFeed::EnsureSubscribed() {
+  if (conn_) return true;
+  if (Clock::now() < next_attempt_) return false;
+  // Reads wait with their own bounds (ReadReplyWithin); this one bounds PSUBSCRIBE.
+  absl::StatusOr<redis::Connection> conn =
+      redis::Connection::Open(config_, options_.connect_timeout, absl::Seconds(2));
+  if (!conn.ok()) {
+    ConnectionLost(conn.status());
+    return false;
+  }
+  conn_.emplace(*std::move(conn));
+  if (absl::StatusOr<redis::Reply> r = conn_->Command({"PSUBSCRIBE", pattern_}); !r.ok()) {
+    ConnectionLost(r.status());
+    return false;
+  }
+  backoff_.Reset();
+  if (reported_down_ || !subscribed_once_) {
+    cli::LogInfo(absl::StrCat("pubsub: subscribed to ", pattern_, " at ", config_.Describe(),
+                              reported_down_ ? " again, Redis is back" : ""));
+  }
+  reported_down_ = false;
+  subscribed_once_ = true;
+  return true;
+}
+
+void PubSubFeed::Handle(const redisReply* message, TickSink& sink) {
+  // ["pmessage", pattern, channel, payload]; subscription confirmations are skipped.
+  if (message->type != REDIS_REPLY_ARRAY || message->elements != 4 ||
+      Text(message->element[0]) != "pmessage") {
+    return;
+  }
+  const auto arrival = std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+  origin_text_.assign("pubsub ").append(Text(message->element[2]));
+  const TickOrigin origin{origin_text_, 0};
+  if (absl::Status s = schema::ParseTickJson(Text(message->element[3]), arrival, tick_); !s.ok()) {
+    sink.Reject(origin, s);
+    return;
+  }
+  Deliver(tick_, origin, sink);
+}
+
+absl::StatusOr<PollResult> PubSubFeed::Poll(SteadyTime deadline, TickSink& sink,
+                                            const Interrupt& interrupted) {
+  while (!interrupted.requested()) {
+    const auto now = Clock::now();
+    if (now >= deadline) break;
+    if (!EnsureSubscribed()) {
+      interrupted.WaitUntil(std::min(deadline, next_attempt_));
+      continue;
+    }
+    const auto wait = std::min<Clock::duration>(kMaxWait, deadline - now);
+    absl::StatusOr<redis::Reply> reply = conn_->ReadReplyWithin(absl::FromChrono(wait));
+    if (reply.ok()) {
+      Handle(reply->get(), sink);
+    } else if (!absl::IsDeadlineExceeded(reply.status())) {
+      ConnectionLost(reply.status());
+    }
+  }
+  return PollResult::kCloseTick;
+}
+
+}  // namespace physics::feed

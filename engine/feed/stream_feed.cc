@@ -1,0 +1,281 @@
+#include "engine/feed/stream_feed.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/cli/log.h"
+
+namespace physics::feed {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Longest single wait inside Poll, so a shutdown request is seen promptly.
+constexpr auto kMaxBlock = std::chrono::milliseconds(100);
+
+std::string_view Text(const redisReply* r) {
+  return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+             ? std::string_view(r->str, r->len)
+             : std::string_view();
+}
+
+int64_t WallMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+StreamFeed::StreamFeed(const redis::Config& config, StreamFeedOptions options)
+    : group_(config, StreamGroupOptions{.key = config.Key(options.key),
+                                        .dlq_key = config.Key(options.key + ":dlq"),
+                                        .group = options.group,
+                                        .consumer = options.consumer,
+                                        .connect_timeout = options.connect_timeout,
+                                        .io_timeout = options.io_timeout}),
+      options_(std::move(options)),
+      source_("stream " + group_.options().key) {}
+
+void StreamFeed::ConnectionLost(const absl::Status& why) {
+  group_.Disconnect();
+  next_attempt_ = Clock::now() + absl::ToChronoNanoseconds(backoff_.Next());
+  if (!reported_down_) {
+    reported_down_ = true;
+    cli::LogWarn(absl::StrCat(source_, ": Redis at ", group_.Describe(), " unavailable (",
+                              why.message(), "); the open loop tick waits, reading resumes "
+                              "with backoff"));
+  }
+}
+
+bool StreamFeed::EnsureReady(absl::Status& fatal) {
+  if (!group_.connected()) {
+    if (Clock::now() < next_attempt_) return false;
+    if (absl::Status s = group_.Connect(); !s.ok()) {
+      if (absl::IsUnavailable(s)) {
+        ConnectionLost(s);
+      } else {  // the key is not a stream, or Redis refused us: retrying won't help
+        fatal = absl::Status(s.code(), absl::StrCat(source_, ": ", s.message()));
+      }
+      return false;
+    }
+    backoff_.Reset();
+    if (reported_down_) {
+      reported_down_ = false;
+      cli::LogInfo(absl::StrCat(source_, ": Redis at ", group_.Describe(), " is back; reading on"));
+    }
+    // A read whose reply was lost may have delivered entries we never saw.
+    if (phase_ == Phase::kLive) recover_own_pending_ = true;
+  }
+  if (phase_ == Phase::kStart) {
+    if (absl::Status s = WarmStart(); !s.ok()) {
+      ConnectionLost(s);
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::Status StreamFeed::WarmStart() {
+  absl::StatusOr<StreamId> last = group_.LastDeliveredId();
+  if (!last.ok()) return last.status();
+  if (absl::Status s = group_.ClaimAllPending(pending_); !s.ok()) return s;
+  if (absl::Status s = group_.DropIdleConsumers(); !s.ok() && !group_.connected()) return s;
+  replay_until_ = *last;
+  phase_ = replay_until_ == StreamId{} ? Phase::kLive : Phase::kReplay;
+  cli::LogInfo(absl::StrCat(source_, ": group ", options_.group, ", consumer ", options_.consumer,
+                            "; warm start: re-folding the history up to ", replay_until_.ToString(),
+                            ", ", pending_.size(), " pending entries taken over"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
+  if (phase_ == Phase::kReplay) {
+    absl::StatusOr<redis::Reply> page = group_.Range(replay_after_, replay_until_, options_.batch);
+    if (!page.ok()) return page.status();
+    if ((*page)->elements > 0) {
+      batch_ = *std::move(page);
+      entries_ = batch_.get();
+      next_entry_ = 0;
+      batch_replayed_ = true;
+      replay_after_ = *StreamId::Parse(Text(entries_->element[entries_->elements - 1]->element[0]));
+      return true;
+    }
+    phase_ = Phase::kLive;
+    cli::LogInfo(absl::StrCat(source_, ": warm start done: ", replayed_entries_,
+                              " entries re-folded, ", replayed_ticks_,
+                              " loop ticks already in Redis not written again; reading new entries"));
+  }
+  while (true) {
+    const std::optional<StreamId> own = recover_own_pending_ ? std::optional(last_taken_) : std::nullopt;
+    auto block = std::min<Clock::duration>(kMaxBlock, deadline - Clock::now());
+    if (open_has_ticks_) {  // wake when the open bucket's grace runs out
+      const long double end_us = (static_cast<long double>(*bucket_) + 1) * 1e6L / options_.hz +
+                                 absl::ToDoubleMicroseconds(options_.grace);
+      block = std::min<Clock::duration>(
+          block, std::chrono::microseconds(static_cast<int64_t>(
+                     std::max<long double>(0, end_us - static_cast<long double>(WallMicros())))));
+    }
+    absl::StatusOr<redis::Reply> reply =
+        group_.Read(options_.batch, absl::FromChrono(block), own);
+    if (!reply.ok()) return reply.status();
+    const redisReply* entries = StreamGroup::Entries(*reply);
+    if (entries != nullptr && entries->elements > 0) {
+      batch_ = *std::move(reply);
+      entries_ = entries;
+      next_entry_ = 0;
+      batch_replayed_ = false;
+      return true;
+    }
+    if (!own) return false;  // drained
+    recover_own_pending_ = false;
+  }
+}
+
+StreamFeed::Step StreamFeed::Take(const redisReply* entry, bool replayed, TickSink& sink) {
+  if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2) return Step::kFolded;
+  const std::optional<StreamId> parsed = StreamId::Parse(Text(entry->element[0]));
+  if (!parsed) return Step::kFolded;
+  const StreamId id = *parsed;
+  if (id <= last_taken_) {
+    // Delivered again (the group was re-created, or our own pending entries
+    // were re-read): already folded; acknowledge it with the open tick.
+    if (!replayed) open_ids_.push_back(id);
+    return Step::kFolded;
+  }
+  last_taken_ = id;
+  // Replayed entries were written by an earlier run, unless still pending.
+  const bool tracked = !replayed || pending_.contains(id);
+  if (replayed) ++replayed_entries_;
+  const redisReply* fields = entry->element[1];
+  if (fields->type != REDIS_REPLY_ARRAY) {  // deleted from the stream: nothing to fold
+    if (tracked) open_ids_.push_back(id);
+    return Step::kFolded;
+  }
+  TickFieldReader reader(tick_);
+  absl::Status s;
+  for (size_t i = 0; s.ok() && i + 1 < fields->elements; i += 2) {
+    s = reader.Read(Text(fields->element[i]), Text(fields->element[i + 1]));
+  }
+  if (s.ok()) s = reader.Finish(id);
+  if (s.ok()) s = schema::ValidateTick(tick_);
+  if (!s.ok()) {
+    if (tracked) Reject(entry, id, s, sink);  // else dead-lettered by the earlier run
+    return Step::kFolded;
+  }
+  const int64_t bucket = EventBucket(tick_.timestamp, options_.hz);
+  if (open_has_ticks_ && bucket > *bucket_) {
+    held_ = true;
+    held_tracked_ = tracked;
+    held_id_ = id;
+    return Step::kNextBucket;
+  }
+  if (!bucket_ || bucket > *bucket_) bucket_ = bucket;
+  sink.Accept(tick_);
+  open_has_ticks_ = true;
+  if (tracked) {
+    open_ids_.push_back(id);
+    open_needs_write_ = true;
+  }
+  return Step::kFolded;
+}
+
+void StreamFeed::Reject(const redisReply* entry, StreamId id, const absl::Status& why,
+                        TickSink& sink) {
+  origin_text_.assign(source_).append(" entry ");
+  id.AppendTo(origin_text_);
+  sink.Reject(TickOrigin{origin_text_, 0}, why);
+  DeadLetter letter{id, {}, std::string(why.message())};
+  const redisReply* fields = entry->element[1];
+  for (size_t i = 0; i < fields->elements; ++i) letter.fields.emplace_back(Text(fields->element[i]));
+  dead_letters_.push_back(std::move(letter));
+}
+
+PollResult StreamFeed::CloseOpen() {
+  const PollResult result = open_needs_write_ ? PollResult::kCloseTick : PollResult::kReplayTick;
+  if (result == PollResult::kReplayTick) ++replayed_ticks_;
+  ack_ids_.insert(ack_ids_.end(), open_ids_.begin(), open_ids_.end());
+  open_ids_.clear();
+  open_has_ticks_ = false;
+  open_needs_write_ = false;
+  return result;
+}
+
+bool StreamFeed::GraceExpired() const {
+  const long double end_us = (static_cast<long double>(*bucket_) + 1) * 1e6L / options_.hz;
+  return static_cast<long double>(WallMicros()) >=
+         end_us + absl::ToDoubleMicroseconds(options_.grace);
+}
+
+absl::StatusOr<PollResult> StreamFeed::Poll(SteadyTime deadline, TickSink& sink,
+                                            const Interrupt& interrupted) {
+  if (held_) {  // the first entry of this loop tick, read by the last call
+    held_ = false;
+    bucket_ = EventBucket(tick_.timestamp, options_.hz);
+    sink.Accept(tick_);
+    open_has_ticks_ = true;
+    if (held_tracked_) {
+      open_ids_.push_back(held_id_);
+      open_needs_write_ = true;
+    }
+  }
+  while (true) {
+    // On shutdown the open loop tick is left open, its entries unacked: the
+    // next run folds them into the same bucket, so a restart never splits one.
+    if (interrupted.requested()) return PollResult::kIdle;
+    while (entries_ != nullptr && next_entry_ < entries_->elements) {
+      if (Take(entries_->element[next_entry_++], batch_replayed_, sink) == Step::kNextBucket) {
+        return CloseOpen();
+      }
+    }
+    entries_ = nullptr;
+    absl::Status fatal;
+    if (!EnsureReady(fatal)) {
+      if (!fatal.ok()) return fatal;
+      if (Clock::now() >= deadline) return PollResult::kIdle;
+      interrupted.WaitUntil(std::min(deadline, next_attempt_));
+      continue;
+    }
+    absl::StatusOr<bool> got = Fetch(deadline);
+    if (!got.ok()) {
+      ConnectionLost(got.status());  // includes NOGROUP: reconnecting re-creates the group
+      continue;
+    }
+    if (*got) continue;
+    if (open_has_ticks_ && GraceExpired()) return CloseOpen();
+    if (Clock::now() >= deadline) return PollResult::kIdle;
+  }
+}
+
+void StreamFeed::OnWritten() {
+  if ((dead_letters_.empty() && ack_ids_.empty()) || !group_.connected()) return;
+  size_t done = 0;
+  for (; done < dead_letters_.size(); ++done) {
+    const DeadLetter& d = dead_letters_[done];
+    if (absl::Status s = group_.DeadLetter(d.id, d.fields, d.reason); !s.ok()) {
+      // In id order: a later entry must not overtake one that failed.
+      if (!group_.connected()) {
+        ConnectionLost(s);
+      } else if (Clock::now() >= next_error_log_) {
+        next_error_log_ = Clock::now() + std::chrono::seconds(10);
+        cli::LogWarn(absl::StrCat(source_, ": cannot dead-letter entry ", d.id.ToString(), ": ",
+                                  s.message(), "; it stays pending and is retried"));
+      }
+      break;
+    }
+    ack_ids_.push_back(d.id);
+  }
+  dead_letters_.erase(dead_letters_.begin(), dead_letters_.begin() + static_cast<ptrdiff_t>(done));
+  if (ack_ids_.empty() || !group_.connected()) return;
+  if (absl::Status s = group_.Ack(ack_ids_); s.ok()) {
+    ack_ids_.clear();
+  } else if (!group_.connected()) {
+    ConnectionLost(s);
+  } else if (Clock::now() >= next_error_log_) {
+    next_error_log_ = Clock::now() + std::chrono::seconds(10);
+    cli::LogWarn(absl::StrCat(source_, ": XACK failed: ", s.message(), "; retrying after the next write"));
+  }
+}
+
+}  // namespace physics::feed

@@ -1,0 +1,131 @@
+// The Redis stream feed (--feed stream[:KEY], SPEC §2, §4): reads
+// market:ticks through consumer group physics-engine, loses nothing across
+// engine crashes and Redis restarts, and gives the same state as a run
+// without faults.
+//  - Event time, like csv replay: an entry belongs to bucket
+//    floor(timestamp * hz); a loop tick closes when an entry of a later bucket
+//    arrives, or, once the stream is drained, when the wall clock has passed
+//    the bucket's end by the grace, so a quiet stream still publishes.
+//    An entry older than the current bucket is folded into the current one.
+//  - At-least-once: an entry is XACKed only after the loop tick that used it
+//    has been written (OnWritten). Invalid entries go to market:ticks:dlq
+//    (their fields plus `reason`, under their own id) and are then XACKed.
+//  - Warm start: windows live in memory only, so on start the feed re-folds
+//    the history the group has already delivered (XRANGE up to its
+//    last-delivered-id) as kReplayTick loop ticks that are not written
+//    again, after taking over every entry still pending in the group; loop
+//    ticks holding such entries are written (kCloseTick) and then acked.
+// docs/engine.md, "Live feeds", has the full story and its limits.
+// Not thread-safe: polled by the tick thread.
+#ifndef PHYSICS_ENGINE_FEED_STREAM_FEED_H_
+#define PHYSICS_ENGINE_FEED_STREAM_FEED_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/time.h"
+#include "engine/feed/feed.h"
+#include "engine/feed/stream_entry.h"
+#include "engine/feed/stream_group.h"
+#include "engine/redis/backoff.h"
+
+namespace physics::feed {
+
+struct StreamFeedOptions {
+  std::string key = "market:ticks";  // without the namespace
+  std::string group = "physics-engine";
+  std::string consumer;              // "{hostname}-{pid}" (redis::InstanceId)
+  double hz = 1;
+  // How long past a bucket's end a drained stream waits for late entries
+  // before the bucket is closed.
+  absl::Duration grace = absl::Milliseconds(500);
+  size_t batch = 1000;  // entries per XREADGROUP / XRANGE
+  absl::Duration connect_timeout = absl::Milliseconds(500);
+  absl::Duration io_timeout = absl::Seconds(2);
+};
+
+class StreamFeed final : public Feed {
+ public:
+  StreamFeed(const redis::Config& config, StreamFeedOptions options);
+
+  absl::StatusOr<PollResult> Poll(SteadyTime deadline, TickSink& sink,
+                                  const Interrupt& interrupted) override;
+  bool event_time() const override { return true; }
+  // Dead-letters the rejected entries, then XACKs every entry of the loop
+  // ticks closed so far. Failures keep them for the next call.
+  void OnWritten() override;
+
+ private:
+  enum class Phase { kStart, kReplay, kLive };
+  enum class Step { kFolded, kNextBucket };
+
+  struct DeadLetter {
+    StreamId id;
+    std::vector<std::string> fields;  // name, value, name, value, ...
+    std::string reason;
+  };
+
+  // Connects (honouring the backoff) and runs the start-up steps that are
+  // still due. False while Redis is unreachable; a fatal error in `fatal`.
+  bool EnsureReady(absl::Status& fatal);
+  absl::Status WarmStart();
+  void ConnectionLost(const absl::Status& why);
+  // Reads the next batch into batch_ (XRANGE while replaying, XREADGROUP
+  // live). False when nothing came.
+  absl::StatusOr<bool> Fetch(SteadyTime deadline);
+  // Folds entry `entry` of the batch, or holds it when it opens a later
+  // bucket while the current one has ticks.
+  Step Take(const redisReply* entry, bool replayed, TickSink& sink);
+  // Logs and counts a rejected entry and queues it for the dead-letter stream.
+  void Reject(const redisReply* entry, StreamId id, const absl::Status& why, TickSink& sink);
+  // Ends the open loop tick: its entries become ackable after the write.
+  PollResult CloseOpen();
+  bool GraceExpired() const;
+
+  StreamGroup group_;
+  StreamFeedOptions options_;
+  std::string source_;  // "stream KEY" for log lines
+  Phase phase_ = Phase::kStart;
+  redis::Backoff backoff_;
+  std::chrono::steady_clock::time_point next_attempt_{};
+  bool reported_down_ = false;
+  bool recover_own_pending_ = false;  // after a reconnect: re-read our PEL first
+
+  // Warm start.
+  StreamId replay_until_;                      // the group's last-delivered-id
+  StreamId replay_after_;                      // last entry replayed
+  absl::flat_hash_set<StreamId> pending_;      // taken over at start
+  int64_t replayed_entries_ = 0;
+  int64_t replayed_ticks_ = 0;
+
+  // Reading.
+  redis::Reply batch_;
+  const redisReply* entries_ = nullptr;
+  size_t next_entry_ = 0;
+  bool batch_replayed_ = false;
+  StreamId last_taken_;  // every entry up to here has been folded or rejected
+
+  // The open loop tick (event-time bucket).
+  std::optional<int64_t> bucket_;
+  bool open_has_ticks_ = false;
+  bool open_needs_write_ = false;   // holds entries not yet reflected in Redis
+  std::vector<StreamId> open_ids_;  // to ack once the tick is written
+  bool held_ = false;               // tick_ opens the next loop tick
+  bool held_tracked_ = false;
+  StreamId held_id_;
+  schema::Tick tick_;
+  std::string origin_text_;
+
+  // Acknowledgement.
+  std::vector<StreamId> ack_ids_;   // entries of written loop ticks
+  std::vector<DeadLetter> dead_letters_;
+  std::chrono::steady_clock::time_point next_error_log_{};
+};
+
+}  // namespace physics::feed
+
+#endif  // PHYSICS_ENGINE_FEED_STREAM_FEED_H_
