@@ -1,0 +1,120 @@
+// The dashboard in a real headless Chromium: with the engine on the simulated
+// feed and the bridge serving it, the page shows one row per symbol and the
+// rows' values change. A screenshot is kept as a test artefact.
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "tests/support/net.h"
+#include "tests/support/process.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/temp_dir.h"
+
+namespace physics {
+namespace {
+
+using testing::Process;
+using testing::ProcessOptions;
+
+constexpr const char* kEngine = PHYSICS_ENGINE_BIN;
+constexpr const char* kBridge = PHYSICS_BRIDGE_BIN;
+constexpr const char* kArtefacts = PHYSICS_TEST_ARTEFACTS_DIR;
+
+// Chromium as the machine probe runs it: no sandbox (root), no background
+// networking (the closed network refuses it), a fresh profile.
+std::vector<std::string> Chromium(const std::string& profile, const std::string& url,
+                                  std::vector<std::string> action) {
+  std::vector<std::string> argv = {"chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                                   "--disable-quic", "--no-first-run",
+                                   "--disable-background-networking", "--disable-component-update",
+                                   "--disable-sync", "--user-data-dir=" + profile,
+                                   "--window-size=1400,700", "--virtual-time-budget=3000"};
+  argv.insert(argv.end(), action.begin(), action.end());
+  argv.push_back(url);
+  return argv;
+}
+
+// symbol -> seq, from the rows of a dumped dashboard DOM.
+std::map<std::string, int64_t> Rows(const std::string& dom) {
+  std::map<std::string, int64_t> rows;
+  static const std::regex kRow(R"(<tr[^>]*>(.*?)</tr>)");
+  static const std::regex kCell(R"(<td[^>]*>(.*?)</td>)");
+  for (auto r = std::sregex_iterator(dom.begin(), dom.end(), kRow); r != std::sregex_iterator(); ++r) {
+    const std::string row = (*r)[1];
+    std::vector<std::string> cells;
+    for (auto c = std::sregex_iterator(row.begin(), row.end(), kCell); c != std::sregex_iterator(); ++c) {
+      cells.push_back((*c)[1]);
+    }
+    int64_t seq = 0;
+    // Columns: symbol price trend regime alpha mass momentum friction entropy nash_dist seq ...
+    if (cells.size() >= 11 && absl::SimpleAtoi(cells[10], &seq)) rows[cells[0]] = seq;
+  }
+  return rows;
+}
+
+class DashboardBrowserTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(redis_.Start().ok());
+    absl::StatusOr<int> port = testing::PickUnusedLoopbackPort();
+    ASSERT_TRUE(port.ok()) << port.status();
+    port_ = *port;
+    const std::vector<std::pair<std::string, std::string>> env = {{"REDIS_URL", redis_.url()}};
+    engine_.emplace(*Process::Spawn(ProcessOptions{
+        .argv = {kEngine, "--hz", "5", "--symbols", "12"}, .env = env, .unset_env = {"REDIS_NAMESPACE"}}));
+    bridge_.emplace(*Process::Spawn(ProcessOptions{
+        .argv = {kBridge, "--listen", absl::StrCat("127.0.0.1:", port_)}, .env = env,
+        .unset_env = {"REDIS_NAMESPACE"}}));
+    absl::SleepFor(absl::Seconds(1.5));  // a few loop ticks, so the bridge has states
+  }
+  std::string Url() const { return absl::StrCat("http://127.0.0.1:", port_, "/"); }
+
+  std::string DumpDom() {
+    absl::StatusOr<Process> chromium = Process::Spawn(ProcessOptions{
+        .argv = Chromium(profile_.path() + "/dom", Url(), {"--dump-dom"})});
+    EXPECT_TRUE(chromium.ok()) << chromium.status() << " (is Debian's chromium installed?)";
+    if (!chromium.ok()) return "";
+    absl::StatusOr<testing::ExitStatus> st = chromium->Wait(absl::Seconds(60));
+    EXPECT_TRUE(st.ok() && st->success()) << chromium->ReadStderr();
+    return chromium->ReadStdout();
+  }
+
+  testing::RedisServer redis_;
+  testing::TempDir profile_ = *testing::TempDir::Create("chromium-");
+  int port_ = 0;
+  std::optional<Process> engine_, bridge_;
+};
+
+TEST_F(DashboardBrowserTest, ShowsARowPerSymbolAndTheValuesChange) {
+  const std::map<std::string, int64_t> first = Rows(DumpDom());
+  ASSERT_EQ(first.size(), 12u) << "rows seen: " << first.size();
+  EXPECT_TRUE(first.count("SPY") && first.count("QQQ"));
+  absl::SleepFor(absl::Seconds(2));
+  const std::map<std::string, int64_t> second = Rows(DumpDom());
+  ASSERT_EQ(second.size(), 12u);
+  for (const auto& [symbol, seq] : second) {
+    EXPECT_GT(seq, first.at(symbol)) << symbol << " did not update";
+  }
+}
+
+TEST_F(DashboardBrowserTest, KeepsAScreenshotAsATestArtefact) {
+  const std::string png = std::string(kArtefacts) + "/dashboard.png";
+  std::remove(png.c_str());
+  absl::StatusOr<Process> chromium = Process::Spawn(ProcessOptions{
+      .argv = Chromium(profile_.path() + "/shot", Url(), {"--screenshot=" + png})});
+  ASSERT_TRUE(chromium.ok()) << chromium.status();
+  absl::StatusOr<testing::ExitStatus> st = chromium->Wait(absl::Seconds(60));
+  ASSERT_TRUE(st.ok() && st->success()) << chromium->ReadStderr();
+  std::ifstream in(png, std::ios::binary | std::ios::ate);
+  ASSERT_TRUE(in.good()) << png;
+  EXPECT_GT(in.tellg(), 10'000) << "suspiciously small screenshot";
+}
+
+}  // namespace
+}  // namespace physics
