@@ -2,6 +2,7 @@
 // simulator, and a whole loop tick's fold + compute + encode for N symbols.
 #include <benchmark/benchmark.h>
 
+#include "bench/sample_state.h"
 #include "engine/feed/sim_feed.h"
 #include "engine/loop/symbol_book.h"
 #include "engine/schema/state_message.h"
@@ -11,23 +12,8 @@ namespace {
 
 constexpr schema::EpochMicros kNoon = 1766318400LL * 1'000'000;
 
-schema::StateFields SampleState() {
-  schema::StateFields s;
-  s.mass = 390.448291551535;
-  s.momentum = -0.45200927649073974;
-  s.friction = 0.002;
-  s.entropy = 3.7987001248166026;
-  s.nash_dist = 1.9062982980627432;
-  s.regime = "Gaussian";
-  s.alpha = 4.390606600595609;
-  s.price = 382.77915809074005;
-  s.seq = 555;
-  s.timestamp = kNoon + 124950;
-  return s;
-}
-
 void BM_EncodeState(benchmark::State& state) {
-  const schema::StateFields fields = SampleState();
+  const schema::StateFields fields = bench::SampleState();
   std::string out;
   out.reserve(512);
   for (auto _ : state) {
@@ -40,7 +26,7 @@ BENCHMARK(BM_EncodeState);
 
 void BM_EncodeEvent(benchmark::State& state) {
   std::string json;
-  schema::AppendStateJson(SampleState(), json);
+  schema::AppendStateJson(bench::SampleState(), json);
   std::string out;
   out.reserve(1024);
   for (auto _ : state) {

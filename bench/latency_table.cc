@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "bench/sample_state.h"
 #include "engine/cli/flags.h"
 #include "engine/redis/connection.h"
 #include "engine/schema/state_message.h"
@@ -78,20 +79,9 @@ absl::StatusOr<Percentiles> Floor(int port, int n, const std::string& args) {
   return absl::InternalError("no CSV row from redis-benchmark: " + out);
 }
 
-std::string SampleState() {
-  schema::StateFields s;
-  s.mass = 390.448291551535;
-  s.momentum = -0.45200927649073974;
-  s.friction = 0.002;
-  s.entropy = 3.7987001248166026;
-  s.nash_dist = 1.9062982980627432;
-  s.regime = "Gaussian";
-  s.alpha = 4.390606600595609;
-  s.price = 382.77915809074005;
-  s.seq = 555;
-  s.timestamp = 1766318400LL * 1'000'000 + 124950;
+std::string SampleStateJson() {
   std::string json;
-  schema::AppendStateJson(s, json);
+  schema::AppendStateJson(bench::SampleState(), json);
   return json;
 }
 
@@ -120,7 +110,7 @@ int Main(int argc, char** argv) {
     std::cerr << "latency_table: " << conn.status() << "\n";
     return 1;
   }
-  const std::string state = SampleState();
+  const std::string state = SampleStateJson();
   std::string event;
   (void)schema::EventFromStateJson("SPY", state, event);
 
