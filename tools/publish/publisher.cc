@@ -1,0 +1,130 @@
+#include "tools/publish/publisher.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "engine/cli/log.h"
+#include "engine/schema/json_writer.h"
+#include "engine/schema/tick_json.h"
+
+namespace physics::publish {
+namespace {
+
+constexpr int kInvalidKinds = 4;
+
+std::optional<std::string> After(std::string_view text, std::string_view kind) {
+  if (text == kind) return std::string();
+  if (text.size() > kind.size() + 1 && text.substr(0, kind.size()) == kind && text[kind.size()] == ':') {
+    return std::string(text.substr(kind.size() + 1));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+absl::StatusOr<Target> ParseTarget(std::string_view text) {
+  if (std::optional<std::string> prefix = After(text, "pubsub")) {
+    return Target{Target::Kind::kPubSub, prefix->empty() ? "market.tick." : *prefix};
+  }
+  if (std::optional<std::string> key = After(text, "stream")) {
+    return Target{Target::Kind::kStream, key->empty() ? "market:ticks" : *key};
+  }
+  return absl::InvalidArgumentError("expected pubsub[:CHANNEL_PREFIX] or stream[:KEY]");
+}
+
+Publisher::Publisher(redis::Config config, Target target, int64_t invalid_every)
+    : config_(std::move(config)),
+      target_(std::move(target)),
+      key_(config_.Key(target_.name)),
+      invalid_every_(invalid_every) {}
+
+std::string Publisher::Describe() const {
+  return absl::StrCat(target_.kind == Target::Kind::kPubSub ? "pubsub " : "stream ", key_,
+                      target_.kind == Target::Kind::kPubSub ? "{SYM}" : "", " at ", config_.Describe());
+}
+
+void Publisher::Add(const schema::Tick& tick) {
+  queued_.push_back(Message{tick, -1});
+  ++added_;
+  if (invalid_every_ > 0 && added_ % invalid_every_ == 0) {
+    queued_.push_back(Message{tick, static_cast<int>((added_ / invalid_every_ - 1) % kInvalidKinds)});
+  }
+}
+
+void Publisher::Encode(const Message& m) {
+  schema::Tick t = m.tick;
+  // The invalid kinds: 0 negative price, 1 bad symbol, 2 unparsable, 3 no price.
+  if (m.invalid_kind == 0) t.price = -1;
+  if (m.invalid_kind == 1) t.symbol = "BAD SYMBOL!";
+  if (target_.kind == Target::Kind::kPubSub) {
+    scratch_.clear();
+    if (m.invalid_kind == 2) {
+      scratch_.append("{\"symbol\":\"").append(t.symbol).append("\",\"price\":");  // cut short
+    } else {
+      schema::AppendTickJson(t, scratch_);
+      if (m.invalid_kind == 3) {  // drop "price":...,
+        const size_t at = scratch_.find("\"price\":");
+        scratch_.erase(at, scratch_.find(',', at) + 1 - at);
+      }
+    }
+    const std::string channel = key_ + t.symbol;
+    pipeline_.Append({"PUBLISH", channel, scratch_});
+    return;
+  }
+  char price[schema::kJsonNumberBufferSize], size[schema::kJsonNumberBufferSize];
+  char trades[schema::kJsonNumberBufferSize], bid[schema::kJsonNumberBufferSize];
+  char ask[schema::kJsonNumberBufferSize];
+  scratch_.clear();
+  schema::AppendEpochSeconds(t.timestamp, scratch_);
+  std::vector<std::string_view> argv = {"XADD", key_, "*", "symbol", t.symbol};
+  if (m.invalid_kind == 2) {
+    argv.insert(argv.end(), {"price", "abc"});
+  } else if (m.invalid_kind != 3) {
+    argv.insert(argv.end(), {"price", schema::FormatJsonNumber(t.price, price)});
+  }
+  argv.insert(argv.end(), {"size", schema::FormatJsonNumber(t.size, size), "trades",
+                           schema::FormatJsonNumber(t.trades, trades)});
+  if (!std::isnan(t.bid)) argv.insert(argv.end(), {"bid", schema::FormatJsonNumber(t.bid, bid)});
+  if (!std::isnan(t.ask)) argv.insert(argv.end(), {"ask", schema::FormatJsonNumber(t.ask, ask)});
+  argv.insert(argv.end(), {"timestamp", scratch_});
+  pipeline_.Append(argv);
+}
+
+absl::Status Publisher::SendOnce() {
+  if (!conn_ || !conn_->ok()) {
+    conn_.reset();
+    absl::StatusOr<redis::Connection> conn =
+        redis::Connection::Open(config_, absl::Seconds(1), absl::Seconds(5));
+    if (!conn.ok()) return conn.status();
+    conn_.emplace(*std::move(conn));
+  }
+  for (const Message& m : queued_) Encode(m);
+  absl::Status s = pipeline_.Execute(*conn_);
+  if (!conn_->ok()) conn_.reset();
+  return s;
+}
+
+bool Publisher::Send(const feed::Interrupt& stop) {
+  if (queued_.empty()) return true;
+  while (true) {
+    absl::Status s = SendOnce();
+    if (s.ok() || !absl::IsUnavailable(s)) {
+      if (!s.ok()) cli::LogWarn(absl::StrCat("Redis rejected part of a batch: ", s.message()));
+      if (reported_down_) cli::LogInfo(absl::StrCat("Redis at ", config_.Describe(), " is back"));
+      reported_down_ = false;
+      backoff_.Reset();
+      for (const Message& m : queued_) ++(m.invalid_kind < 0 ? published_ : invalid_);
+      queued_.clear();
+      return true;
+    }
+    if (!reported_down_) {
+      reported_down_ = true;
+      cli::LogWarn(absl::StrCat("Redis unavailable (", s.message(), "); retrying with backoff"));
+    }
+    if (stop.WaitUntil(std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(backoff_.Next()))) {
+      return false;
+    }
+  }
+}
+
+}  // namespace physics::publish
