@@ -56,6 +56,9 @@ std::vector<std::string> RedisServer::CommandLine() const {
       dir_->path(),     "--logfile", "redis.log",      "--daemonize", "no",
       // Lets tests simulate a stalled server with DEBUG SLEEP.
       "--enable-debug-command", "local"};
+  if (options_.durable) {
+    args.insert(args.end(), {"--appendonly", "yes", "--appendfsync", "always"});
+  }
   if (!options_.password.empty()) {
     args.insert(args.end(), {"--requirepass", options_.password});
   }

@@ -1,6 +1,7 @@
 // A real redis-server for integration tests: started on a free loopback port
-// (never 6379) in its own temp dir with persistence off, killed and restarted on
-// the same port to simulate outages, stopped (SIGTERM, reaped) by the destructor.
+// (never 6379) in its own temp dir with persistence off (or, `durable`, an AOF
+// fsynced on every write), killed and restarted on the same port to simulate
+// outages, stopped (SIGTERM, reaped) by the destructor.
 // Not thread-safe: one test thread drives it; Kill() may be called from a helper
 // thread while the owner is blocked elsewhere (e.g. in a pipeline to it).
 //
@@ -40,6 +41,9 @@ struct RedisServerOptions {
   std::string binary = {};
   // How long Start() waits for the server to answer PING.
   absl::Duration startup_timeout = absl::Seconds(10);
+  // AOF with appendfsync always in the server's dir (kept across restarts),
+  // so every acknowledged write survives Kill() and the next Start().
+  bool durable = false;
 };
 
 class RedisServer {
@@ -52,8 +56,8 @@ class RedisServer {
 
   // Starts the server and waits until it answers PING (a NOAUTH answer counts).
   // The first Start() picks a port (and retries with another one if the port was
-  // taken meanwhile); later calls reuse it, e.g. after Kill(). Data does not
-  // survive a restart. Errors carry the tail of the server's log.
+  // taken meanwhile); later calls reuse it, e.g. after Kill(). Data survives a
+  // restart only with options.durable. Errors carry the tail of the server's log.
   // REQUIRES: !running().
   absl::Status Start();
   // Stop() then Start() on the same port.
