@@ -305,7 +305,7 @@ TEST_F(StatusTest, WarnsWhenTheEngineStops) {
   EXPECT_TRUE(absl::StrContains(r.out, "oldest state older than 1 s")) << r.out;
   // The engine deletes its heartbeat when it stops cleanly (and the test
   // deleted its stand-in above).
-  EXPECT_TRUE(absl::StrContains(r.out, "WARN  engine      no fresh heartbeat")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "WARN  engine       no fresh heartbeat")) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "WARN  overall")) << r.out;
 }
 
