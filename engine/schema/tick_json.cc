@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "engine/schema/json_writer.h"
 #include "simdjson.h"
@@ -28,9 +29,10 @@ absl::Status Bad(std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("tick JSON: ", std::string(what)));
 }
 
-// Shortened for error messages: a hostile value must not flood the log.
+// Shortened and escaped for error messages: a hostile value must neither
+// flood the log nor break its line.
 std::string Excerpt(std::string_view text) {
-  return std::string(text.substr(0, 40)) + (text.size() > 40 ? "..." : "");
+  return absl::CHexEscape(std::string(text.substr(0, 40))) + (text.size() > 40 ? "..." : "");
 }
 
 enum class Presence { kValue, kNull };
@@ -64,12 +66,32 @@ absl::StatusOr<Presence> ReadNumber(simdjson::ondemand::value value, std::string
   }
 }
 
+// Epoch seconds in AppendEpochSeconds' form (digits, at most six decimals),
+// converted from the text exactly: a double holds too few digits for seconds
+// and microseconds after 2255, so a tick's own JSON would not read back.
+bool ReadExactEpochSeconds(std::string_view token, EpochMicros& out) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\n' ||
+                            token.back() == '\r')) {
+    token.remove_suffix(1);  // raw_json_token() keeps the whitespace after it
+  }
+  const size_t dot = token.find('.');
+  if (token.empty() || token.find_first_not_of("0123456789.") != std::string_view::npos ||
+      (dot != std::string_view::npos && token.size() - dot - 1 > 6)) {
+    return false;
+  }
+  absl::StatusOr<EpochMicros> t = ParseTimestamp(token);
+  if (!t.ok()) return false;
+  out = *t;
+  return true;
+}
+
 // timestamp: epoch seconds as a number, or a string ParseTimestamp accepts.
 absl::StatusOr<Presence> ReadTimestamp(simdjson::ondemand::value value, EpochMicros& out) {
   json_type type;
   if (value.type().get(type)) return Bad("timestamp: malformed value");
   if (type == json_type::null) return Presence::kNull;
   if (type == json_type::number) {
+    if (ReadExactEpochSeconds(value.raw_json_token(), out)) return Presence::kValue;
     double seconds;
     if (value.get_double().get(seconds)) return Bad("timestamp: number out of range");
     absl::StatusOr<EpochMicros> t = EpochMicrosFromSeconds(seconds);

@@ -152,6 +152,32 @@ TEST(TickJson, RoundTripsWhatItWrites) {
   EXPECT_EQ(out.timestamp, in.timestamp);
 }
 
+// Found by tests/fuzz (fuzz_tick_json): past 2255 a double has too few digits
+// for seconds and microseconds, so a numeric timestamp lost its last digit.
+TEST(TickJson, RoundTripsTimestampsBeyondDoublePrecision) {
+  for (const EpochMicros ts : {EpochMicros{12148495200'123455},  // 2354-12-21T14:00:00.123455Z
+                               EpochMicros{253402300799'999999}}) {  // the last accepted instant
+    Tick in;
+    in.symbol = "BRK.B";
+    in.price = 450.25;
+    in.timestamp = ts;
+    std::string json;
+    AppendTickJson(in, json);
+    EXPECT_EQ(Parse(json).timestamp, ts) << json;
+  }
+  // More than six decimals still round, as EpochMicrosFromSeconds does.
+  EXPECT_EQ(Parse(R"({"symbol":"A","price":1,"timestamp":1766318400.1234567})").timestamp,
+            1766318400'123457);
+}
+
+// Found by tests/fuzz (fuzz_tick_json, fuzz_csv_row): a raw value quoted in an
+// error broke the log line.
+TEST(TickJson, ErrorMessagesAreOneLine) {
+  EXPECT_EQ(ParseError(R"({"symbol":"A","price":"1\n2"})"), "tick JSON: price '1\\n2' is not a number");
+  EXPECT_EQ(ParseError(R"({"symbol":"A","price":1,"timestamp":"17\r\n"})").find_first_of("\r\n"),
+            std::string::npos);
+}
+
 TEST(TickJson, EpochSecondsKeepSixDecimals) {
   std::string s;
   AppendEpochSeconds(1766318400'000042, s);

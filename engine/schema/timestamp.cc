@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 namespace physics::schema {
@@ -55,7 +56,7 @@ bool ReadDigits(std::string_view text, size_t pos, size_t width, int64_t& value)
 
 absl::Status BadTimestamp(std::string_view text) {
   return absl::InvalidArgumentError(absl::StrCat(
-      "bad timestamp '", std::string(text.substr(0, 64)),
+      "bad timestamp '", absl::CHexEscape(std::string(text.substr(0, 64))),
       "': expected epoch seconds (e.g. 1766318400.123456) or ISO 8601 UTC "
       "(e.g. 2025-12-21T12:00:00.123456Z)"));
 }
