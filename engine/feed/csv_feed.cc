@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "engine/schema/timestamp.h"
 
@@ -36,7 +37,7 @@ absl::Status ParseNumber(std::string_view text, std::string_view column, double&
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   if (ec != std::errc() || ptr != text.data() + text.size()) {
     return absl::InvalidArgumentError(absl::StrCat("column ", std::string(column), " '",
-                                                   std::string(text.substr(0, 64)),
+                                                   absl::CHexEscape(std::string(text.substr(0, 64))),
                                                    "' is not a number"));
   }
   return absl::OkStatus();
@@ -64,7 +65,7 @@ absl::StatusOr<CsvColumns> ParseCsvHeader(std::string_view line) {
   }
   if (c.timestamp < 0 || c.symbol < 0 || c.price < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "bad CSV header '", std::string(Trim(line).substr(0, 120)),
+        "bad CSV header '", absl::CHexEscape(std::string(Trim(line).substr(0, 120))),
         "': expected timestamp,symbol,price,size,trades,bid,ask"));
   }
   return c;

@@ -60,6 +60,13 @@ TEST(CsvHeader, FindsColumnsByNameAndAcceptsUpdatesAlias) {
   EXPECT_FALSE(ParseCsvHeader("time,sym,px").ok());
 }
 
+// Found by tests/fuzz (fuzz_csv_row): the header was quoted raw in the error.
+TEST(CsvHeader, ErrorMessageIsOneLine) {
+  absl::StatusOr<CsvColumns> c = ParseCsvHeader("symbol\ttimestamp,price,updates\rS2\xcc");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message().find_first_of("\r\n"), std::string::npos) << c.status().message();
+}
+
 TEST(CsvRow, EmptyOptionalColumnsTakeSpecDefaults) {
   CsvColumns c = *ParseCsvHeader("timestamp,symbol,price,size,trades,bid,ask");
   schema::Tick t;
@@ -78,6 +85,22 @@ TEST(CsvRow, NamesTheBadColumn) {
   EXPECT_NE(ParseCsvRow("1766318400,SPY,abc,1,1,,", c, t).message().find("price"), std::string::npos);
   EXPECT_NE(ParseCsvRow("1766318400,SPY,1,1,1", c, t).message().find("columns"), std::string::npos);
   EXPECT_NE(ParseCsvRow("yesterday,SPY,1,1,1,,", c, t).message().find("timestamp"), std::string::npos);
+}
+
+// Found by tests/fuzz (fuzz_csv_row): control characters of a bad value were
+// quoted raw, so one rejected row could print several log lines.
+TEST(CsvRow, ErrorMessagesAreOneLine) {
+  CsvColumns c = *ParseCsvHeader("timestamp,symbol,price");
+  schema::Tick t;
+  using namespace std::string_literals;
+  const std::string bad_time = "18\xd0\r\x01\x00@`\x00\x00,SPY,abc"s;
+  const std::string bad_price = "1766318400,SPY,1\r\n2";
+  for (const std::string& row : {bad_time, bad_price}) {
+    const absl::Status s = ParseCsvRow(row, c, t);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.message().find_first_of("\r\n"), std::string::npos) << s.message();
+  }
+  EXPECT_NE(ParseCsvRow(bad_price, c, t).message().find("'1\\r\\n2'"), std::string::npos);
 }
 
 TEST(CsvFeed, ClosesALoopTickWhenTheBucketChanges) {
