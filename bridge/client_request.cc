@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "engine/schema/event_header.h"
 #include "engine/schema/state_message.h"
@@ -13,10 +14,12 @@ namespace {
 
 RequestError Bad(std::string message) { return {ClientError::kBadRequest, std::move(message)}; }
 
-// Quotes at most 40 characters of client text for an error message.
+// Quotes at most 40 bytes of client text for an error message, escaped: the
+// cut may split a UTF-8 character, and the message must stay one line of
+// valid UTF-8 (it goes out in a text frame).
 std::string Quote(std::string_view s) {
-  std::string out = absl::StrCat("\"", std::string(s.substr(0, 40)), s.size() > 40 ? "...\"" : "\"");
-  return out;
+  return absl::StrCat("\"", absl::CHexEscape(std::string(s.substr(0, 40))),
+                      s.size() > 40 ? "...\"" : "\"");
 }
 
 std::optional<RequestError> ParseSymbols(simdjson::dom::element value,

@@ -58,5 +58,22 @@ TEST(ClientRequest, RefusesBadInputWithAReason) {
   }
 }
 
+// Found by tests/fuzz (fuzz_client_request): client text was quoted raw and cut
+// at 40 bytes, so an error could span lines or end inside a UTF-8 character,
+// which a text frame must not carry.
+TEST(ClientRequest, ErrorsQuoteClientTextAsOneLineOfAscii) {
+  ClientRequest r;
+  std::optional<RequestError> e = ParseClientRequest(
+      R"({"type":"subscribe","symbols":["spy","nfnubscribnnnnnnnnnnn.\nnnnnnnnnSPY"]})", r);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_NE(e->message.find(R"("nfnubscribnnnnnnnnnnn.\nnnnnnnnnSPY")"), std::string::npos) << e->message;
+
+  const std::string type = std::string(39, 'x') + "\xc3\xa9";  // the cut falls inside the é
+  e = ParseClientRequest(R"({"type":")" + type + R"("})", r);
+  ASSERT_TRUE(e.has_value());
+  for (const char c : e->message) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << e->message;
+  EXPECT_NE(e->message.find(std::string(39, 'x') + "\\xc3...\""), std::string::npos) << e->message;
+}
+
 }  // namespace
 }  // namespace physics::bridge

@@ -84,7 +84,9 @@ DecodeStatus DecodeClientFrame(char* data, size_t size, size_t max_payload, Deco
   }
   if (length > max_payload) return DecodeStatus::kTooBig;
   header += 4;  // masking key
-  if (size < header + length) return DecodeStatus::kIncomplete;
+  // Not `size < header + length`: with a large max_payload a 64-bit length
+  // would wrap the sum.
+  if (size < header || size - header < length) return DecodeStatus::kIncomplete;
   uint8_t key[4];
   std::memcpy(key, data + header - 4, 4);
   char* payload = data + header;

@@ -1,5 +1,6 @@
 #include "bridge/ws_codec.h"
 
+#include <limits>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -63,6 +64,17 @@ TEST(WsCodec, ReportsIncompleteUntilTheWholeFrameArrived) {
     DecodedFrame f;
     EXPECT_EQ(DecodeClientFrame(part.data(), part.size(), 100, f), DecodeStatus::kIncomplete) << n;
   }
+}
+
+// Found by tests/fuzz (fuzz_ws_frame): with no practical limit, a 64-bit
+// length near 2^64 wrapped header + length and the payload was unmasked past
+// the end of the buffer.
+TEST(WsCodec, HugeLengthWithoutALimitIsIncompleteNotAnOverrun) {
+  // Final continuation frame, masked, 64-bit length 2^64 - 1, mask key.
+  std::string wire = std::string("\x80\xff", 2) + std::string(8, '\xff') + std::string(4, '\x5a');
+  DecodedFrame f;
+  EXPECT_EQ(DecodeClientFrame(wire.data(), wire.size(), std::numeric_limits<size_t>::max(), f),
+            DecodeStatus::kIncomplete);
 }
 
 TEST(WsCodec, RefusesTooBigFromTheHeaderAlone) {
