@@ -45,6 +45,11 @@ bool PubSubFeed::EnsureSubscribed() {
   absl::StatusOr<redis::Connection> conn =
       redis::Connection::Open(config_, options_.connect_timeout, absl::Seconds(2));
   if (!conn.ok()) {
+    if (!absl::IsUnavailable(conn.status())) {  // refused credentials, bad db: retrying won't help
+      fatal_ = absl::Status(conn.status().code(),
+                            absl::StrCat("pubsub ", pattern_, ": ", conn.status().message()));
+      return false;
+    }
     ConnectionLost(conn.status());
     return false;
   }
@@ -87,6 +92,7 @@ absl::StatusOr<PollResult> PubSubFeed::Poll(SteadyTime deadline, TickSink& sink,
     const auto now = Clock::now();
     if (now >= deadline) break;
     if (!EnsureSubscribed()) {
+      if (!fatal_.ok()) return fatal_;
       interrupted.WaitUntil(std::min(deadline, next_attempt_));
       continue;
     }

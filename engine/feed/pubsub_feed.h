@@ -36,7 +36,8 @@ class PubSubFeed final : public Feed {
                                   const Interrupt& interrupted) override;
 
  private:
-  // Connects and PSUBSCRIBEs when the backoff allows; false while down.
+  // Connects and PSUBSCRIBEs when the backoff allows; false while down, or
+  // with fatal_ set when Redis refused us for good (credentials, db index).
   bool EnsureSubscribed();
   void ConnectionLost(const absl::Status& why);
   void Handle(const redisReply* message, TickSink& sink);
@@ -49,6 +50,7 @@ class PubSubFeed final : public Feed {
   std::chrono::steady_clock::time_point next_attempt_{};
   bool subscribed_once_ = false;
   bool reported_down_ = false;
+  absl::Status fatal_;
   schema::Tick tick_;        // reused: no allocation per message once grown
   std::string origin_text_;  // "pubsub CHANNEL", reused
 };

@@ -77,7 +77,7 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
     absl::StatusOr<feed::PollResult> polled = feed.Poll(deadline, book, shutdown);
     if (!polled.ok()) {
       cli::LogError(absl::StrCat("feed failed: ", polled.status().message()));
-      exit_code = 1;
+      exit_code = IsAuthError(polled.status()) ? 2 : 1;
       break;
     }
     if (*polled == feed::PollResult::kEnd) break;
