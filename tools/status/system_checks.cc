@@ -130,11 +130,10 @@ CheckResult CheckStates(redis::Connection& conn, const redis::Config& cfg,
     c.Raise(Level::kWarn, absl::StrCat("no ", prefix, "* keys: engine not started, or another namespace?"));
     return c;
   }
-  const absl::Time now_rounded = now;
   c.message = absl::StrCat(count, " ", prefix, "* keys");
   if (count > bad) {
-    const absl::Duration newest_age = now_rounded - absl::FromUnixMicros(newest);
-    const absl::Duration oldest_age = now_rounded - absl::FromUnixMicros(oldest);
+    const absl::Duration newest_age = now - absl::FromUnixMicros(newest);
+    const absl::Duration oldest_age = now - absl::FromUnixMicros(oldest);
     absl::StrAppend(&c.message, ", newest ", FormatAge(newest_age), " old, oldest ", FormatAge(oldest_age),
                     " (", oldest_symbol, ")");
     c.Add("newest_age_seconds", absl::ToDoubleSeconds(newest_age));

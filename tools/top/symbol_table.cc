@@ -65,13 +65,16 @@ std::optional<SortKey> SortKeyFromName(std::string_view name) {
 bool DefaultDescending(SortKey key) { return key != SortKey::kSymbol; }
 
 bool SymbolTable::Apply(std::string_view symbol, const schema::StateFields& state, bool is_update) {
-  auto [it, inserted] = rows_.try_emplace(std::string(symbol));
-  Row& row = it->second;
-  if (inserted) {
-    row.symbol = std::string(symbol);
-  } else if (state.seq <= row.state.seq && state.timestamp <= row.state.timestamp) {
+  // find() by absl::string_view (Debian's is not std::string_view) before
+  // try_emplace: no key string is built for a known symbol.
+  auto it = rows_.find(absl::string_view(symbol.data(), symbol.size()));
+  if (it == rows_.end()) {
+    it = rows_.try_emplace(std::string(symbol)).first;
+    it->second.symbol = std::string(symbol);
+  } else if (state.seq <= it->second.state.seq && state.timestamp <= it->second.state.timestamp) {
     return false;
   }
+  Row& row = it->second;
   row.state = state;
   if (is_update) ++row.updates;
   return true;
