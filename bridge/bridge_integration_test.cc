@@ -3,6 +3,7 @@
 #include <csignal>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -42,6 +43,35 @@ TEST_F(BridgeTest, ForwardsPublishedEventsVerbatimInTheMessageWrapper) {
   absl::StatusOr<std::string> frame = ws.ReadText(kWait);
   ASSERT_TRUE(frame.ok()) << frame.status();
   EXPECT_EQ(*frame, MessageFrame(event));
+}
+
+TEST_F(BridgeTest, ClientsSpreadOverIoThreadsEachGetSnapshotsAndEveryMessage) {
+  SetState("SPY", 7, 451);
+  StartBridge({"--io-threads", "3"});
+  std::vector<WsTestClient> clients;
+  for (int i = 0; i < 7; ++i) {
+    clients.push_back(Subscribed());
+    absl::StatusOr<std::string> snapshot = clients.back().ReadText(kWait);
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+    EXPECT_EQ(SeqOf(*snapshot), 7) << *snapshot;
+  }
+  EXPECT_EQ(Metric("bridge_clients"), 7);
+  const std::string event = EventJson("SPY", 8, 452);
+  Publish("state_update", event);
+  for (WsTestClient& ws : clients) {
+    absl::StatusOr<std::string> frame = ws.ReadText(kWait);
+    ASSERT_TRUE(frame.ok()) << frame.status();
+    EXPECT_EQ(*frame, MessageFrame(event));
+  }
+  // HTTP connections land on every shard; each knows the latest state.
+  for (int i = 0; i < 6; ++i) {
+    absl::StatusOr<HttpResponse> state = HttpRequest(port_, "GET", "/api/state/SPY");
+    ASSERT_TRUE(state.ok()) << state.status();
+    EXPECT_EQ(state->status, 200);
+    EXPECT_NE(state->body.find(R"("seq":8)"), std::string::npos) << state->body;
+  }
+  EXPECT_GE(Metric("bridge_socket_write_seconds_count"), 7);
+  EXPECT_GE(Metric("bridge_messages_out_total"), 14);
 }
 
 TEST_F(BridgeTest, SymbolsFilterDeliversOnlyTheNamedSymbols) {

@@ -1,9 +1,11 @@
 #include "bridge/http_session.h"
 
 #include <chrono>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "boost/asio/post.hpp"
 #include "boost/beast/core/buffers_to_string.hpp"
 #include "boost/beast/websocket.hpp"
 #include "bridge/dashboard.h"
@@ -39,8 +41,8 @@ std::string JsonError(std::string_view message) {
 
 }  // namespace
 
-HttpSession::HttpSession(tcp::socket socket, Server& server)
-    : stream_(std::move(socket)), server_(server), connections_(server.http_connections()) {
+HttpSession::HttpSession(tcp::socket socket, Server& server, Hub& hub)
+    : stream_(std::move(socket)), server_(server), hub_(hub), connections_(server.http_connections()) {
   ++*connections_;
 }
 
@@ -111,7 +113,7 @@ void HttpSession::Route() {
 void HttpSession::ServeState(std::string_view raw_symbol) {
   std::string symbol;
   FramePtr latest;
-  if (schema::NormalizeSymbol(raw_symbol, symbol).ok()) latest = server_.hub().Latest(symbol);
+  if (schema::NormalizeSymbol(raw_symbol, symbol).ok()) latest = hub_.Latest(symbol);
   std::string state;
   if (latest == nullptr || !schema::StateJsonFromEvent(latest->data(), state).ok()) {
     Reply(http::status::not_found, kJson, JsonError("unknown symbol"));
@@ -121,19 +123,29 @@ void HttpSession::ServeState(std::string_view raw_symbol) {
 }
 
 void HttpSession::ServeHealth() {
+  // The answer comes on the control thread; the reply is written on ours.
   server_.CheckHealth([self = shared_from_this()](bool ok, std::string reason) {
+    asio::post(self->stream_.get_executor(), [self, ok, reason = std::move(reason)] {
+      self->ReplyHealth(ok, reason);
+    });
+  });
+}
+
+void HttpSession::ReplyHealth(bool ok, std::string_view reason) {
+  {
     std::string body = ok ? "{\"status\":\"ok\"}\n" : "{\"status\":\"unavailable\",\"reason\":";
     if (!ok) {
       AppendJsonString(reason, body);
       body.append("}\n");
     }
-    self->Reply(ok ? http::status::ok : http::status::service_unavailable, kJson, std::move(body));
-  });
+    Reply(ok ? http::status::ok : http::status::service_unavailable, kJson, std::move(body));
+  }
 }
 
 void HttpSession::UpgradeToWebSocket() {
-  Hub& hub = server_.hub();
-  if (static_cast<int64_t>(hub.size()) >= server_.options().max_clients) {
+  // Counted over every shard; upgrades racing on two shards may overshoot
+  // the limit by one each, which the accept-time limit bounds anyway.
+  if (server_.metrics().clients.load(std::memory_order_relaxed) >= server_.options().max_clients) {
     server_.metrics().clients_rejected.fetch_add(1, std::memory_order_relaxed);
     Reply(http::status::service_unavailable, kJson,
           JsonError(absl::StrCat("too many clients (--max-clients ", server_.options().max_clients, ")")),
@@ -150,7 +162,7 @@ void HttpSession::UpgradeToWebSocket() {
   ws->async_accept(request_, [self = shared_from_this(), ws](const beast::error_code& ec) {
     if (ec) return;  // Beast answered a bad upgrade with 400; the socket closes with `ws`
     std::string leftover = beast::buffers_to_string(self->buffer_.data());
-    auto session = std::make_shared<WsSession>(std::move(ws->next_layer()), self->server_.hub(),
+    auto session = std::make_shared<WsSession>(std::move(ws->next_layer()), self->hub_,
                                                std::move(leftover));
     session->Start();
   });

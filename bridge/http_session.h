@@ -2,10 +2,12 @@
 // /api/state/{SYM}, /healthz and /metrics (SPEC §6), 404 for other paths and
 // 405 for other methods; on GET /ws it performs the WebSocket handshake with
 // Beast and hands the socket to a WsSession.
-// Not thread-safe: lives on the io thread, kept alive by its pending operations.
+// Not thread-safe: lives on one shard's io thread (the one its socket is bound
+// to), kept alive by its pending operations.
 #ifndef PHYSICS_BRIDGE_HTTP_SESSION_H_
 #define PHYSICS_BRIDGE_HTTP_SESSION_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -19,11 +21,13 @@
 
 namespace physics::bridge {
 
+class Hub;
 class Server;
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket socket, Server& server);
+  // `hub`: the shard whose io_context `socket` is bound to.
+  HttpSession(boost::asio::ip::tcp::socket socket, Server& server, Hub& hub);
   ~HttpSession();
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
@@ -38,6 +42,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void Route();
   void ServeState(std::string_view symbol);
   void ServeHealth();
+  void ReplyHealth(bool ok, std::string_view reason);
   void UpgradeToWebSocket();
   // Sends a response; keeps the connection for the next request unless the
   // client asked to close (or `close` is set).
@@ -46,7 +51,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   boost::beast::tcp_stream stream_;
   Server& server_;
-  std::shared_ptr<int64_t> connections_;
+  Hub& hub_;
+  std::shared_ptr<std::atomic<int64_t>> connections_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   Request request_;

@@ -18,10 +18,11 @@ ConflationKey KeyOf(StreamId stream, SymbolId symbol) {
 }  // namespace
 
 Hub::Hub(std::vector<std::string> stream_names, const BridgeOptions& options,
-         BridgeMetrics& metrics)
+         BridgeMetrics& metrics, LatencyHistogram& write_latency)
     : stream_names_(std::move(stream_names)),
       options_(options),
       metrics_(metrics),
+      write_latency_(write_latency),
       symbols_(kMaxSymbols) {}
 
 void Hub::PublishBatch(const std::vector<FramePtr>& frames) {
@@ -47,6 +48,7 @@ void Hub::Publish(const FramePtr& frame, int64_t now_ns) {
 void Hub::Add(std::shared_ptr<WsSession> session) {
   session->hub_index = sessions_.size();
   sessions_.push_back(std::move(session));
+  client_count_.store(static_cast<int64_t>(sessions_.size()), std::memory_order_relaxed);
   metrics_.clients.fetch_add(1, std::memory_order_relaxed);
   metrics_.clients_accepted.fetch_add(1, std::memory_order_relaxed);
 }
@@ -61,6 +63,7 @@ void Hub::Remove(WsSession* session) {
     sessions_[index]->hub_index = index;
   }
   sessions_.pop_back();
+  client_count_.store(static_cast<int64_t>(sessions_.size()), std::memory_order_relaxed);
   metrics_.clients.fetch_sub(1, std::memory_order_relaxed);
 }
 

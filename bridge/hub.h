@@ -1,13 +1,15 @@
-// The io thread's view of the world: the connected WebSocket sessions, the
-// latest message per symbol (snapshots, /api/state), and the fan-out of each
-// message to every matching session. A message is read once, its frame shared
-// by all recipients, and each session's queued frames are flushed together
-// once per batch.
-// Not thread-safe: owned by the single io thread (which is what makes the
-// chat-multi lock unnecessary: sessions are only touched on that thread).
+// One io thread's view of the world (a shard): its WebSocket sessions, its
+// copy of the latest message per symbol (snapshots, /api/state), and the
+// fan-out of each message to every matching session of the shard. A message
+// is read once, its frame shared by all recipients in every shard, and each
+// session's queued frames are flushed together once per batch.
+// Not thread-safe: each Hub is owned by one io thread (which is what makes the
+// chat-multi lock unnecessary: a shard's sessions are only touched on its
+// thread). Only client_count() may be read from other threads.
 #ifndef PHYSICS_BRIDGE_HUB_H_
 #define PHYSICS_BRIDGE_HUB_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -27,7 +29,9 @@ class WsSession;
 class Hub {
  public:
   // stream_names[i] is the channel clients name to subscribe to stream i.
-  Hub(std::vector<std::string> stream_names, const BridgeOptions& options, BridgeMetrics& metrics);
+  // `write_latency`: this shard's histogram (one writer per histogram).
+  Hub(std::vector<std::string> stream_names, const BridgeOptions& options, BridgeMetrics& metrics,
+      LatencyHistogram& write_latency);
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
@@ -38,6 +42,8 @@ class Hub {
   void Add(std::shared_ptr<WsSession> session);
   void Remove(WsSession* session);
   size_t size() const { return sessions_.size(); }
+  // size() for other threads (the acceptor picking the least-loaded shard).
+  int64_t client_count() const { return client_count_.load(std::memory_order_relaxed); }
 
   // Asks for `session`'s queue to be written at the end of the current
   // handler (see FlushDirty).
@@ -65,6 +71,7 @@ class Hub {
 
   const BridgeOptions& options() const { return options_; }
   BridgeMetrics& metrics() { return metrics_; }
+  LatencyHistogram& write_latency() { return write_latency_; }
 
  private:
   void Publish(const FramePtr& frame, int64_t now_ns);
@@ -72,6 +79,10 @@ class Hub {
   const std::vector<std::string> stream_names_;
   const BridgeOptions& options_;
   BridgeMetrics& metrics_;
+  LatencyHistogram& write_latency_;
+  std::atomic<int64_t> client_count_{0};
+  // Per shard rather than one table under a mutex: the frames are shared, so
+  // a copy costs a pointer per symbol, and no io thread ever waits for another.
   SymbolTable symbols_;
   std::vector<FramePtr> latest_;  // by SymbolId, state_update only
   std::vector<std::shared_ptr<WsSession>> sessions_;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "boost/asio/io_context.hpp"
+#include "bridge/metrics.h"
 #include "bridge/options.h"
 #include "bridge/server.h"
 #include "engine/cli/flags.h"
@@ -76,6 +77,9 @@ int Main(int argc, char** argv) {
                "frames queued per client; when full, a symbol's older message is replaced by its newer one");
   flags.AddInt("slow-client-ms", &options.slow_client_ms, 10, 3'600'000,
                "close a client whose oldest unsent frame is older than this");
+  flags.AddInt("io-threads", &options.io_threads, 1, BridgeMetrics::kMaxIoThreads,
+               "threads writing to clients, each with its own share of them (1: one thread "
+               "for every socket)");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
 
   options.listen = *ParseListenAddress(listen);
@@ -98,9 +102,11 @@ int Main(int argc, char** argv) {
   RaiseFileLimit(options.max_clients);
   cli::LogInfo(absl::StrCat("starting: Redis ", config->Describe(),
                             config->key_namespace.empty() ? "" : ", namespace ",
-                            config->key_namespace, ", max ", options.max_clients, " clients"));
-  // One io thread for every socket (concurrency hint 1), plus the subscriber
-  // thread the Server starts.
+                            config->key_namespace, ", max ", options.max_clients, " clients, ",
+                            options.io_threads, " io threads"));
+  // The control thread's io_context (acceptor, signals, health checks and
+  // shard 0's clients; concurrency hint 1: one thread runs it). The Server
+  // starts --io-threads - 1 more io threads and the subscriber thread.
   boost::asio::io_context io(1);
   Server server(io, options, *std::move(config), redis::InstanceId());
   if (absl::Status s = server.Listen(); !s.ok()) {

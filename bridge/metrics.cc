@@ -32,20 +32,26 @@ void LatencyHistogram::Observe(int64_t micros) {
   bump(sum_micros_, micros);
 }
 
-void LatencyHistogram::Render(std::string_view name, std::string_view help,
-                              std::string& out) const {
+void LatencyHistogram::RenderSum(std::string_view name, std::string_view help,
+                                 std::span<const LatencyHistogram> parts, std::string& out) {
   const std::string n(name);
   absl::StrAppend(&out, "# HELP ", n, " ", std::string(help), "\n# TYPE ", n, " histogram\n");
-  uint64_t cumulative = 0;
-  for (size_t i = 0; i < buckets_.size(); ++i) {
-    cumulative += buckets_[i].load(std::memory_order_relaxed);
+  uint64_t cumulative = 0, count = 0;
+  int64_t sum_micros = 0;
+  for (const LatencyHistogram& part : parts) {
+    count += part.count_.load(std::memory_order_relaxed);
+    sum_micros += part.sum_micros_.load(std::memory_order_relaxed);
+  }
+  for (size_t i = 0; i < kBoundsMicros.size() + 1; ++i) {
+    for (const LatencyHistogram& part : parts) {
+      cumulative += part.buckets_[i].load(std::memory_order_relaxed);
+    }
     const std::string le =
         i < kBoundsMicros.size() ? absl::StrCat(static_cast<double>(kBoundsMicros[i]) / 1e6) : "+Inf";
     absl::StrAppend(&out, n, "_bucket{le=\"", le, "\"} ", cumulative, "\n");
   }
-  absl::StrAppend(&out, n, "_sum ",
-                  static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6, "\n", n,
-                  "_count ", count_.load(std::memory_order_relaxed), "\n");
+  absl::StrAppend(&out, n, "_sum ", static_cast<double>(sum_micros) / 1e6, "\n", n, "_count ",
+                  count, "\n");
 }
 
 std::string BridgeMetrics::Render() const {
@@ -89,8 +95,9 @@ std::string BridgeMetrics::Render() const {
   Metric(out, "bridge_redis_connected", "gauge", "1 when subscribed to Redis.", redis_connected);
   redis_latency.Render("bridge_redis_to_bridge_seconds",
                        "Event timestamp to receipt by the bridge.", out);
-  write_latency.Render("bridge_socket_write_seconds",
-                       "Receipt by the bridge to the client socket write completing.", out);
+  LatencyHistogram::RenderSum("bridge_socket_write_seconds",
+                              "Receipt by the bridge to the client socket write completing.",
+                              write_latency, out);
   return out;
 }
 

@@ -1,7 +1,9 @@
 // The bridge's counters, gauges and latency histograms, rendered in the
 // Prometheus text format for GET /metrics.
-// Thread-safe: every value is a relaxed atomic, written by the io thread or the
-// subscriber thread and read by the io thread when rendering.
+// Thread-safe: every value is a relaxed atomic, written by the io threads or
+// the subscriber thread and read by whichever io thread renders /metrics.
+// Counters shared by io threads use fetch_add; a histogram has one writer, so
+// each io thread (Hub shard) observes into its own and Render sums them.
 #ifndef PHYSICS_BRIDGE_METRICS_H_
 #define PHYSICS_BRIDGE_METRICS_H_
 
@@ -9,14 +11,16 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <span>
 #include <string_view>
 
 namespace physics::bridge {
 
 // A fixed-bucket latency histogram (seconds), 100 µs .. 5 s. One thread
-// observes (each histogram belongs to the io or the subscriber thread), any
-// thread renders.
-class LatencyHistogram {
+// observes (each histogram belongs to one io thread or the subscriber thread),
+// any thread renders. Cache-line aligned so io threads' histograms side by
+// side do not share a line.
+class alignas(64) LatencyHistogram {
  public:
   static constexpr std::array<int64_t, 13> kBoundsMicros = {
       100, 250, 500, 1000, 2500, 5000, 10000, 20000, 50000, 100000, 250000, 1000000, 5000000};
@@ -25,7 +29,12 @@ class LatencyHistogram {
   // of a locked read-modify-write: this runs once per delivered message.
   void Observe(int64_t micros);
   // Appends the _bucket/_sum/_count lines (HELP/TYPE included).
-  void Render(std::string_view name, std::string_view help, std::string& out) const;
+  void Render(std::string_view name, std::string_view help, std::string& out) const {
+    RenderSum(name, help, std::span<const LatencyHistogram>(this, 1), out);
+  }
+  // The same for the bucket-wise sum of `parts` (one histogram per thread).
+  static void RenderSum(std::string_view name, std::string_view help,
+                        std::span<const LatencyHistogram> parts, std::string& out);
 
  private:
   std::array<std::atomic<uint64_t>, kBoundsMicros.size() + 1> buckets_{};  // last: +Inf
@@ -46,7 +55,10 @@ enum class ClientError {
 };
 
 struct BridgeMetrics {
-  // io thread
+  // The most io threads (--io-threads); each has its own write_latency.
+  static constexpr size_t kMaxIoThreads = 16;
+
+  // io threads
   std::atomic<int64_t> clients{0};
   std::atomic<uint64_t> clients_accepted{0};
   std::atomic<uint64_t> clients_rejected{0};    // over --max-clients
@@ -56,7 +68,8 @@ struct BridgeMetrics {
   std::atomic<uint64_t> slow_client_closes{0};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(ClientError::kCount)> client_errors{};
   std::atomic<uint64_t> http_requests{0};
-  LatencyHistogram write_latency;               // bridge receipt -> socket write done
+  // bridge receipt -> socket write done; [i] belongs to io thread i
+  std::array<LatencyHistogram, kMaxIoThreads> write_latency;
   // subscriber thread
   std::atomic<uint64_t> messages_in{0};
   std::atomic<uint64_t> bad_messages{0};        // unparsable state_update payloads

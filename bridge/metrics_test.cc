@@ -19,6 +19,17 @@ TEST(Metrics, HistogramBucketsAreCumulativeInSeconds) {
   EXPECT_NE(out.find("lat_seconds_count 3\n"), std::string::npos) << out;
 }
 
+TEST(Metrics, WriteLatencyIsTheSumOfEveryIoThreadsHistogram) {
+  BridgeMetrics m;
+  m.write_latency[0].Observe(50);
+  m.write_latency[1].Observe(50);
+  m.write_latency[1].Observe(3000);
+  const std::string out = m.Render();
+  EXPECT_NE(out.find("bridge_socket_write_seconds_bucket{le=\"0.0001\"} 2\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("bridge_socket_write_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("bridge_socket_write_seconds_count 3\n"), std::string::npos) << out;
+}
+
 TEST(Metrics, RenderHasEveryFamilyWithHelpAndType) {
   BridgeMetrics m;
   m.messages_in = 7;

@@ -28,6 +28,9 @@ struct BridgeOptions {
   int64_t max_client_msgs_per_sec = 50;
   int64_t queue_depth = 1024;
   int64_t slow_client_ms = 2000;
+  // io threads, each with its own share of the clients (Hub shard); 1 is a
+  // single thread for every socket. At most BridgeMetrics::kMaxIoThreads.
+  int64_t io_threads = 2;
 };
 
 // "HOST:PORT" or "[IPV6]:PORT", HOST an IP literal or "localhost", PORT

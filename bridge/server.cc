@@ -1,10 +1,14 @@
 #include "bridge/server.h"
 
+#include <pthread.h>
+
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "boost/asio/dispatch.hpp"
 #include "boost/asio/post.hpp"
 #include "bridge/http_session.h"
 #include "bridge/ws_codec.h"
@@ -36,20 +40,43 @@ std::vector<std::string> StreamNames(const BridgeOptions& options) {
 
 }  // namespace
 
+Server::Shard::Shard(size_t index, asio::io_context& io, std::vector<std::string> stream_names,
+                     const BridgeOptions& options, BridgeMetrics& metrics)
+    : index(index),
+      io(io),
+      hub(std::move(stream_names), options, metrics, metrics.write_latency[index]),
+      sweep_timer(io),
+      stop_timer(io) {}
+
 Server::Server(asio::io_context& io, BridgeOptions options, redis::Config config,
                std::string instance_id)
     : io_(io),
       options_(std::move(options)),
-      hub_(StreamNames(options_), options_, metrics_),
       subscriber_(std::move(config), SubscriberOptions{options_.channels, std::move(instance_id)},
                   *this, metrics_),
       acceptor_(io),
-      sweep_timer_(io),
       accept_retry_timer_(io),
-      stop_timer_(io),
-      signals_(io, SIGINT, SIGTERM) {}
+      signals_(io, SIGINT, SIGTERM) {
+  const size_t count = static_cast<size_t>(
+      std::clamp<int64_t>(options_.io_threads, 1, BridgeMetrics::kMaxIoThreads));
+  for (size_t i = 0; i < count; ++i) {
+    asio::io_context* shard_io = &io_;
+    if (i > 0) {
+      shard_ios_.push_back(std::make_unique<asio::io_context>(1));
+      shard_io = shard_ios_.back().get();
+      work_guards_.push_back(asio::make_work_guard(*shard_io));
+    }
+    shards_.push_back(std::make_unique<Shard>(i, *shard_io, StreamNames(options_), options_, metrics_));
+  }
+}
 
-Server::~Server() { subscriber_.Stop(); }
+Server::~Server() {
+  subscriber_.Stop();
+  for (auto& shard_io : shard_ios_) shard_io->stop();
+  for (std::thread& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+}
 
 absl::Status Server::Listen() {
   boost::system::error_code ec;
@@ -78,20 +105,40 @@ void Server::Run() {
   signals_.async_wait([this](const boost::system::error_code& ec, int) {
     if (!ec) Shutdown();
   });
+  for (const std::unique_ptr<Shard>& shard : shards_) ScheduleSweep(*shard);
+  for (size_t i = 1; i < shards_.size(); ++i) {
+    threads_.emplace_back([io = &shards_[i]->io] { io->run(); });
+    pthread_setname_np(threads_.back().native_handle(), absl::StrCat("bridge-io-", i).c_str());
+  }
   subscriber_.Start();
   Accept();
-  ScheduleSweep();
   io_.run();
+  // Shard 0 is done; the others stop themselves once their clients are gone
+  // (or their deadline passed).
+  for (std::thread& thread : threads_) thread.join();
   subscriber_.Stop();
 }
 
+Server::Shard& Server::PickShard() {
+  Shard* best = nullptr;
+  for (size_t n = 0; n < shards_.size(); ++n) {
+    Shard& shard = *shards_[(next_shard_ + n) % shards_.size()];
+    if (best == nullptr || shard.hub.client_count() < best->hub.client_count()) best = &shard;
+  }
+  next_shard_ = (best->index + 1) % shards_.size();
+  return *best;
+}
+
 void Server::Accept() {
-  acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
-    OnAccept(ec, std::move(socket));
+  Shard& shard = PickShard();
+  // The socket is bound to the shard's io_context: its session runs there.
+  acceptor_.async_accept(shard.io, [this, &shard](const boost::system::error_code& ec,
+                                                  tcp::socket socket) {
+    OnAccept(shard, ec, std::move(socket));
   });
 }
 
-void Server::OnAccept(const boost::system::error_code& ec, tcp::socket socket) {
+void Server::OnAccept(Shard& shard, const boost::system::error_code& ec, tcp::socket socket) {
   if (shutting_down_ || !acceptor_.is_open()) return;
   if (ec) {
     // Out of descriptors (or a transient error): wait a little rather than
@@ -103,7 +150,8 @@ void Server::OnAccept(const boost::system::error_code& ec, tcp::socket socket) {
     });
     return;
   }
-  if (*http_connections_ + static_cast<int64_t>(hub_.size()) >= options_.max_clients + kHttpHeadroom) {
+  if (http_connections_->load() + metrics_.clients.load(std::memory_order_relaxed) >=
+      options_.max_clients + kHttpHeadroom) {
     metrics_.clients_rejected.fetch_add(1, std::memory_order_relaxed);
     boost::system::error_code ignored;
     socket.close(ignored);
@@ -111,21 +159,27 @@ void Server::OnAccept(const boost::system::error_code& ec, tcp::socket socket) {
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     socket.set_option(asio::socket_base::send_buffer_size(kSendBufferBytes), ignored);
-    std::make_shared<HttpSession>(std::move(socket), *this)->Start();
+    asio::post(shard.io, [this, &shard, socket = std::move(socket)]() mutable {
+      std::make_shared<HttpSession>(std::move(socket), *this, shard.hub)->Start();
+    });
   }
   Accept();
 }
 
-void Server::ScheduleSweep() {
-  sweep_timer_.expires_after(kSweepPeriod);
-  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+void Server::ScheduleSweep(Shard& shard) {
+  shard.sweep_timer.expires_after(kSweepPeriod);
+  shard.sweep_timer.async_wait([this, &shard](const boost::system::error_code& ec) {
     if (ec || shutting_down_) return;
-    hub_.Sweep(SteadyNowNs());
-    ScheduleSweep();
+    shard.hub.Sweep(SteadyNowNs());
+    ScheduleSweep(shard);
   });
 }
 
 void Server::CheckHealth(HealthCallback done) {
+  asio::dispatch(io_, [this, done = std::move(done)]() mutable { StartHealthCheck(std::move(done)); });
+}
+
+void Server::StartHealthCheck(HealthCallback done) {
   if (std::string reason = subscriber_.DownReason(); !reason.empty()) {
     done(false, std::move(reason));
     return;
@@ -152,7 +206,11 @@ void Server::FinishHealth(uint64_t id, bool ok, std::string reason) {
 }
 
 void Server::OnFrames(std::vector<FramePtr> frames) {
-  asio::post(io_, [this, frames = std::move(frames)] { hub_.PublishBatch(frames); });
+  // One copy of the batch for every shard; the frames themselves are shared.
+  auto batch = std::make_shared<const std::vector<FramePtr>>(std::move(frames));
+  for (const std::unique_ptr<Shard>& shard : shards_) {
+    asio::post(shard->io, [hub = &shard->hub, batch] { hub->PublishBatch(*batch); });
+  }
 }
 
 void Server::OnCanary(uint64_t id) {
@@ -160,27 +218,34 @@ void Server::OnCanary(uint64_t id) {
 }
 
 void Server::Shutdown() {
-  if (shutting_down_) return;
-  shutting_down_ = true;
-  cli::LogInfo(absl::StrCat("shutting down: closing ", hub_.size(), " clients"));
+  if (shutting_down_.exchange(true)) return;
+  cli::LogInfo(absl::StrCat("shutting down: closing ", metrics_.clients.load(), " clients"));
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-  sweep_timer_.cancel();
+  accept_retry_timer_.cancel();
   subscriber_.RequestStop();
-  hub_.CloseAll(kCloseGoingAway, "going away: physics-bridge is shutting down");
-  WaitForClientsThenStop(SteadyNowNs() + 500'000'000);
+  const int64_t deadline = SteadyNowNs() + 500'000'000;
+  for (const std::unique_ptr<Shard>& shard : shards_) {
+    asio::post(shard->io, [this, shard = shard.get(), deadline] { CloseShard(*shard, deadline); });
+  }
 }
 
-void Server::WaitForClientsThenStop(int64_t deadline_ns) {
+void Server::CloseShard(Shard& shard, int64_t deadline_ns) {
+  shard.sweep_timer.cancel();
+  shard.hub.CloseAll(kCloseGoingAway, "going away: physics-bridge is shutting down");
+  WaitForClientsThenStop(shard, deadline_ns);
+}
+
+void Server::WaitForClientsThenStop(Shard& shard, int64_t deadline_ns) {
   const int64_t now = SteadyNowNs();
-  hub_.Sweep(now);
-  if (hub_.size() == 0 || now >= deadline_ns) {
-    io_.stop();
+  shard.hub.Sweep(now);
+  if (shard.hub.size() == 0 || now >= deadline_ns) {
+    shard.io.stop();
     return;
   }
-  stop_timer_.expires_after(std::chrono::milliseconds(20));
-  stop_timer_.async_wait([this, deadline_ns](const boost::system::error_code& ec) {
-    if (!ec) WaitForClientsThenStop(deadline_ns);
+  shard.stop_timer.expires_after(std::chrono::milliseconds(20));
+  shard.stop_timer.async_wait([this, &shard, deadline_ns](const boost::system::error_code& ec) {
+    if (!ec) WaitForClientsThenStop(shard, deadline_ns);
   });
 }
 

@@ -1,20 +1,35 @@
-// physics-bridge's process core: the listening socket, HTTP and WebSocket
-// sessions, the periodic slow-client sweep, /healthz canaries, signals, and
-// the Subscriber whose messages it fans out through the Hub.
-// Threads: the io thread (the one calling Run()) owns everything here; the
-// subscriber thread only calls OnFrames/OnCanary, which post to the io thread
-// (one post per burst of Redis messages, never per client).
+// physics-bridge's process core: the listening socket, the io threads and
+// their Hub shards, HTTP and WebSocket sessions, the periodic slow-client
+// sweep, /healthz canaries, signals, and the Subscriber whose messages it fans
+// out.
+// Threads (each named in `top -H`):
+//  - the control thread (the one calling Run(), "physics-bridge") runs the
+//    io_context given to the constructor: acceptor, signals, health checks,
+//    and shard 0's sessions;
+//  - --io-threads - 1 more io threads ("bridge-io-N"), each running its own
+//    io_context with shard N's sessions;
+//  - the subscriber thread only calls OnFrames/OnCanary, which post to the
+//    io threads (one post per burst of Redis messages per shard, never per
+//    client).
+// Ownership: a shard's Hub and sessions are touched only on its thread; a new
+// connection's socket is bound to the chosen shard's io_context when it is
+// accepted. State the threads share is atomic (BridgeMetrics, connection and
+// client counts, shutting_down_) or handed over with asio::post.
 #ifndef PHYSICS_BRIDGE_SERVER_H_
 #define PHYSICS_BRIDGE_SERVER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/signal_set.hpp"
@@ -32,6 +47,20 @@ class Server final : public SubscriberSink {
   // Health check outcome: ok, or the reason for 503.
   using HealthCallback = std::function<void(bool ok, std::string reason)>;
 
+  // One io thread and its share of the clients. Everything in it belongs to
+  // that thread (`io`'s), except what is noted.
+  struct Shard {
+    Shard(size_t index, boost::asio::io_context& io, std::vector<std::string> stream_names,
+          const BridgeOptions& options, BridgeMetrics& metrics);
+
+    const size_t index;
+    boost::asio::io_context& io;
+    Hub hub;  // hub.client_count() may be read from any thread
+    boost::asio::steady_timer sweep_timer;
+    boost::asio::steady_timer stop_timer;
+  };
+
+  // `io` is the control thread's io_context; it also runs shard 0.
   Server(boost::asio::io_context& io, BridgeOptions options, redis::Config config,
          std::string instance_id);
   ~Server() override;
@@ -41,22 +70,23 @@ class Server final : public SubscriberSink {
   // Binds and listens; logs "listening on http://HOST:PORT/" with the bound
   // port. kUnavailable when the address cannot be bound.
   absl::Status Listen();
-  // Starts the subscriber and serves until SIGINT/SIGTERM, then closes the
-  // clients with 1001 and returns (within about half a second).
-  // REQUIRES: Listen() succeeded. Runs the io_context on the calling thread.
+  // Starts the subscriber and the io threads and serves until SIGINT/SIGTERM,
+  // then closes every shard's clients with 1001, joins the io threads and
+  // returns (within about half a second).
+  // REQUIRES: Listen() succeeded. Runs `io` on the calling thread.
   void Run();
 
-  // For HTTP sessions (io thread).
-  Hub& hub() { return hub_; }
+  // For HTTP sessions (any io thread).
   BridgeMetrics& metrics() { return metrics_; }
   const BridgeOptions& options() const { return options_; }
   // Proves delivery: a canary must come back through the subscription within
-  // a second. `done` runs on the io thread, exactly once.
+  // a second. Thread-safe; `done` runs exactly once, on the control thread
+  // (post back to your own thread), or never if the bridge is shutting down.
   void CheckHealth(HealthCallback done);
   // HTTP connections open now (for the connection limit). Shared, so a
   // session destroyed after the Server (with the io_context's leftover
   // handlers) can still count itself out.
-  const std::shared_ptr<int64_t>& http_connections() { return http_connections_; }
+  const std::shared_ptr<std::atomic<int64_t>>& http_connections() { return http_connections_; }
 
   // SubscriberSink: called on the subscriber thread.
   void OnFrames(std::vector<FramePtr> frames) override;
@@ -67,28 +97,41 @@ class Server final : public SubscriberSink {
     HealthCallback done;
     std::unique_ptr<boost::asio::steady_timer> timer;
   };
+  using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
 
+  // Control thread.
   void Accept();
-  void OnAccept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
-  void ScheduleSweep();
+  void OnAccept(Shard& shard, const boost::system::error_code& ec,
+                boost::asio::ip::tcp::socket socket);
+  // The shard with the fewest WebSocket clients, ties taken in turn.
+  Shard& PickShard();
+  void StartHealthCheck(HealthCallback done);
   void FinishHealth(uint64_t id, bool ok, std::string reason);
   void Shutdown();
-  void WaitForClientsThenStop(int64_t deadline_ns);
+  // Shard threads.
+  void ScheduleSweep(Shard& shard);
+  void CloseShard(Shard& shard, int64_t deadline_ns);
+  void WaitForClientsThenStop(Shard& shard, int64_t deadline_ns);
 
   boost::asio::io_context& io_;
   const BridgeOptions options_;
   BridgeMetrics metrics_;
-  Hub hub_;
+  // io_contexts of shards 1.., each run by one of threads_. Declared before
+  // shards_ so the shards' timers and sessions go first.
+  std::vector<std::unique_ptr<boost::asio::io_context>> shard_ios_;
+  std::vector<WorkGuard> work_guards_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<std::thread> threads_;
   Subscriber subscriber_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  boost::asio::steady_timer sweep_timer_;
   boost::asio::steady_timer accept_retry_timer_;
-  boost::asio::steady_timer stop_timer_;
   boost::asio::signal_set signals_;
-  std::shared_ptr<int64_t> http_connections_ = std::make_shared<int64_t>(0);
+  size_t next_shard_ = 0;
+  std::shared_ptr<std::atomic<int64_t>> http_connections_ =
+      std::make_shared<std::atomic<int64_t>>(0);
   uint64_t next_health_id_ = 0;
   absl::flat_hash_map<uint64_t, PendingHealth> pending_health_;
-  bool shutting_down_ = false;
+  std::atomic<bool> shutting_down_{false};
 };
 
 }  // namespace physics::bridge

@@ -339,7 +339,7 @@ void WsSession::FinishWrite(const boost::system::error_code& ec) {
   queue_.EndWrite([&](const ClientQueue::Entry& e) {
     if (!e.data) return;
     ++delivered;
-    if (e.live && !ec) metrics.write_latency.Observe((now - e.frame->received_ns) / 1000);
+    if (e.live && !ec) hub_.write_latency().Observe((now - e.frame->received_ns) / 1000);
   });
   if (ec || terminated_) {
     Terminate();

@@ -7,8 +7,8 @@
 // recipient.
 // All writes (data, replies, pongs, close) go through the one ClientQueue, so
 // a socket never has two writes in flight.
-// Not thread-safe: lives on the io thread; kept alive by the hub and by its
-// own pending operations.
+// Not thread-safe: lives on its shard's io thread (its socket is bound to that
+// thread's io_context); kept alive by the hub and by its own pending operations.
 #ifndef PHYSICS_BRIDGE_WS_SESSION_H_
 #define PHYSICS_BRIDGE_WS_SESSION_H_
 
