@@ -12,6 +12,7 @@ packages=(
 )
 # Extra packages by purpose, requested with flags so the run command stays lean.
 if [[ " $* " == *" --browser "* ]]; then packages+=(chromium); fi
+if [[ " $* " == *" --fuzz "* ]]; then packages+=(clang libclang-rt-14-dev); fi
 
 missing=()
 for p in "${packages[@]}"; do
