@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/cli/flags.h"
 #include "engine/cli/log.h"
+#include "engine/cli/redis_flags.h"
 #include "engine/feed/csv_feed.h"
 #include "engine/feed/pubsub_feed.h"
 #include "engine/feed/sim_feed.h"
@@ -61,11 +62,7 @@ int Main(int argc, char** argv) {
                      "pipeline per loop tick.\n\nEnvironment: REDIS_URL, or REDIS_HOST/"
                      "REDIS_PORT/REDIS_DB/REDIS_PASSWORD; REDIS_NAMESPACE.\nFlags override the "
                      "environment.");
-  flags.AddString("redis-url", &redis_url,
-                  "redis://[[user]:password@]host:port[/db] or unix:///path.sock "
-                  "(default: $REDIS_URL or redis://127.0.0.1:6379/0)");
-  flags.AddString("namespace", &key_namespace,
-                  "prefix for every key and channel, e.g. agentic (default: $REDIS_NAMESPACE or none)");
+  cli::AddRedisFlags(flags, &redis_url, &key_namespace);
   flags.AddDouble("hz", &hz, 0.001, 10000, "loop ticks per second");
   flags.AddInt("window", &window, 2, 1'000'000, "observations kept per symbol");
   flags.AddChecked("feed", &feed_spec,
@@ -85,19 +82,8 @@ int Main(int argc, char** argv) {
   flags.AddDouble("duration", &duration, 0, 1e9, "stop after this many seconds; 0 runs until stopped");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
 
-  absl::StatusOr<redis::Config> config = redis::ConfigFromEnv();
+  absl::StatusOr<redis::Config> config = cli::ResolveRedisConfig(flags, redis_url, key_namespace);
   if (!config.ok()) return flags.UsageError(config.status());
-  if (flags.WasSet("redis-url")) {
-    absl::StatusOr<redis::Config> from_flag = redis::ParseRedisUrl(redis_url);
-    if (!from_flag.ok()) return flags.UsageError(from_flag.status());
-    from_flag->key_namespace = config->key_namespace;
-    config = std::move(from_flag);
-  }
-  if (flags.WasSet("namespace")) {
-    absl::StatusOr<std::string> ns = redis::ParseNamespace(key_namespace);
-    if (!ns.ok()) return flags.UsageError(ns.status());
-    config->key_namespace = *ns;
-  }
 
   const double period = 1.0 / hz;
   // A connect attempt never holds a loop tick longer than its period (within
@@ -138,9 +124,7 @@ int Main(int argc, char** argv) {
   loop::SymbolBook book(static_cast<size_t>(window), config->Key(""));
   loop::StateWriter writer(*config, writer_options);
   cli::LogInfo(absl::StrCat("starting: feed ", feed_spec, ", ", hz, " Hz, window ", window,
-                            ", Redis ", config->Describe(),
-                            config->key_namespace.empty() ? "" : ", namespace ",
-                            config->key_namespace));
+                            ", Redis ", cli::DescribeTarget(*config)));
   loop::LoopOptions loop_options;
   loop_options.hz = hz;
   loop_options.duration_seconds = duration;

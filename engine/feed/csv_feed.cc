@@ -43,10 +43,6 @@ absl::Status ParseNumber(std::string_view text, std::string_view column, double&
   return absl::OkStatus();
 }
 
-int64_t BucketOf(schema::EpochMicros t, double hz) {
-  return static_cast<int64_t>(std::floor(static_cast<long double>(t) * hz / 1e6L));
-}
-
 }  // namespace
 
 absl::StatusOr<CsvColumns> ParseCsvHeader(std::string_view line) {
@@ -145,7 +141,7 @@ absl::StatusOr<PollResult> CsvFeed::Poll(SteadyTime /*deadline*/, TickSink& sink
   if (ended_) return PollResult::kEnd;
   if (pending_) {
     pending_ = false;
-    bucket_ = BucketOf(tick_.timestamp, hz_);
+    bucket_ = EventBucket(tick_.timestamp, hz_);
     sink.Accept(tick_);
   }
   while (!interrupted.requested()) {
@@ -167,7 +163,7 @@ absl::StatusOr<PollResult> CsvFeed::Poll(SteadyTime /*deadline*/, TickSink& sink
       sink.Reject(origin, s);
       continue;
     }
-    const int64_t bucket = BucketOf(tick_.timestamp, hz_);
+    const int64_t bucket = EventBucket(tick_.timestamp, hz_);
     if (!bucket_ || bucket <= *bucket_) {
       if (!bucket_) bucket_ = bucket;
       sink.Accept(tick_);

@@ -15,7 +15,7 @@
 #include "engine/loop/shutdown.h"
 #include "tools/publish/publisher.h"
 #include "tools/publish/tick_source.h"
-#include "tools/status/tool_config.h"
+#include "engine/cli/redis_flags.h"
 
 namespace physics::publish {
 namespace {
@@ -37,7 +37,7 @@ int Main(int argc, char** argv) {
                      "(timestamp,symbol,price,size,trades,bid,ask). Stops at --count, --duration, "
                      "the end of\n--csv, or SIGINT/SIGTERM.\n\nEnvironment: REDIS_URL, or "
                      "REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD; REDIS_NAMESPACE.");
-  ops::AddRedisFlags(flags, &redis_url, &key_namespace);
+  cli::AddRedisFlags(flags, &redis_url, &key_namespace);
   flags.AddChecked("to", &to, "pubsub[:CHANNEL_PREFIX] or stream[:KEY]",
                    [](std::string_view v) { return ParseTarget(v).status(); });
   flags.AddDouble("rate", &rate, 0, 10'000'000, "ticks per second; 0 sends as fast as possible");
@@ -52,7 +52,7 @@ int Main(int argc, char** argv) {
                "after every N ticks send one invalid tick too (bad price, bad symbol, "
                "unparsable, missing price, in turn); 0: none");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
-  absl::StatusOr<redis::Config> config = ops::ResolveRedisConfig(flags, redis_url, key_namespace);
+  absl::StatusOr<redis::Config> config = cli::ResolveRedisConfig(flags, redis_url, key_namespace);
   if (!config.ok()) return flags.UsageError(config.status());
 
   std::unique_ptr<TickSource> source;

@@ -22,7 +22,7 @@
 #include "tools/status/redis_checks.h"
 #include "tools/status/report.h"
 #include "tools/status/system_checks.h"
-#include "tools/status/tool_config.h"
+#include "engine/cli/redis_flags.h"
 
 namespace physics::ops {
 namespace {
@@ -93,7 +93,7 @@ int Main(int argc, char** argv) {
                      "the dead-letter stream. One OK/WARN/FAIL line per check; exit code 0 OK, 1 WARN,\n"
                      "2 FAIL.\n\nEnvironment: REDIS_URL, or REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD; "
                      "REDIS_NAMESPACE.\nFlags override the environment.");
-  AddRedisFlags(flags, &redis_url, &key_namespace);
+  cli::AddRedisFlags(flags, &redis_url, &key_namespace);
   flags.AddChecked("check", &checks,
                    absl::StrCat("which checks to run: all, or a comma list of ", absl::StrJoin(kCheckNames, ",")),
                    [](std::string_view v) { return ParseCheckList(v).status(); });
@@ -112,7 +112,7 @@ int Main(int argc, char** argv) {
   flags.AddInt("max-dlq", &options.max_dlq, 0, INT64_MAX, "WARN when market:ticks:dlq holds more entries");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
 
-  absl::StatusOr<redis::Config> config = ResolveRedisConfig(flags, redis_url, key_namespace);
+  absl::StatusOr<redis::Config> config = cli::ResolveRedisConfig(flags, redis_url, key_namespace);
   if (!config.ok()) return flags.UsageError(config.status());
   if (!options.bridge_url.empty()) {
     if (absl::Status s = ParseHttpUrl(options.bridge_url).status(); !s.ok()) {
@@ -122,7 +122,7 @@ int Main(int argc, char** argv) {
   options.timeout = absl::Seconds(timeout_seconds);
 
   const std::vector<CheckResult> results = RunChecks(*config, *ParseCheckList(checks), options);
-  const std::string target = DescribeTarget(*config);
+  const std::string target = cli::DescribeTarget(*config);
   const bool color = !json && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
   std::cout << (json ? JsonReport(target, results) : HumanReport(target, results, color)) << std::flush;
   return static_cast<int>(Overall(results));

@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/cli/flags.h"
-#include "tools/status/tool_config.h"
+#include "engine/cli/redis_flags.h"
 #include "tools/top/screen.h"
 #include "tools/top/state_source.h"
 #include "tools/top/symbol_table.h"
@@ -142,7 +142,7 @@ int Main(int argc, char** argv) {
                      "/ filter by symbol (Enter keeps it, Esc clears it).\n"
                      "\nEnvironment: REDIS_URL, or REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD; "
                      "REDIS_NAMESPACE.\nFlags override the environment.");
-  ops::AddRedisFlags(flags, &redis_url, &key_namespace);
+  cli::AddRedisFlags(flags, &redis_url, &key_namespace);
   flags.AddChecked("sort", &sort,
                    "initial sort: symbol, price, mass, momentum, friction, entropy, nash_dist, alpha, age, rate",
                    [](std::string_view v) {
@@ -158,7 +158,7 @@ int Main(int argc, char** argv) {
   flags.AddInt("height", &height, 0, 100000, "--once: screen height; 0 = the terminal's, else 24");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
 
-  absl::StatusOr<redis::Config> config = ops::ResolveRedisConfig(flags, redis_url, key_namespace);
+  absl::StatusOr<redis::Config> config = cli::ResolveRedisConfig(flags, redis_url, key_namespace);
   if (!config.ok()) return flags.UsageError(config.status());
   ViewState view;
   view.sort = *SortKeyFromName(sort);
@@ -167,7 +167,7 @@ int Main(int argc, char** argv) {
 
   SymbolTable table;
   StateSource source(*config, table);
-  const std::string target = ops::DescribeTarget(*config);
+  const std::string target = cli::DescribeTarget(*config);
   if (once) {
     winsize ws{};
     const bool tty = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0;

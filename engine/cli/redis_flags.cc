@@ -1,10 +1,10 @@
-#include "tools/status/tool_config.h"
+#include "engine/cli/redis_flags.h"
 
 #include "absl/strings/str_cat.h"
 
-namespace physics::ops {
+namespace physics::cli {
 
-void AddRedisFlags(cli::FlagSet& flags, std::string* redis_url, std::string* key_namespace) {
+void AddRedisFlags(FlagSet& flags, std::string* redis_url, std::string* key_namespace) {
   flags.AddString("redis-url", redis_url,
                   "redis://[[user]:password@]host:port[/db] or unix:///path.sock "
                   "(default: $REDIS_URL or redis://127.0.0.1:6379/0)");
@@ -12,7 +12,7 @@ void AddRedisFlags(cli::FlagSet& flags, std::string* redis_url, std::string* key
                   "prefix of every key and channel, e.g. agentic (default: $REDIS_NAMESPACE or none)");
 }
 
-absl::StatusOr<redis::Config> ResolveRedisConfig(const cli::FlagSet& flags, const std::string& redis_url,
+absl::StatusOr<redis::Config> ResolveRedisConfig(const FlagSet& flags, const std::string& redis_url,
                                                  const std::string& key_namespace) {
   absl::StatusOr<redis::Config> config = redis::ConfigFromEnv();
   if (!config.ok()) return config.status();
@@ -34,4 +34,4 @@ std::string DescribeTarget(const redis::Config& cfg) {
   return absl::StrCat(cfg.Describe(), cfg.key_namespace.empty() ? "" : ", namespace ", cfg.key_namespace);
 }
 
-}  // namespace physics::ops
+}  // namespace physics::cli
