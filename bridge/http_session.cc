@@ -8,6 +8,7 @@
 #include "boost/asio/post.hpp"
 #include "boost/beast/core/buffers_to_string.hpp"
 #include "boost/beast/websocket.hpp"
+#include "bridge/auth.h"
 #include "bridge/dashboard.h"
 #include "bridge/frame.h"
 #include "bridge/hub.h"
@@ -78,9 +79,43 @@ void HttpSession::OnRead(const beast::error_code& ec) {
   Route();
 }
 
+bool HttpSession::Authorized() const {
+  const std::string& expected = server_.options().token;
+  if (expected.empty()) return true;
+  const auto authorization = request_[http::field::authorization];
+  const std::optional<std::string> given =
+      RequestToken(std::string_view(authorization.data(), authorization.size()),
+                   std::string_view(request_.target().data(), request_.target().size()));
+  // Compared even when absent, so a missing token costs the same time.
+  return TokenMatches(expected, given.value_or("")) && given.has_value();
+}
+
+bool HttpSession::OriginAllowed() const {
+  const auto origin = request_.find(http::field::origin);
+  if (origin == request_.end()) return bridge::OriginAllowed(server_.options().allowed_origins, std::nullopt);
+  return bridge::OriginAllowed(server_.options().allowed_origins,
+                               std::string_view(origin->value().data(), origin->value().size()));
+}
+
 void HttpSession::Route() {
   std::string_view target(request_.target().data(), request_.target().size());
   target = target.substr(0, target.find('?'));
+  // /, /healthz and /metrics stay open (README "Exposing the bridge"); the
+  // data is on /ws and /api/*. Origin first: a page from a foreign site gets
+  // 403 whether or not it guessed the token.
+  if (target == "/ws" && !OriginAllowed()) {
+    server_.metrics().origin_rejections.fetch_add(1, std::memory_order_relaxed);
+    Reply(http::status::forbidden, kJson,
+          JsonError("origin not allowed (see --allowed-origins)"), true);
+    return;
+  }
+  if ((target == "/ws" || target.starts_with("/api/")) && !Authorized()) {
+    server_.metrics().auth_failures.fetch_add(1, std::memory_order_relaxed);
+    Reply(http::status::unauthorized, kJson,
+          JsonError("missing or wrong token: send Authorization: Bearer <token> or ?token=<token>"),
+          true);
+    return;
+  }
   const bool is_get = request_.method() == http::verb::get || request_.method() == http::verb::head;
   const bool known = target == "/" || target == "/index.html" || target == "/ws" ||
                      target == "/healthz" || target == "/metrics" ||
@@ -175,6 +210,9 @@ void HttpSession::Reply(http::status status, std::string_view content_type, std:
   response->set(http::field::content_type, beast::string_view(content_type.data(), content_type.size()));
   response->set(http::field::cache_control, "no-store");
   if (status == http::status::method_not_allowed) response->set(http::field::allow, "GET, HEAD");
+  if (status == http::status::unauthorized) {
+    response->set(http::field::www_authenticate, "Bearer realm=\"physics-bridge\"");
+  }
   const bool keep_alive = !close && request_.keep_alive();
   response->keep_alive(keep_alive);
   response->body() = std::move(body);

@@ -1,7 +1,9 @@
 // One HTTP connection: parses requests with Boost.Beast and serves GET /,
 // /api/state/{SYM}, /healthz and /metrics (SPEC §6), 404 for other paths and
 // 405 for other methods; on GET /ws it performs the WebSocket handshake with
-// Beast and hands the socket to a WsSession.
+// Beast and hands the socket to a WsSession. With --token, /ws and /api/*
+// answer 401 without the token; with --allowed-origins, an upgrade from
+// another Origin gets 403 (see auth.h).
 // Not thread-safe: lives on one shard's io thread (the one its socket is bound
 // to), kept alive by its pending operations.
 #ifndef PHYSICS_BRIDGE_HTTP_SESSION_H_
@@ -40,6 +42,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void Read();
   void OnRead(const boost::beast::error_code& ec);
   void Route();
+  // --token: the request carries the right one (always true without --token).
+  bool Authorized() const;
+  // --allowed-origins: the request's Origin, if any, is allowed.
+  bool OriginAllowed() const;
   void ServeState(std::string_view symbol);
   void ServeHealth();
   void ReplyHealth(bool ok, std::string_view reason);

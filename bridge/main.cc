@@ -3,10 +3,12 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "boost/asio/io_context.hpp"
+#include "bridge/auth.h"
 #include "bridge/metrics.h"
 #include "bridge/options.h"
 #include "bridge/server.h"
@@ -50,13 +52,14 @@ int Main(int argc, char** argv) {
   cli::SetLogProgram(kProgram);
   BridgeOptions options;
   std::string listen = "127.0.0.1:8080", redis_url, key_namespace, channels;
+  std::string token, token_file, allowed_origins;
 
   cli::FlagSet flags(
       std::string(kProgram),
       "Subscribes to Redis pub/sub (state_update and --channels) and serves it over\n"
       "WebSocket (GET /ws) and HTTP: GET / (dashboard), /api/state/{SYM}, /healthz, /metrics.\n"
       "\nEnvironment: REDIS_URL, or REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD; "
-      "REDIS_NAMESPACE.\nFlags override the environment.");
+      "REDIS_NAMESPACE; PHYSICS_BRIDGE_TOKEN.\nFlags override the environment.");
   flags.AddChecked("listen", &listen, "HOST:PORT to serve on; port 0 picks a free one (logged)",
                    [](std::string_view v) { return ParseListenAddress(v).status(); });
   flags.AddString("redis-url", &redis_url,
@@ -80,10 +83,40 @@ int Main(int argc, char** argv) {
   flags.AddInt("io-threads", &options.io_threads, 1, BridgeMetrics::kMaxIoThreads,
                "threads writing to clients, each with its own share of them (1: one thread "
                "for every socket)");
+  // Checked after parsing, so a bad value (maybe a real secret) is not echoed.
+  flags.AddString("token", &token,
+                  "require this token on /ws and /api/* (Authorization: Bearer <token> or "
+                  "?token=<token>); visible to ps, prefer --token-file or $PHYSICS_BRIDGE_TOKEN "
+                  "(default: $PHYSICS_BRIDGE_TOKEN or none)");
+  flags.AddString("token-file", &token_file,
+                  "read the token from this file once at start (a trailing newline is ignored)");
+  flags.AddChecked("allowed-origins", &allowed_origins,
+                   "comma-separated origins (scheme://host[:port]) WebSocket upgrades may come "
+                   "from; another Origin gets 403, none at all is allowed (default: any)",
+                   [](std::string_view v) { return ParseOriginList(v).status(); });
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
 
   options.listen = *ParseListenAddress(listen);
   options.channels = *ParseChannelList(channels);
+  if (flags.WasSet("allowed-origins")) options.allowed_origins = *ParseOriginList(allowed_origins);
+  if (flags.WasSet("token") && flags.WasSet("token-file")) {
+    return flags.UsageError("--token and --token-file: give one of them, not both");
+  }
+  if (flags.WasSet("token")) {
+    if (absl::Status s = CheckToken(token, "--token"); !s.ok()) return flags.UsageError(s);
+    options.token = token;
+  } else if (flags.WasSet("token-file")) {
+    absl::StatusOr<std::string> from_file = ReadTokenFile(token_file);
+    if (!from_file.ok()) return flags.UsageError(std::string(from_file.status().message()));
+    options.token = *std::move(from_file);
+  } else if (const char* env = std::getenv("PHYSICS_BRIDGE_TOKEN"); env != nullptr) {
+    // Set but empty is refused rather than taken as "no token": failing
+    // closed beats silently serving without authentication.
+    if (absl::Status s = CheckToken(env, "PHYSICS_BRIDGE_TOKEN"); !s.ok()) {
+      return flags.UsageError(std::string(s.message()));
+    }
+    options.token = env;
+  }
   absl::StatusOr<redis::Config> config = redis::ConfigFromEnv();
   if (!config.ok()) return flags.UsageError(std::string(config.status().message()));
   if (flags.WasSet("redis-url")) {
@@ -98,12 +131,18 @@ int Main(int argc, char** argv) {
     config->key_namespace = *ns;
   }
 
+  if (options.token.empty() && options.listen.host != "127.0.0.1" && options.listen.host != "::1") {
+    cli::LogWarn(absl::StrCat("listening on ", options.listen.host,
+                              " without --token: anyone who can reach it can read /ws and /api/*"));
+  }
   std::signal(SIGPIPE, SIG_IGN);
   RaiseFileLimit(options.max_clients);
   cli::LogInfo(absl::StrCat("starting: Redis ", config->Describe(),
                             config->key_namespace.empty() ? "" : ", namespace ",
                             config->key_namespace, ", max ", options.max_clients, " clients, ",
-                            options.io_threads, " io threads"));
+                            options.io_threads, " io threads",
+                            options.token.empty() ? "" : ", token required on /ws and /api/*",
+                            options.allowed_origins.empty() ? "" : ", origins restricted"));
   // The control thread's io_context (acceptor, signals, health checks and
   // shard 0's clients; concurrency hint 1: one thread runs it). The Server
   // starts --io-threads - 1 more io threads and the subscriber thread.

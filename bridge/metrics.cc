@@ -82,6 +82,11 @@ std::string BridgeMetrics::Render() const {
                     "\"} ", client_errors[i].load(std::memory_order_relaxed), "\n");
   }
   Metric(out, "bridge_http_requests_total", "counter", "HTTP requests served.", http_requests);
+  Metric(out, "bridge_auth_failures_total", "counter",
+         "Requests to /ws or /api/* refused with 401: token missing or wrong (--token).",
+         auth_failures);
+  Metric(out, "bridge_origin_rejections_total", "counter",
+         "WebSocket upgrades refused with 403: Origin not in --allowed-origins.", origin_rejections);
   Metric(out, "bridge_bad_messages_total", "counter",
          "state_update payloads without a valid symbol and seq (not forwarded).", bad_messages);
   Metric(out, "bridge_stale_messages_total", "counter",

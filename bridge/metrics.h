@@ -68,6 +68,8 @@ struct BridgeMetrics {
   std::atomic<uint64_t> slow_client_closes{0};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(ClientError::kCount)> client_errors{};
   std::atomic<uint64_t> http_requests{0};
+  std::atomic<uint64_t> auth_failures{0};       // 401: token missing or wrong
+  std::atomic<uint64_t> origin_rejections{0};   // 403: upgrade from an Origin not allowed
   // bridge receipt -> socket write done; [i] belongs to io thread i
   std::array<LatencyHistogram, kMaxIoThreads> write_latency;
   // subscriber thread

@@ -31,6 +31,11 @@ struct BridgeOptions {
   // io threads, each with its own share of the clients (Hub shard); 1 is a
   // single thread for every socket. At most BridgeMetrics::kMaxIoThreads.
   int64_t io_threads = 2;
+  // Required on /ws and /api/* (Authorization: Bearer, or ?token=) when not
+  // empty (--token, --token-file, $PHYSICS_BRIDGE_TOKEN).
+  std::string token;
+  // Origins a WebSocket upgrade may come from (lower case); empty: any.
+  std::vector<std::string> allowed_origins;
 };
 
 // "HOST:PORT" or "[IPV6]:PORT", HOST an IP literal or "localhost", PORT

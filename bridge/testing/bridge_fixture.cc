@@ -47,12 +47,16 @@ void BridgeTest::TearDown() {
   }
 }
 
-void BridgeTest::StartBridge(std::vector<std::string> args) {
+void BridgeTest::StartBridge(std::vector<std::string> args,
+                             std::vector<std::pair<std::string, std::string>> env) {
   std::vector<std::string> argv = {PHYSICS_BRIDGE_BIN, "--listen", "127.0.0.1:0", "--redis-url",
                                    redis_.url()};
   argv.insert(argv.end(), args.begin(), args.end());
   absl::StatusOr<physics::testing::Process> p = physics::testing::Process::Spawn(
-      {.argv = argv, .unset_env = {"REDIS_URL", "REDIS_NAMESPACE", "REDIS_HOST", "REDIS_PORT"}});
+      {.argv = argv,
+       .env = std::move(env),
+       .unset_env = {"REDIS_URL", "REDIS_NAMESPACE", "REDIS_HOST", "REDIS_PORT",
+                     "PHYSICS_BRIDGE_TOKEN"}});
   ASSERT_TRUE(p.ok()) << p.status();
   bridge_ = *std::move(p);
   const absl::Time deadline = absl::Now() + absl::Seconds(10);

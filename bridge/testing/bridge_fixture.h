@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -33,9 +34,10 @@ class BridgeTest : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
-  // Starts the bridge (Redis is already up) with these extra flags, waits for
-  // its port and until /healthz answers 200.
-  void StartBridge(std::vector<std::string> args = {});
+  // Starts the bridge (Redis is already up) with these extra flags and
+  // environment variables, waits for its port and until /healthz answers 200.
+  void StartBridge(std::vector<std::string> args = {},
+                   std::vector<std::pair<std::string, std::string>> env = {});
 
   // SET physics:state:{symbol}, with an optional namespace prefix.
   void SetState(std::string_view symbol, int64_t seq, double price, std::string_view ns = "");

@@ -66,14 +66,17 @@ absl::Status ReadSome(int fd, std::string& out, absl::Time deadline) {
 
 }  // namespace
 
-absl::StatusOr<WsTestClient> WsTestClient::Connect(int port, int receive_buffer) {
+absl::StatusOr<WsTestClient> WsTestClient::Connect(int port, int receive_buffer,
+                                                   std::string_view target,
+                                                   std::string_view extra_headers) {
   absl::StatusOr<int> fd = ConnectTcp(port, receive_buffer);
   if (!fd.ok()) return fd.status();
   WsTestClient client(*fd);
   const std::string request = absl::StrCat(
-      "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:", port,
+      "GET ", std::string(target), " HTTP/1.1\r\nHost: 127.0.0.1:", port,
       "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n",
+      std::string(extra_headers), "\r\n");
   if (absl::Status s = SendAll(*fd, request); !s.ok()) return s;
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
   size_t end;
@@ -169,11 +172,12 @@ absl::StatusOr<std::string> WsTestClient::ReadText(absl::Duration timeout) {
 }
 
 absl::StatusOr<HttpResponse> HttpRequest(int port, std::string_view method, std::string_view path,
-                                         absl::Duration timeout) {
+                                         absl::Duration timeout, std::string_view extra_headers) {
   absl::StatusOr<int> fd = ConnectTcp(port, 0);
   if (!fd.ok()) return fd.status();
   const std::string request = absl::StrCat(std::string(method), " ", std::string(path),
-                                           " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+                                           " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
+                                           std::string(extra_headers), "\r\n");
   std::string response;
   absl::Status s = SendAll(*fd, request);
   const absl::Time deadline = absl::Now() + timeout;

@@ -29,8 +29,12 @@ class WsTestClient {
 
   // Connects to 127.0.0.1:port and performs the handshake. receive_buffer > 0
   // sets SO_RCVBUF first (a small window makes a client that never reads
-  // stall the server's writes quickly).
-  static absl::StatusOr<WsTestClient> Connect(int port, int receive_buffer = 0);
+  // stall the server's writes quickly). `target` is the request target and
+  // `extra_headers` lines ("Name: value\r\n" each) are added to the request.
+  // A refused handshake is kFailedPrecondition with the response's head.
+  static absl::StatusOr<WsTestClient> Connect(int port, int receive_buffer = 0,
+                                              std::string_view target = "/ws",
+                                              std::string_view extra_headers = "");
 
   WsTestClient(WsTestClient&& other) noexcept;
   WsTestClient& operator=(WsTestClient&& other) noexcept;
@@ -65,8 +69,10 @@ struct HttpResponse {
 };
 
 // One request with "Connection: close"; reads the response to EOF.
+// `extra_headers`: lines ("Name: value\r\n" each) added to the request.
 absl::StatusOr<HttpResponse> HttpRequest(int port, std::string_view method, std::string_view path,
-                                         absl::Duration timeout = absl::Seconds(5));
+                                         absl::Duration timeout = absl::Seconds(5),
+                                         std::string_view extra_headers = "");
 
 }  // namespace physics::bridge::testing
 
