@@ -7,7 +7,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "boost/asio/io_context.hpp"
 #include "bridge/auth.h"
 #include "bridge/metrics.h"
 #include "bridge/options.h"
@@ -143,11 +142,10 @@ int Main(int argc, char** argv) {
                             options.io_threads, " io threads",
                             options.token.empty() ? "" : ", token required on /ws and /api/*",
                             options.allowed_origins.empty() ? "" : ", origins restricted"));
-  // The control thread's io_context (acceptor, signals, health checks and
-  // shard 0's clients; concurrency hint 1: one thread runs it). The Server
-  // starts --io-threads - 1 more io threads and the subscriber thread.
-  boost::asio::io_context io(1);
-  Server server(io, options, *std::move(config), redis::InstanceId());
+  // This thread runs the Server's control io_context (acceptor, signals,
+  // health checks and shard 0's clients); the Server starts --io-threads - 1
+  // more io threads and the subscriber thread.
+  Server server(options, *std::move(config), redis::InstanceId());
   if (absl::Status s = server.Listen(); !s.ok()) {
     cli::LogError(std::string(s.message()));
     return 1;

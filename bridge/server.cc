@@ -48,15 +48,13 @@ Server::Shard::Shard(size_t index, asio::io_context& io, std::vector<std::string
       sweep_timer(io),
       stop_timer(io) {}
 
-Server::Server(asio::io_context& io, BridgeOptions options, redis::Config config,
-               std::string instance_id)
-    : io_(io),
-      options_(std::move(options)),
+Server::Server(BridgeOptions options, redis::Config config, std::string instance_id)
+    : options_(std::move(options)),
       subscriber_(std::move(config), SubscriberOptions{options_.channels, std::move(instance_id)},
                   *this, metrics_),
-      acceptor_(io),
-      accept_retry_timer_(io),
-      signals_(io, SIGINT, SIGTERM) {
+      acceptor_(io_),
+      accept_retry_timer_(io_),
+      signals_(io_, SIGINT, SIGTERM) {
   const size_t count = static_cast<size_t>(
       std::clamp<int64_t>(options_.io_threads, 1, BridgeMetrics::kMaxIoThreads));
   for (size_t i = 0; i < count; ++i) {

@@ -4,8 +4,8 @@
 // out.
 // Threads (each named in `top -H`):
 //  - the control thread (the one calling Run(), "physics-bridge") runs the
-//    io_context given to the constructor: acceptor, signals, health checks,
-//    and shard 0's sessions;
+//    control io_context: acceptor, signals, health checks, and shard 0's
+//    sessions;
 //  - --io-threads - 1 more io threads ("bridge-io-N"), each running its own
 //    io_context with shard N's sessions;
 //  - the subscriber thread only calls OnFrames/OnCanary, which post to the
@@ -60,9 +60,7 @@ class Server final : public SubscriberSink {
     boost::asio::steady_timer stop_timer;
   };
 
-  // `io` is the control thread's io_context; it also runs shard 0.
-  Server(boost::asio::io_context& io, BridgeOptions options, redis::Config config,
-         std::string instance_id);
+  Server(BridgeOptions options, redis::Config config, std::string instance_id);
   ~Server() override;
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -73,7 +71,8 @@ class Server final : public SubscriberSink {
   // Starts the subscriber and the io threads and serves until SIGINT/SIGTERM,
   // then closes every shard's clients with 1001, joins the io threads and
   // returns (within about half a second).
-  // REQUIRES: Listen() succeeded. Runs `io` on the calling thread.
+  // REQUIRES: Listen() succeeded. Runs the control io_context on the calling
+  // thread.
   void Run();
 
   // For HTTP sessions (any io thread).
@@ -84,8 +83,8 @@ class Server final : public SubscriberSink {
   // (post back to your own thread), or never if the bridge is shutting down.
   void CheckHealth(HealthCallback done);
   // HTTP connections open now (for the connection limit). Shared, so a
-  // session destroyed after the Server (with the io_context's leftover
-  // handlers) can still count itself out.
+  // session destroyed with the io_contexts' leftover handlers, after this
+  // member, can still count itself out.
   const std::shared_ptr<std::atomic<int64_t>>& http_connections() { return http_connections_; }
 
   // SubscriberSink: called on the subscriber thread.
@@ -113,12 +112,13 @@ class Server final : public SubscriberSink {
   void CloseShard(Shard& shard, int64_t deadline_ns);
   void WaitForClientsThenStop(Shard& shard, int64_t deadline_ns);
 
-  boost::asio::io_context& io_;
+  // The io_contexts are declared first so they go last: shards 1.. (each run
+  // by one of threads_), then the control one, whose leftover handlers may
+  // hold sessions bound to the others; then the hubs, timers and sockets.
+  std::vector<std::unique_ptr<boost::asio::io_context>> shard_ios_;
+  boost::asio::io_context io_{1};  // control thread; shard 0
   const BridgeOptions options_;
   BridgeMetrics metrics_;
-  // io_contexts of shards 1.., each run by one of threads_. Declared before
-  // shards_ so the shards' timers and sessions go first.
-  std::vector<std::unique_ptr<boost::asio::io_context>> shard_ios_;
   std::vector<WorkGuard> work_guards_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<std::thread> threads_;
