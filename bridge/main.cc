@@ -12,6 +12,7 @@
 #include "bridge/options.h"
 #include "bridge/server.h"
 #include "engine/cli/flags.h"
+#include "engine/cli/redis_flags.h"
 #include "engine/cli/log.h"
 #include "engine/redis/config.h"
 #include "engine/redis/heartbeat.h"
@@ -61,11 +62,7 @@ int Main(int argc, char** argv) {
       "REDIS_NAMESPACE; PHYSICS_BRIDGE_TOKEN.\nFlags override the environment.");
   flags.AddChecked("listen", &listen, "HOST:PORT to serve on; port 0 picks a free one (logged)",
                    [](std::string_view v) { return ParseListenAddress(v).status(); });
-  flags.AddString("redis-url", &redis_url,
-                  "redis://[[user]:password@]host:port[/db] or unix:///path.sock "
-                  "(default: $REDIS_URL or redis://127.0.0.1:6379/0)");
-  flags.AddString("namespace", &key_namespace,
-                  "prefix for every key and channel, e.g. agentic (default: $REDIS_NAMESPACE or none)");
+  cli::AddRedisFlags(flags, &redis_url, &key_namespace);
   flags.AddChecked("channels", &channels,
                    "extra comma-separated channels to forward; glob patterns use PSUBSCRIBE; "
                    "clients subscribe by these names",
@@ -116,19 +113,8 @@ int Main(int argc, char** argv) {
     }
     options.token = env;
   }
-  absl::StatusOr<redis::Config> config = redis::ConfigFromEnv();
-  if (!config.ok()) return flags.UsageError(std::string(config.status().message()));
-  if (flags.WasSet("redis-url")) {
-    absl::StatusOr<redis::Config> from_flag = redis::ParseRedisUrl(redis_url);
-    if (!from_flag.ok()) return flags.UsageError(std::string(from_flag.status().message()));
-    from_flag->key_namespace = config->key_namespace;
-    config = std::move(from_flag);
-  }
-  if (flags.WasSet("namespace")) {
-    absl::StatusOr<std::string> ns = redis::ParseNamespace(key_namespace);
-    if (!ns.ok()) return flags.UsageError(std::string(ns.status().message()));
-    config->key_namespace = *ns;
-  }
+  absl::StatusOr<redis::Config> config = cli::ResolveRedisConfig(flags, redis_url, key_namespace);
+  if (!config.ok()) return flags.UsageError(config.status());
 
   if (options.token.empty() && options.listen.host != "127.0.0.1" && options.listen.host != "::1") {
     cli::LogWarn(absl::StrCat("listening on ", options.listen.host,
@@ -136,9 +122,7 @@ int Main(int argc, char** argv) {
   }
   std::signal(SIGPIPE, SIG_IGN);
   RaiseFileLimit(options.max_clients);
-  cli::LogInfo(absl::StrCat("starting: Redis ", config->Describe(),
-                            config->key_namespace.empty() ? "" : ", namespace ",
-                            config->key_namespace, ", max ", options.max_clients, " clients, ",
+  cli::LogInfo(absl::StrCat("starting: Redis ", cli::DescribeTarget(*config), ", max ", options.max_clients, " clients, ",
                             options.io_threads, " io threads",
                             options.token.empty() ? "" : ", token required on /ws and /api/*",
                             options.allowed_origins.empty() ? "" : ", origins restricted"));
