@@ -73,12 +73,13 @@ def main():
     e2e = results.get("e2e")
     if e2e:
         print("**End to end** (engine sim → Redis → bridge → WebSocket clients)\n")
-        print("| symbols × Hz | clients | delivered/s | P50 ms | P99 ms | max ms | lost | bridge CPU µs/msg | client CPU µs/msg |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| symbols × Hz | clients | delivered/s | P50 ms | P99 ms | max ms | lost | bridge CPU µs/msg | client CPU µs/msg | bridge RSS MB | note |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in e2e["rows"]:
             print(f"| {r['symbols']} × {r['hz']} | {r['clients']} | {r['delivered_per_sec']:.0f} | "
                   f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['max_ms']:.2f} | {r['lost']} | "
-                  f"{r['bridge_cpu_us_per_msg']:.2f} | {r['client_cpu_us_per_msg']:.2f} |")
+                  f"{r['bridge_cpu_us_per_msg']:.2f} | {r['client_cpu_us_per_msg']:.2f} | "
+                  f"{r.get('bridge_rss_mb', 0):.1f} | {r.get('note', '')} |")
         print()
     micro = []
     for name in ("physics_bench", "engine_bench"):
