@@ -98,16 +98,7 @@ class Subscriber {
   std::vector<std::string> messages_;
 };
 
-std::string Get(const RedisServer& server, std::string_view key) {
-  absl::StatusOr<redis::Reply> r = server.Run({"GET", key});
-  if (!r.ok() || (*r)->type != REDIS_REPLY_STRING) return "";
-  return std::string((*r)->str, (*r)->len);
-}
-
-int64_t Integer(const RedisServer& server, std::initializer_list<std::string_view> argv) {
-  absl::StatusOr<redis::Reply> r = server.Run(argv);
-  return r.ok() && (*r)->type == REDIS_REPLY_INTEGER ? (*r)->integer : -999;
-}
+std::string Get(const RedisServer& server, std::string_view key) { return server.String({"GET", key}); }
 
 std::map<std::string, std::string> HGetAll(const RedisServer& server, std::string_view key) {
   std::map<std::string, std::string> out;
@@ -170,8 +161,8 @@ TEST(EngineCsvReplay, WritesExactlyTheExpectedKeysValuesTtlsAndMessages) {
 
   for (const auto& [symbol, json] : expected.state) {
     EXPECT_EQ(Get(server, "physics:state:" + symbol), json) << symbol;
-    EXPECT_EQ(Integer(server, {"TTL", "physics:state:" + symbol}), -1);
-    const int64_t ttl = Integer(server, {"TTL", "market:snapshot:" + symbol});
+    EXPECT_EQ(server.Integer({"TTL", "physics:state:" + symbol}), -1);
+    const int64_t ttl = server.Integer({"TTL", "market:snapshot:" + symbol});
     EXPECT_GT(ttl, 40);
     EXPECT_LE(ttl, 45);
   }
@@ -180,7 +171,7 @@ TEST(EngineCsvReplay, WritesExactlyTheExpectedKeysValuesTtlsAndMessages) {
   EXPECT_EQ(snap.at("timestamp"), "1766318439");
   EXPECT_NE(snap.at("bid"), "");
   EXPECT_EQ(HGetAll(server, "market:snapshot:QQQ").at("bid"), "");  // never quoted
-  EXPECT_EQ(Integer(server, {"DBSIZE"}), 6);
+  EXPECT_EQ(server.Integer({"DBSIZE"}), 6);
 
   EXPECT_EQ(sub.WaitFor(expected.events.size()), expected.events);
 
@@ -266,7 +257,7 @@ TEST(EngineRedisFaults, RecoversAfterRedisIsKilledAndRestarted) {
   // after the restart is already far ahead of where it was.
   const int64_t after = StateSeq(server, "SPY");
   EXPECT_GT(after, before + 30) << engine.ReadStderr();
-  EXPECT_EQ(Integer(server, {"EXISTS", "physics:state:QQQ", "market:snapshot:QQQ"}), 2);
+  EXPECT_EQ(server.Integer({"EXISTS", "physics:state:QQQ", "market:snapshot:QQQ"}), 2);
 
   const testing::ExitStatus st = engine.Terminate();
   EXPECT_EQ(st.exit_code, 0) << engine.ReadStderr();

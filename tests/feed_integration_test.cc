@@ -82,16 +82,7 @@ std::map<std::string, std::string> ExpectedStates(const std::string& path) {
   return states;
 }
 
-std::string Get(const RedisServer& server, std::string_view key) {
-  absl::StatusOr<redis::Reply> r = server.Run({"GET", key});
-  if (!r.ok() || (*r)->type != REDIS_REPLY_STRING) return "";
-  return std::string((*r)->str, (*r)->len);
-}
-
-int64_t Integer(const RedisServer& server, std::initializer_list<std::string_view> argv) {
-  absl::StatusOr<redis::Reply> r = server.Run(argv);
-  return r.ok() && (*r)->type == REDIS_REPLY_INTEGER ? (*r)->integer : -1;
-}
+std::string Get(const RedisServer& server, std::string_view key) { return server.String({"GET", key}); }
 
 std::map<std::string, std::string> States(const RedisServer& server, const std::string& prefix = "") {
   std::map<std::string, std::string> out;
@@ -216,7 +207,7 @@ TEST(FeedPubSub, PublishedTicksEndUpInStateAndBadOnesAreRejected) {
   ASSERT_TRUE(server.Start().ok());
   const std::vector<std::pair<std::string, std::string>> ns = {{"REDIS_NAMESPACE", "agentic"}};
   Process engine = Spawn(kEngine, server, {"--feed", "pubsub", "--hz", "10"}, ns);
-  ASSERT_TRUE(WaitFor([&] { return Integer(server, {"PUBSUB", "NUMPAT"}) == 1; }, absl::Seconds(5)))
+  ASSERT_TRUE(WaitFor([&] { return server.Integer({"PUBSUB", "NUMPAT"}) == 1; }, absl::Seconds(5)))
       << engine.ReadStderr();
   Process publisher = Spawn(kPublish, server, {"--to", "pubsub", "--symbols", "SPY,QQQ,IWM",
                                                "--rate", "300", "--duration", "1",
@@ -241,7 +232,7 @@ TEST(FeedPubSub, PublishedTicksEndUpInStateAndBadOnesAreRejected) {
   EXPECT_NE(log.find("rejected tick (pubsub agentic:market.tick."), std::string::npos) << log;
   EXPECT_NE(log.find("tick JSON: "), std::string::npos) << log;
   ExpectPromptCleanExit(engine);
-  EXPECT_EQ(Integer(server, {"EXISTS", std::string(std::string_view((*beats)->element[0]->str))}), 0)
+  EXPECT_EQ(server.Integer({"EXISTS", std::string(std::string_view((*beats)->element[0]->str))}), 0)
       << "an orderly stop removes the heartbeat";
 }
 
@@ -266,7 +257,7 @@ TEST(FeedStreamFaults, RedisKilledTwiceMidStreamLosesNothing) {
   RedisServer server({.durable = true});
   ASSERT_TRUE(server.Start().ok());
   fixture.Publish(server);
-  const int64_t total = Integer(server, {"XLEN", "market:ticks"});
+  const int64_t total = server.Integer({"XLEN", "market:ticks"});
   Process engine = Spawn(kEngine, server, {"--feed", "stream"});
   int outages = 0;
   for (const int64_t at : {total / 3, 2 * total / 3}) {
@@ -280,7 +271,7 @@ TEST(FeedStreamFaults, RedisKilledTwiceMidStreamLosesNothing) {
   }
   ASSERT_TRUE(WaitFor([&] { return Drained(server); }, absl::Seconds(30))) << engine.ReadStderr();
 
-  EXPECT_EQ(Integer(server, {"XLEN", "market:ticks"}), total) << "the AOF kept the stream";
+  EXPECT_EQ(server.Integer({"XLEN", "market:ticks"}), total) << "the AOF kept the stream";
   EXPECT_EQ(States(server), fixture.expected);
   ExpectDeadLetters(server, fixture.invalid);
   const std::string log = engine.ReadStderr();
@@ -298,7 +289,7 @@ TEST(FeedStreamFaults, EngineKilledMidStreamAndRestartedEndsInTheSameState) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());
   fixture.Publish(server);
-  const int64_t total = Integer(server, {"XLEN", "market:ticks"});
+  const int64_t total = server.Integer({"XLEN", "market:ticks"});
   {
     Process first = Spawn(kEngine, server, {"--feed", "stream"});
     ASSERT_TRUE(WaitFor([&] { return EntriesRead(server) >= total / 2; }, absl::Seconds(20)));

@@ -167,4 +167,15 @@ absl::StatusOr<redis::Reply> RedisServer::Run(std::initializer_list<std::string_
   return conn->Command(argv);
 }
 
+std::string RedisServer::String(std::initializer_list<std::string_view> argv) const {
+  absl::StatusOr<redis::Reply> r = Run(argv);
+  if (!r.ok() || (*r)->type != REDIS_REPLY_STRING) return "";
+  return std::string((*r)->str, (*r)->len);
+}
+
+int64_t RedisServer::Integer(std::initializer_list<std::string_view> argv) const {
+  absl::StatusOr<redis::Reply> r = Run(argv);
+  return r.ok() && (*r)->type == REDIS_REPLY_INTEGER ? (*r)->integer : kNoInteger;
+}
+
 }  // namespace physics::testing

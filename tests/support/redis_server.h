@@ -15,6 +15,7 @@
 
 #include <initializer_list>
 #include <optional>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,6 +86,11 @@ class RedisServer {
   absl::StatusOr<redis::Connection> Connect() const;
   // One command on a fresh connection: for set-up and checks in tests.
   absl::StatusOr<redis::Reply> Run(std::initializer_list<std::string_view> argv) const;
+  // Checks made short: the string reply of `argv` ("" for nil, errors and
+  // non-strings), and its integer reply (kNoInteger when it is not one).
+  static constexpr int64_t kNoInteger = INT64_MIN;
+  std::string String(std::initializer_list<std::string_view> argv) const;
+  int64_t Integer(std::initializer_list<std::string_view> argv) const;
 
  private:
   absl::Status StartOnce(bool* port_taken);
