@@ -49,6 +49,27 @@ TEST_F(BridgeTest, HealthzIs503WithAReasonWhileRedisIsDown) {
   EXPECT_EQ(HealthStatus(port_), 200);
 }
 
+TEST_F(BridgeTest, AnOutageIsLoggedOnceNotAtEveryRetry) {
+  StartBridge();
+  redis_.Kill();
+  // Retries at 0.1, 0.2, 0.4, 0.8 s: several attempts refused.
+  absl::SleepFor(absl::Milliseconds(2500));
+  ASSERT_TRUE(redis_.Start().ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(8);
+  while (HealthStatus(port_) != 200 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
+  const std::string log = bridge_->ReadStderr();
+  auto count = [&](std::string_view text) {
+    size_t n = 0;
+    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+    return n;
+  };
+  // One line when the connection drops, one when reconnecting is refused;
+  // none for the refused retries after it.
+  EXPECT_EQ(count("Connection refused"), 1u) << log;
+  EXPECT_LE(count("Redis unavailable"), 2u) << log;
+  EXPECT_EQ(count("clients stay connected, retrying with backoff"), count("Redis unavailable")) << log;
+}
+
 TEST_F(BridgeTest, RedisRestartKeepsClientsAndResendsTheCurrentState) {
   SetState("SPY", 1, 450);
   StartBridge();

@@ -111,12 +111,16 @@ void Subscriber::CloseConnections() {
 void Subscriber::Run() {
   redis::Backoff backoff;
   bool connected_before = false;
+  // Logged once per state change (as the engine does), not at every retry of
+  // a long outage: a new line only when the reason differs.
+  std::string logged_reason;
   for (;;) {
     absl::Status status = Connect();
     if (status.ok()) {
       if (connected_before) metrics_.redis_reconnects.fetch_add(1, std::memory_order_relaxed);
       connected_before = true;
       backoff.Reset();
+      logged_reason.clear();
       SetDown("");
       connected_.store(true, std::memory_order_release);
       metrics_.redis_connected.store(1, std::memory_order_relaxed);
@@ -135,7 +139,10 @@ void Subscriber::Run() {
       down_reason_ = reason;
       canary_requests_.clear();
     }
-    cli::LogWarn(absl::StrCat(reason, "; retrying in ", absl::FormatDuration(delay)));
+    if (reason != logged_reason) {
+      cli::LogWarn(absl::StrCat(reason, "; clients stay connected, retrying with backoff"));
+      logged_reason = reason;
+    }
     // Sleeps for the backoff, or until RequestStop().
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&stop_), delay);
