@@ -1,8 +1,11 @@
 // physics-bridge end to end, protocol side (SPEC §6): a real redis-server, the
 // real physics-bridge process, and a raw WebSocket client.
+#include <atomic>
 #include <csignal>
+#include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -219,6 +222,41 @@ TEST_F(BridgeTest, HttpStateMetricsDashboardAndErrors) {
                            "bridge_socket_write_seconds_bucket", "bridge_seq_gaps_total "}) {
     EXPECT_NE(metrics->body.find(name), std::string::npos) << name;
   }
+}
+
+TEST_F(BridgeTest, MaxClientsHoldsForUpgradesArrivingTogether) {
+  StartBridge({"--max-clients", "4", "--io-threads", "2"});
+  // Twelve upgrades at once over both io threads: exactly four get in.
+  constexpr int kTries = 12;
+  std::vector<std::optional<absl::StatusOr<WsTestClient>>> tries(kTries);
+  std::vector<std::thread> threads;
+  std::atomic<int> ready{0};
+  for (int i = 0; i < kTries; ++i) {
+    threads.emplace_back([&, i] {
+      ready.fetch_add(1);
+      while (ready.load() < kTries) std::this_thread::yield();
+      tries[i].emplace(WsTestClient::Connect(port_));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::vector<WsTestClient> admitted;
+  for (auto& t : tries) {
+    if (t->ok()) {
+      admitted.push_back(std::move(**t));
+    } else {
+      EXPECT_NE(t->status().message().find("503"), std::string_view::npos) << t->status();
+    }
+  }
+  EXPECT_EQ(admitted.size(), 4u);
+  EXPECT_EQ(Metric("bridge_clients"), 4);
+  EXPECT_EQ(Metric("bridge_clients_rejected_total"), kTries - 4);
+  // A slot freed by a client that leaves is given to the next one.
+  admitted.pop_back();
+  const absl::Time deadline = absl::Now() + kWait;
+  while (Metric("bridge_clients") != 3 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+  absl::StatusOr<WsTestClient> next = WsTestClient::Connect(port_);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(Metric("bridge_clients"), 4);
 }
 
 TEST_F(BridgeTest, RefreshesItsHeartbeatKey) {

@@ -178,9 +178,9 @@ void HttpSession::ReplyHealth(bool ok, std::string_view reason) {
 }
 
 void HttpSession::UpgradeToWebSocket() {
-  // Counted over every shard; upgrades racing on two shards may overshoot
-  // the limit by one each, which the accept-time limit bounds anyway.
-  if (server_.metrics().clients.load(std::memory_order_relaxed) >= server_.options().max_clients) {
+  // The slot is taken now, before the handshake, so upgrades in flight at
+  // once (on any shard) cannot overshoot the limit together.
+  if (!server_.metrics().TryAddClient(server_.options().max_clients)) {
     server_.metrics().clients_rejected.fetch_add(1, std::memory_order_relaxed);
     Reply(http::status::service_unavailable, kJson,
           JsonError(absl::StrCat("too many clients (--max-clients ", server_.options().max_clients, ")")),
@@ -195,7 +195,10 @@ void HttpSession::UpgradeToWebSocket() {
     response.set(http::field::server, "physics-bridge");
   }));
   ws->async_accept(request_, [self = shared_from_this(), ws](const beast::error_code& ec) {
-    if (ec) return;  // Beast answered a bad upgrade with 400; the socket closes with `ws`
+    if (ec) {  // Beast answered a bad upgrade with 400; the socket closes with `ws`
+      self->server_.metrics().clients.fetch_sub(1, std::memory_order_relaxed);
+      return;
+    }
     std::string leftover = beast::buffers_to_string(self->buffer_.data());
     auto session = std::make_shared<WsSession>(std::move(ws->next_layer()), self->hub_,
                                                std::move(leftover));

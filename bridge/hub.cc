@@ -49,7 +49,6 @@ void Hub::Add(std::shared_ptr<WsSession> session) {
   session->hub_index = sessions_.size();
   sessions_.push_back(std::move(session));
   client_count_.store(static_cast<int64_t>(sessions_.size()), std::memory_order_relaxed);
-  metrics_.clients.fetch_add(1, std::memory_order_relaxed);
   metrics_.clients_accepted.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -39,6 +39,8 @@ class Hub {
   // got something (one gather write each).
   void PublishBatch(const std::vector<FramePtr>& frames);
 
+  // The session's slot in metrics().clients was taken at its upgrade
+  // (TryAddClient); Remove gives it back.
   void Add(std::shared_ptr<WsSession> session);
   void Remove(WsSession* session);
   size_t size() const { return sessions_.size(); }

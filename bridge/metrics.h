@@ -59,6 +59,8 @@ struct BridgeMetrics {
   static constexpr size_t kMaxIoThreads = 16;
 
   // io threads
+  // WebSocket clients, counted from the upgrade's admission (TryAddClient)
+  // until their session is removed from its hub.
   std::atomic<int64_t> clients{0};
   std::atomic<uint64_t> clients_accepted{0};
   std::atomic<uint64_t> clients_rejected{0};    // over --max-clients
@@ -82,6 +84,15 @@ struct BridgeMetrics {
   std::atomic<int64_t> redis_connected{0};
   LatencyHistogram redis_latency;               // event timestamp -> bridge receipt
 
+  // Counts one more client unless `max` are counted already. Atomic, so
+  // upgrades admitted at once on several io threads never exceed `max`.
+  bool TryAddClient(int64_t max) {
+    int64_t n = clients.load(std::memory_order_relaxed);
+    while (n < max) {
+      if (clients.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) return true;
+    }
+    return false;
+  }
   void CountClientError(ClientError e) {
     client_errors[static_cast<size_t>(e)].fetch_add(1, std::memory_order_relaxed);
   }
