@@ -17,10 +17,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstring>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -32,12 +34,16 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "bench/sample_state.h"
+#include "bridge/frame.h"
 #include "bridge/ws_codec.h"
 #include "engine/cli/flags.h"
 #include "engine/feed/sim_feed.h"
 #include "engine/schema/event_header.h"
+#include "engine/schema/state_message.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
+#include "tools/status/http_probe.h"
 
 namespace physics {
 namespace {
@@ -122,7 +128,9 @@ struct Client {
   std::vector<int64_t> last_seq;  // per symbol index; 0 = none yet
 };
 
-absl::Status Connect(Client& c, int port, int receive_buffer) {
+// A TCP connection to 127.0.0.1:port, TCP_NODELAY, optionally a small
+// receive buffer (the client that never reads).
+absl::Status ConnectTcp(Client& c, int port, int receive_buffer) {
   c.fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (receive_buffer > 0) setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(int));
   sockaddr_in addr{};
@@ -134,6 +142,13 @@ absl::Status Connect(Client& c, int port, int receive_buffer) {
   }
   const int one = 1;
   setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  c.buf.resize(1 << 18);
+  return absl::OkStatus();
+}
+
+// Connects to the bridge, upgrades to WebSocket and subscribes to everything.
+absl::Status Connect(Client& c, int port, int receive_buffer) {
+  if (absl::Status s = ConnectTcp(c, port, receive_buffer); !s.ok()) return s;
   std::string request =
       "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
@@ -151,8 +166,34 @@ absl::Status Connect(Client& c, int port, int receive_buffer) {
   if (response.find(" 101 ") == std::string::npos) {
     return absl::UnavailableError("handshake refused: " + response.substr(0, response.find('\r')));
   }
-  c.buf.resize(1 << 18);
   return absl::OkStatus();
+}
+
+// The bridge's own view of a run, from the sums and counts of its /metrics
+// histograms: event timestamp -> read from Redis, and read -> socket write done.
+struct BridgeLatencySums {
+  double redis_sum = 0, redis_count = 0, write_sum = 0, write_count = 0;
+};
+
+absl::StatusOr<BridgeLatencySums> ScrapeBridge(int port) {
+  absl::StatusOr<ops::HttpResponse> r =
+      ops::HttpGet(ops::HttpUrl{"127.0.0.1", std::to_string(port), "/metrics"}, absl::Seconds(2));
+  if (!r.ok()) return r.status();
+  BridgeLatencySums sums;
+  const std::pair<absl::string_view, double*> wanted[] = {
+      {"bridge_redis_to_bridge_seconds_sum ", &sums.redis_sum},
+      {"bridge_redis_to_bridge_seconds_count ", &sums.redis_count},
+      {"bridge_socket_write_seconds_sum ", &sums.write_sum},
+      {"bridge_socket_write_seconds_count ", &sums.write_count}};
+  for (const absl::string_view line : absl::StrSplit(r->body, '\n')) {
+    for (const auto& [prefix, value] : wanted) {
+      if (line.size() <= prefix.size() || line.substr(0, prefix.size()) != prefix) continue;
+      if (!absl::SimpleAtod(line.substr(prefix.size()), value)) {
+        return absl::InternalError(absl::StrCat("bad /metrics line: ", std::string(line)));
+      }
+    }
+  }
+  return sums;
 }
 
 struct RunSpec {
@@ -161,6 +202,8 @@ struct RunSpec {
   int clients = 10;
   bool slow_client = false;
   double seconds = 10;
+  // Without Redis, the engine or the bridge: see Harness::RunFloor.
+  bool floor = false;
 };
 
 struct RunResult {
@@ -169,6 +212,8 @@ struct RunResult {
   double p50_ms = 0, p99_ms = 0, max_ms = 0;
   double delivered_per_sec = 0, bridge_cpu_us_per_msg = 0, client_cpu_us_per_msg = 0;
   double bridge_rss_mb = 0;
+  // Means over the run from the bridge's histograms, ms (-1: not measured).
+  double redis_to_bridge_ms = -1, bridge_to_socket_ms = -1;
   std::string slow_client_outcome;
 };
 
@@ -180,6 +225,25 @@ class Harness {
   absl::StatusOr<RunResult> Run(const RunSpec& spec);
 
  private:
+  using Clock = std::chrono::steady_clock;
+
+  // The real system: engine (sim) -> redis-server -> physics-bridge -> clients.
+  absl::StatusOr<RunResult> RunSystem(const RunSpec& spec);
+  // This machine's floor for the same run: the same bursts (events of the
+  // engine's size, each wrapped as the bridge wraps it) written by plain
+  // threads straight to the clients' loopback TCP sockets, every burst packed
+  // in one buffer and sent with one blocking send per client, as many sender
+  // threads as the bridge has io threads. No Redis, no engine, no bridge: the
+  // least any bridge could cost here, read by the same client loop.
+  absl::StatusOr<RunResult> RunFloor(const RunSpec& spec);
+
+  // Resets the per-run state and returns the run's symbols.
+  std::vector<std::string> Prepare(const RunSpec& spec);
+  // Reads every client until `end`, measuring from `measure_at`, when
+  // `on_measure` runs (to snapshot the server side). Fills the client-side
+  // figures of `result`.
+  void Measure(std::vector<Client>& clients, int epfd, Clock::time_point measure_at,
+               Clock::time_point end, const std::function<void()>& on_measure, RunResult& result);
   absl::StatusOr<int> WaitForPort(Process& bridge);
   // Reads every complete frame a client has; returns false when it closed.
   bool Drain(Client& c, bool measuring, int64_t measure_from);
@@ -188,8 +252,12 @@ class Harness {
   absl::flat_hash_map<std::string, int> symbol_index_;
   std::vector<float> latencies_ms_;
   int64_t delivered_ = 0, lost_ = 0;
+  double client_cpu_ = 0;
   schema::EventHeader header_;
 };
+
+// The bridge's default --io-threads; the floor uses as many sender threads.
+constexpr int kSenderThreads = 2;
 
 absl::StatusOr<int> Harness::WaitForPort(Process& bridge) {
   const absl::Time until = absl::Now() + absl::Seconds(10);
@@ -210,13 +278,17 @@ absl::StatusOr<int> Harness::WaitForPort(Process& bridge) {
 bool Harness::Drain(Client& c, bool measuring, int64_t measure_from) {
   while (true) {
     if (c.used == c.buf.size()) c.buf.resize(c.buf.size() * 2);
-    const ssize_t n = ::recv(c.fd, c.buf.data() + c.used, c.buf.size() - c.used, MSG_DONTWAIT);
+    const size_t room = c.buf.size() - c.used;
+    const ssize_t n = ::recv(c.fd, c.buf.data() + c.used, room, MSG_DONTWAIT);
     if (n == 0) return false;
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       return false;
     }
     c.used += static_cast<size_t>(n);
+    // A short read took everything there was; epoll (level-triggered) calls
+    // again when more arrives, so no extra recv just to see EAGAIN.
+    if (static_cast<size_t>(n) < room) break;
   }
   size_t pos = 0;
   const int64_t now = NowMicros();
@@ -263,15 +335,70 @@ bool Harness::Drain(Client& c, bool measuring, int64_t measure_from) {
 }
 
 absl::StatusOr<RunResult> Harness::Run(const RunSpec& spec) {
-  RunResult result;
-  result.spec = spec;
+  absl::StatusOr<RunResult> result = spec.floor ? RunFloor(spec) : RunSystem(spec);
+  if (!result.ok()) return result;
+  result->spec = spec;
+  result->delivered = delivered_;
+  result->lost = lost_;
+  std::sort(latencies_ms_.begin(), latencies_ms_.end());
+  if (!latencies_ms_.empty()) {
+    auto at = [&](double q) { return latencies_ms_[static_cast<size_t>(q * (latencies_ms_.size() - 1))]; };
+    result->p50_ms = at(0.5);
+    result->p99_ms = at(0.99);
+    result->max_ms = latencies_ms_.back();
+  }
+  result->delivered_per_sec = static_cast<double>(delivered_) / spec.seconds;
+  if (delivered_ > 0) {
+    result->bridge_cpu_us_per_msg *= 1e6 / static_cast<double>(delivered_);  // CPU seconds so far
+    result->client_cpu_us_per_msg = client_cpu_ * 1e6 / static_cast<double>(delivered_);
+  }
+  return result;
+}
+
+std::vector<std::string> Harness::Prepare(const RunSpec& spec) {
   symbol_index_.clear();
   const std::vector<std::string> symbols = feed::DefaultSymbols(static_cast<size_t>(spec.symbols));
   for (size_t i = 0; i < symbols.size(); ++i) symbol_index_[symbols[i]] = static_cast<int>(i);
   latencies_ms_.clear();
   latencies_ms_.reserve(static_cast<size_t>(spec.symbols * spec.hz * spec.clients * spec.seconds * 1.2));
   delivered_ = lost_ = 0;
+  client_cpu_ = 0;
+  return symbols;
+}
 
+void Harness::Measure(std::vector<Client>& clients, int epfd, Clock::time_point measure_at,
+                      Clock::time_point end, const std::function<void()>& on_measure,
+                      RunResult& result) {
+  bool measuring = false;
+  int64_t measure_from = 0;
+  double cpu0 = 0;
+  epoll_event events[256];
+  while (Clock::now() < end) {
+    if (!measuring && Clock::now() >= measure_at) {
+      measuring = true;
+      measure_from = NowMicros();
+      cpu0 = ThreadCpuSeconds();
+      on_measure();
+    }
+    const int n = epoll_wait(epfd, events, 256, 50);
+    for (int i = 0; i < n; ++i) {
+      Client& c = clients[events[i].data.u64];
+      if (!Drain(c, measuring, measure_from) && !c.closed) {
+        c.closed = true;
+        ++result.closed_clients;
+        epoll_ctl(epfd, EPOLL_CTL_DEL, c.fd, nullptr);
+      }
+    }
+  }
+  client_cpu_ = ThreadCpuSeconds() - cpu0;
+}
+
+// Warm-up (connections, windows, allocator) before measuring.
+constexpr auto kWarmup = std::chrono::seconds(3);
+
+absl::StatusOr<RunResult> Harness::RunSystem(const RunSpec& spec) {
+  RunResult result;
+  const std::vector<std::string> symbols = Prepare(spec);
   testing::RedisServer redis;
   if (absl::Status s = redis.Start(); !s.ok()) return s;
   absl::StatusOr<Process> bridge = Process::Spawn(ProcessOptions{
@@ -303,37 +430,26 @@ absl::StatusOr<RunResult> Harness::Run(const RunSpec& spec) {
       .unset_env = {"REDIS_NAMESPACE"}});
   if (!engine.ok()) return engine.status();
 
-  // Warm up (connections, windows, allocator), then measure.
-  const auto warmup = std::chrono::seconds(3);
-  const auto start = std::chrono::steady_clock::now();
-  const auto measure_at = start + warmup;
-  const auto end = measure_at + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+  const auto measure_at = Clock::now() + kWarmup;
+  const auto end = measure_at + std::chrono::duration_cast<Clock::duration>(
                                     std::chrono::duration<double>(spec.seconds));
-  bool measuring = false;
-  int64_t measure_from = 0;
-  double bridge_cpu0 = 0, client_cpu0 = 0;
-  epoll_event events[256];
-  while (std::chrono::steady_clock::now() < end) {
-    if (!measuring && std::chrono::steady_clock::now() >= measure_at) {
-      measuring = true;
-      measure_from = NowMicros();
-      bridge_cpu0 = ProcessCpuSeconds(bridge->pid());
-      client_cpu0 = ThreadCpuSeconds();
-    }
-    const int n = epoll_wait(epfd, events, 256, 50);
-    for (int i = 0; i < n; ++i) {
-      Client& c = clients[events[i].data.u64];
-      if (!Drain(c, measuring, measure_from) && !c.closed) {
-        c.closed = true;
-        ++result.closed_clients;
-        epoll_ctl(epfd, EPOLL_CTL_DEL, c.fd, nullptr);
-      }
-    }
-  }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - measure_at).count();
-  const double bridge_cpu = ProcessCpuSeconds(bridge->pid()) - bridge_cpu0;
-  const double client_cpu = ThreadCpuSeconds() - client_cpu0;
+  double bridge_cpu0 = 0;
+  // Scraped on a thread so the client loop never stalls on it.
+  std::thread scrape;
+  absl::StatusOr<BridgeLatencySums> sums0 = absl::UnknownError("not scraped");
+  Measure(clients, epfd, measure_at, end, [&] {
+    bridge_cpu0 = ProcessCpuSeconds(bridge->pid());
+    scrape = std::thread([&] { sums0 = ScrapeBridge(*port); });
+  }, result);
+  result.bridge_cpu_us_per_msg = ProcessCpuSeconds(bridge->pid()) - bridge_cpu0;  // seconds; Run divides
   result.bridge_rss_mb = ProcessRssMb(bridge->pid());
+  if (scrape.joinable()) scrape.join();
+  absl::StatusOr<BridgeLatencySums> sums1 = ScrapeBridge(*port);
+  if (sums0.ok() && sums1.ok()) {
+    const auto mean_ms = [](double sum, double count) { return count > 0 ? sum * 1e3 / count : -1; };
+    result.redis_to_bridge_ms = mean_ms(sums1->redis_sum - sums0->redis_sum, sums1->redis_count - sums0->redis_count);
+    result.bridge_to_socket_ms = mean_ms(sums1->write_sum - sums0->write_sum, sums1->write_count - sums0->write_count);
+  }
   if (spec.slow_client) {
     // The slow client never read: the bridge must have closed it (its socket
     // then reports EOF or a reset once its buffered bytes are skipped).
@@ -348,21 +464,94 @@ absl::StatusOr<RunResult> Harness::Run(const RunSpec& spec) {
   bridge->Terminate();
   for (Client& c : clients) ::close(c.fd);
   ::close(epfd);
+  return result;
+}
 
-  result.delivered = delivered_;
-  result.lost = lost_;
-  std::sort(latencies_ms_.begin(), latencies_ms_.end());
-  if (!latencies_ms_.empty()) {
-    auto at = [&](double q) { return latencies_ms_[static_cast<size_t>(q * (latencies_ms_.size() - 1))]; };
-    result.p50_ms = at(0.5);
-    result.p99_ms = at(0.99);
-    result.max_ms = latencies_ms_.back();
+absl::StatusOr<RunResult> Harness::RunFloor(const RunSpec& spec) {
+  RunResult result;
+  const std::vector<std::string> symbols = Prepare(spec);
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t addr_size = sizeof(addr);
+  if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::listen(listener, 4096) != 0 ||
+      ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &addr_size) != 0) {
+    return absl::UnavailableError(absl::StrCat("floor listener: ", strerror(errno)));
   }
-  result.delivered_per_sec = static_cast<double>(delivered_) / seconds;
-  if (delivered_ > 0) {
-    result.bridge_cpu_us_per_msg = bridge_cpu * 1e6 / static_cast<double>(delivered_);
-    result.client_cpu_us_per_msg = client_cpu * 1e6 / static_cast<double>(delivered_);
+  std::vector<Client> clients(static_cast<size_t>(spec.clients));
+  std::vector<int> server_fds;
+  const int epfd = epoll_create1(0);
+  for (size_t i = 0; i < clients.size(); ++i) {
+    if (absl::Status s = ConnectTcp(clients[i], ntohs(addr.sin_port), 0); !s.ok()) return s;
+    const int fd = ::accept(listener, nullptr, nullptr);
+    if (fd < 0) return absl::UnavailableError(absl::StrCat("floor accept: ", strerror(errno)));
+    const int one = 1, send_buffer = 256 * 1024;  // as the bridge sets them
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof(send_buffer));
+    server_fds.push_back(fd);
+    clients[i].last_seq.assign(symbols.size(), 0);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = i;
+    epoll_ctl(epfd, EPOLL_CTL_ADD, clients[i].fd, &ev);
   }
+  ::close(listener);
+
+  const auto measure_at = Clock::now() + kWarmup;
+  const auto end = measure_at + std::chrono::duration_cast<Clock::duration>(
+                                    std::chrono::duration<double>(spec.seconds));
+  std::atomic<bool> measuring{false};
+  std::atomic<double> sender_cpu{0};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kSenderThreads; ++t) {
+    senders.emplace_back([&, t] {
+      const auto period = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1 / spec.hz));
+      std::string state, event;
+      std::vector<bridge::FramePtr> frames;
+      double cpu0 = 0;
+      bool counted = false;
+      auto next = Clock::now();
+      for (int64_t seq = 1; Clock::now() < end; ++seq) {
+        std::this_thread::sleep_until(next);
+        next += period;
+        if (!counted && measuring.load()) {
+          counted = true;
+          cpu0 = ThreadCpuSeconds();
+        }
+        // A burst as the engine writes it: every symbol stamped now.
+        schema::StateFields fields = bench::SampleState();
+        fields.seq = seq;
+        fields.timestamp = NowMicros();
+        frames.clear();
+        for (const std::string& symbol : symbols) {
+          state.clear();
+          event.clear();
+          schema::AppendStateJson(fields, state);
+          if (!schema::EventFromStateJson(symbol, state, event).ok()) return;
+          frames.push_back(bridge::BuildMessageFrame("state_update", event, true));
+        }
+        const std::vector<bridge::FramePtr> packed = bridge::PackFrames(frames);
+        const char* const bytes = packed.front()->bytes().data();
+        const size_t size = static_cast<size_t>(packed.back()->bytes().data() + packed.back()->bytes().size() - bytes);
+        for (size_t i = static_cast<size_t>(t); i < server_fds.size(); i += kSenderThreads) {
+          for (size_t sent = 0; sent < size;) {
+            const ssize_t n = ::send(server_fds[i], bytes + sent, size - sent, MSG_NOSIGNAL);
+            if (n <= 0) break;
+            sent += static_cast<size_t>(n);
+          }
+        }
+      }
+      if (counted) sender_cpu.fetch_add(ThreadCpuSeconds() - cpu0);
+    });
+  }
+  Measure(clients, epfd, measure_at, end, [&] { measuring = true; }, result);
+  for (std::thread& t : senders) t.join();
+  result.bridge_cpu_us_per_msg = sender_cpu.load();  // seconds; Run divides
+  for (const int fd : server_fds) ::close(fd);
+  for (Client& c : clients) ::close(c.fd);
+  ::close(epfd);
   return result;
 }
 
@@ -373,7 +562,7 @@ std::string Dir(const char* argv0) {
 }
 
 int Main(int argc, char** argv) {
-  bool quick = false;
+  bool quick = false, floor = false;
   double seconds = 10;
   std::string json_path, only;
   cli::FlagSet flags("e2e_bench",
@@ -381,8 +570,12 @@ int Main(int argc, char** argv) {
   flags.AddBool("quick", &quick, "CI mode: 100 symbols x 10 Hz with 10 clients for 3 s");
   flags.AddDouble("seconds", &seconds, 1, 3600, "measured seconds per run (after a 3 s warm-up)");
   flags.AddString("only", &only, "run only this one, e.g. 100x10x100 (symbols x Hz x clients)");
+  flags.AddBool("floor", &floor,
+                "with --only: this machine's floor for that run instead (the same bursts over plain "
+                "loopback sockets, no Redis, engine or bridge)");
   flags.AddString("json", &json_path, "write results to this file");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
+  if (floor && only.empty()) return flags.UsageError("--floor needs --only");
 
   rlimit files{};
   getrlimit(RLIMIT_NOFILE, &files);
@@ -396,16 +589,20 @@ int Main(int argc, char** argv) {
     std::vector<std::string> p = absl::StrSplit(only, 'x');
     RunSpec r;
     if (p.size() != 3 || !absl::SimpleAtoi(p[0], &r.symbols) || !absl::SimpleAtod(p[1], &r.hz) ||
-        !absl::SimpleAtoi(p[2], &r.clients)) {
+        !absl::SimpleAtoi(p[2], &r.clients) || r.symbols < 1 || r.hz <= 0 || r.clients < 1) {
       return flags.UsageError("--only: expected SYMBOLSxHZxCLIENTS, e.g. 100x10x100");
     }
     r.seconds = seconds;
+    r.floor = floor;
     runs = {r};
   } else {
+    // Each target run is followed by its floor.
     runs = {{100, 10, 10, false, seconds},
             {100, 10, 100, false, seconds},
+            {100, 10, 100, false, seconds, true},
             {100, 10, 100, true, seconds},
-            {100, 1, 1000, false, seconds}};
+            {100, 1, 1000, false, seconds},
+            {100, 1, 1000, false, seconds, true}};
   }
 
   const std::string dir = Dir(argv[0]);
@@ -421,25 +618,32 @@ int Main(int argc, char** argv) {
   }
 
   std::cout << "\nEnd to end: engine (sim) -> redis-server -> physics-bridge -> WebSocket clients\n"
-               "| symbols x Hz | clients | delivered/s | P50 ms | P99 ms | max ms | lost | bridge CPU us/msg | client CPU us/msg | bridge RSS MB | note |\n"
-               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
+               "(floor rows: the same bursts over plain loopback sockets, no Redis, engine or bridge;\n"
+               " bridge columns there are the sender threads')\n"
+               "| symbols x Hz | clients | delivered/s | P50 ms | P99 ms | max ms | lost | bridge CPU us/msg | client CPU us/msg | bridge RSS MB | event->bridge ms | bridge->socket ms | note |\n"
+               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
   std::string json = "{\"benchmark\":\"e2e\",\"rows\":[";
   for (size_t i = 0; i < results.size(); ++i) {
     const RunResult& r = results[i];
-    const std::string note = r.spec.slow_client ? "+1 client that never reads: " + r.slow_client_outcome : "";
-    std::cout << absl::StrFormat("| %d x %g | %d | %.0f | %.2f | %.2f | %.2f | %d | %.2f | %.2f | %.1f | %s |\n",
+    const std::string note = r.spec.floor         ? "floor: plain loopback sockets"
+                             : r.spec.slow_client ? "+1 client that never reads: " + r.slow_client_outcome
+                                                  : "";
+    std::cout << absl::StrFormat("| %d x %g | %d | %.0f | %.2f | %.2f | %.2f | %d | %.2f | %.2f | %.1f | %.2f | %.2f | %s |\n",
                                  r.spec.symbols, r.spec.hz, r.spec.clients, r.delivered_per_sec,
                                  r.p50_ms, r.p99_ms, r.max_ms, r.lost, r.bridge_cpu_us_per_msg,
-                                 r.client_cpu_us_per_msg, r.bridge_rss_mb, note);
+                                 r.client_cpu_us_per_msg, r.bridge_rss_mb, r.redis_to_bridge_ms,
+                                 r.bridge_to_socket_ms, note);
     absl::StrAppendFormat(&json,
-                          "%s{\"symbols\":%d,\"hz\":%g,\"clients\":%d,\"slow_client\":%s,"
+                          "%s{\"symbols\":%d,\"hz\":%g,\"clients\":%d,\"slow_client\":%s,\"floor\":%s,"
                           "\"delivered_per_sec\":%.1f,\"p50_ms\":%.4f,\"p99_ms\":%.4f,\"max_ms\":%.4f,"
                           "\"lost\":%d,\"bridge_cpu_us_per_msg\":%.4f,\"client_cpu_us_per_msg\":%.4f,"
-                          "\"bridge_rss_mb\":%.2f,\"note\":\"%s\"}",
+                          "\"bridge_rss_mb\":%.2f,\"redis_to_bridge_ms\":%.4f,\"bridge_to_socket_ms\":%.4f,"
+                          "\"note\":\"%s\"}",
                           i ? "," : "", r.spec.symbols, r.spec.hz, r.spec.clients,
-                          r.spec.slow_client ? "true" : "false", r.delivered_per_sec, r.p50_ms,
-                          r.p99_ms, r.max_ms, r.lost, r.bridge_cpu_us_per_msg,
-                          r.client_cpu_us_per_msg, r.bridge_rss_mb, note);
+                          r.spec.slow_client ? "true" : "false", r.spec.floor ? "true" : "false",
+                          r.delivered_per_sec, r.p50_ms, r.p99_ms, r.max_ms, r.lost,
+                          r.bridge_cpu_us_per_msg, r.client_cpu_us_per_msg, r.bridge_rss_mb,
+                          r.redis_to_bridge_ms, r.bridge_to_socket_ms, note);
   }
   json += "]}\n";
   if (!json_path.empty()) std::ofstream(json_path) << json;

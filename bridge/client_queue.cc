@@ -43,7 +43,15 @@ std::span<iovec> ClientQueue::BeginWrite() {
   pending_data_ = 0;
   buffers_.clear();
   for (const Entry& e : inflight_) {
-    buffers_.push_back(iovec{const_cast<char*>(e.frame->bytes.data()), e.frame->bytes.size()});
+    const std::string_view bytes = e.frame->bytes();
+    char* const base = const_cast<char*>(bytes.data());
+    // Frames packed back to back (PackFrames) go out as one buffer.
+    if (!buffers_.empty() &&
+        static_cast<char*>(buffers_.back().iov_base) + buffers_.back().iov_len == base) {
+      buffers_.back().iov_len += bytes.size();
+    } else {
+      buffers_.push_back(iovec{base, bytes.size()});
+    }
   }
   return buffers_;
 }

@@ -63,7 +63,8 @@ class ClientQueue {
   size_t pending_size() const { return pending_.size(); }
 
   // Moves every waiting frame into the in-flight batch and returns its
-  // buffers, valid until EndWrite(); the caller may advance them in place
+  // buffers (frames adjacent in memory, as PackFrames lays them out, share
+  // one), valid until EndWrite(); the caller may advance them in place
   // after a partial write. REQUIRES: !writing() && has_pending().
   std::span<iovec> BeginWrite();
   // The batch has been written (or abandoned): visits each of its entries,

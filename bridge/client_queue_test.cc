@@ -10,7 +10,7 @@ namespace {
 
 FramePtr Frame(std::string text) {
   auto f = std::make_shared<OutFrame>();
-  f->bytes = std::move(text);
+  f->storage = std::move(text);
   return f;
 }
 
@@ -80,6 +80,21 @@ TEST(ClientQueue, DropPendingDataKeepsControlFrames) {
   q.PushControl(Frame("close"));
   q.DropPendingData();
   EXPECT_EQ(Written(q), (std::vector<std::string>{"close"}));
+}
+
+TEST(ClientQueue, FramesPackedBackToBackGoOutAsOneBuffer) {
+  const std::vector<FramePtr> packed = PackFrames(std::vector<FramePtr>{Frame("aa"), Frame("bb"), Frame("cc")});
+  ClientQueue q(8);
+  q.PushData(packed[0], 1, true);
+  q.PushData(packed[1], 2, true);
+  q.PushControl(Frame("pong"));
+  q.PushData(packed[2], 3, true);
+  EXPECT_EQ(Written(q), (std::vector<std::string>{"aabb", "pong", "cc"}));
+  // Conflation puts a frame of another batch in the middle: three buffers.
+  ClientQueue full(3);
+  for (size_t i = 0; i < 3; ++i) full.PushData(packed[i], i + 1, true);
+  EXPECT_EQ(full.PushData(Frame("BB"), 2, true), ClientQueue::PushResult::kConflated);
+  EXPECT_EQ(Written(full), (std::vector<std::string>{"aa", "BB", "cc"}));
 }
 
 }  // namespace

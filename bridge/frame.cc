@@ -13,9 +13,9 @@ constexpr std::string_view kDataKey = ",\"data\":";
 
 std::shared_ptr<OutFrame> TextFrame(std::string_view json) {
   auto frame = std::make_shared<OutFrame>();
-  frame->bytes.reserve(FrameHeaderSize(json.size()) + json.size());
-  AppendFrameHeader(Opcode::kText, json.size(), frame->bytes);
-  frame->bytes.append(json);
+  frame->storage.reserve(FrameHeaderSize(json.size()) + json.size());
+  AppendFrameHeader(Opcode::kText, json.size(), frame->storage);
+  frame->storage.append(json);
   return frame;
 }
 
@@ -59,7 +59,7 @@ std::shared_ptr<OutFrame> BuildMessageFrame(std::string_view channel, std::strin
       kMessagePrefix.size() + quoted_channel.size() + kDataKey.size() + body.size() + 1;
 
   auto frame = std::make_shared<OutFrame>();
-  std::string& bytes = frame->bytes;
+  std::string& bytes = frame->storage;
   bytes.reserve(FrameHeaderSize(payload_size) + payload_size + schema::kJsonPadding);
   AppendFrameHeader(Opcode::kText, payload_size, bytes);
   bytes.append(kMessagePrefix);
@@ -92,16 +92,45 @@ FramePtr MakeChannelReplyFrame(std::string_view type, std::string_view channel) 
 
 FramePtr MakeCloseFramePtr(uint16_t code, std::string_view reason) {
   auto frame = std::make_shared<OutFrame>();
-  frame->bytes = MakeCloseFrame(code, reason);
+  frame->storage = MakeCloseFrame(code, reason);
   return frame;
 }
 
 FramePtr MakePongFrame(std::string_view payload) {
   auto frame = std::make_shared<OutFrame>();
   payload = payload.substr(0, kMaxControlPayload);
-  AppendFrameHeader(Opcode::kPong, payload.size(), frame->bytes);
-  frame->bytes.append(payload);
+  AppendFrameHeader(Opcode::kPong, payload.size(), frame->storage);
+  frame->storage.append(payload);
   return frame;
+}
+
+std::vector<FramePtr> PackFrames(std::span<const FramePtr> frames) {
+  struct Packed {
+    std::string buffer;
+    std::unique_ptr<OutFrame[]> frames;
+  };
+  auto packed = std::make_shared<Packed>();
+  size_t total = schema::kJsonPadding;
+  for (const FramePtr& f : frames) total += f->bytes().size();
+  packed->buffer.reserve(total);
+  packed->frames = std::make_unique<OutFrame[]>(frames.size());
+  std::vector<FramePtr> out;
+  out.reserve(frames.size());
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const OutFrame& from = *frames[i];
+    OutFrame& to = packed->frames[i];
+    const size_t offset = packed->buffer.size();
+    packed->buffer.append(from.bytes());
+    to.packed = std::string_view(packed->buffer).substr(offset, from.bytes().size());
+    to.data_offset = from.data_offset;
+    to.data_size = from.data_size;
+    to.stream = from.stream;
+    to.symbol = from.symbol;
+    to.seq = from.seq;
+    to.received_ns = from.received_ns;
+    out.emplace_back(packed, &to);  // aliasing: shares the batch's control block
+  }
+  return out;
 }
 
 }  // namespace physics::bridge

@@ -9,8 +9,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace physics::bridge {
 
@@ -20,17 +22,34 @@ using StreamId = uint16_t;
 inline constexpr StreamId kStateStream = 0;
 
 struct OutFrame {
-  std::string bytes;         // the complete frame: header + payload
-  uint32_t data_offset = 0;  // message frames: the published JSON inside `bytes`
+  OutFrame() = default;
+  OutFrame(const OutFrame&) = delete;
+  OutFrame& operator=(const OutFrame&) = delete;
+
+  // The complete frame: header + payload.
+  std::string_view bytes() const { return packed.data() != nullptr ? packed : std::string_view(storage); }
+  std::string_view data() const { return bytes().substr(data_offset, data_size); }
+
+  std::string storage;       // the builders write the frame here...
+  std::string_view packed;   // ...or it is a slice of a packed batch (PackFrames)
+  uint32_t data_offset = 0;  // message frames: the published JSON inside bytes()
   uint32_t data_size = 0;
   StreamId stream = kStateStream;
   std::string symbol;        // "" when the message names no symbol
   int64_t seq = 0;
   int64_t received_ns = 0;   // steady clock when read from Redis; 0: not a live message
-
-  std::string_view data() const { return std::string_view(bytes).substr(data_offset, data_size); }
 };
 using FramePtr = std::shared_ptr<const OutFrame>;
+
+// Copies `frames` back to back into one buffer (kJsonPadding spare bytes at
+// its end, so data() may still be parsed in place) and returns frames with
+// the same bytes and fields that are slices of it; they share one allocation
+// and keep it alive. A client's queued frames that are adjacent in memory go
+// to the kernel as one iovec (ClientQueue::BeginWrite): measured on this VM,
+// one 35 KB sendmsg costs ~4.8 us of CPU from one buffer and ~7.7 us from
+// 100 iovecs of 350 bytes. The originals are left alone (the hubs keep those
+// as the latest per symbol, so a rarely updated symbol never pins a batch).
+std::vector<FramePtr> PackFrames(std::span<const FramePtr> frames);
 
 // Steady-clock nanoseconds: the time base of received_ns and queue ages.
 int64_t SteadyNowNs();

@@ -25,13 +25,13 @@ Hub::Hub(std::vector<std::string> stream_names, const BridgeOptions& options,
       write_latency_(write_latency),
       symbols_(kMaxSymbols) {}
 
-void Hub::PublishBatch(const std::vector<FramePtr>& frames) {
+void Hub::PublishBatch(const Batch& batch) {
   const int64_t now = SteadyNowNs();
-  for (const FramePtr& frame : frames) Publish(frame, now);
+  for (size_t i = 0; i < batch.frames.size(); ++i) Publish(batch.frames[i], batch.packed[i], now);
   FlushDirty();
 }
 
-void Hub::Publish(const FramePtr& frame, int64_t now_ns) {
+void Hub::Publish(const FramePtr& frame, const FramePtr& deliver, int64_t now_ns) {
   const SymbolId symbol = symbols_.Intern(frame->symbol);
   if (frame->stream == kStateStream && symbol != kNoSymbol) {
     if (symbol >= latest_.size()) latest_.resize(symbol + 1);
@@ -41,7 +41,7 @@ void Hub::Publish(const FramePtr& frame, int64_t now_ns) {
   const bool live = frame->received_ns != 0;
   // Deliver only queues; sessions never leave sessions_ during this loop.
   for (const std::shared_ptr<WsSession>& session : sessions_) {
-    if (session->Wants(frame->stream, symbol)) session->Deliver(frame, key, live, now_ns);
+    if (session->Wants(frame->stream, symbol)) session->Deliver(deliver, key, live, now_ns);
   }
 }
 

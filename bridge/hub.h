@@ -35,9 +35,17 @@ class Hub {
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
-  // Fans out messages that arrived together, then flushes every session that
-  // got something (one gather write each).
-  void PublishBatch(const std::vector<FramePtr>& frames);
+  // Messages that arrived together: `frames` as built, and `packed`, the same
+  // frames laid back to back in one buffer (PackFrames), or `frames` again.
+  struct Batch {
+    std::vector<FramePtr> frames;
+    std::vector<FramePtr> packed;
+  };
+
+  // Fans out a batch (sessions queue the packed frames, the latest per symbol
+  // keeps the original), then flushes every session that got something (one
+  // gather write each).
+  void PublishBatch(const Batch& batch);
 
   // The session's slot in metrics().clients was taken at its upgrade
   // (TryAddClient); Remove gives it back.
@@ -76,7 +84,9 @@ class Hub {
   LatencyHistogram& write_latency() { return write_latency_; }
 
  private:
-  void Publish(const FramePtr& frame, int64_t now_ns);
+  // `frame` is stored as the latest of its symbol, `deliver` (the same bytes)
+  // is queued on the sessions that want it.
+  void Publish(const FramePtr& frame, const FramePtr& deliver, int64_t now_ns);
 
   const std::vector<std::string> stream_names_;
   const BridgeOptions& options_;

@@ -204,8 +204,11 @@ void Server::FinishHealth(uint64_t id, bool ok, std::string reason) {
 }
 
 void Server::OnFrames(std::vector<FramePtr> frames) {
-  // One copy of the batch for every shard; the frames themselves are shared.
-  auto batch = std::make_shared<const std::vector<FramePtr>>(std::move(frames));
+  // One batch for every shard; the frames themselves are shared. Clients get
+  // the packed copies (one buffer per batch), the hubs keep the originals.
+  auto batch = std::make_shared<Hub::Batch>();
+  batch->packed = frames.size() > 1 ? PackFrames(frames) : frames;
+  batch->frames = std::move(frames);
   for (const std::unique_ptr<Shard>& shard : shards_) {
     asio::post(shard->io, [hub = &shard->hub, batch] { hub->PublishBatch(*batch); });
   }

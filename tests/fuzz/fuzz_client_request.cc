@@ -20,9 +20,9 @@ namespace {
 void CheckErrorFrame(std::string_view message) {
   const bridge::FramePtr frame = bridge::MakeErrorFrame(message);
   // Server frames are unmasked: the 7-bit length says how long the header is.
-  const auto length7 = static_cast<uint8_t>(frame->bytes.at(1)) & 0x7F;
+  const auto length7 = static_cast<uint8_t>(frame->bytes().at(1)) & 0x7F;
   const std::string_view payload =
-      std::string_view(frame->bytes).substr(length7 < 126 ? 2 : length7 == 126 ? 4 : 10);
+      frame->bytes().substr(length7 < 126 ? 2 : length7 == 126 ? 4 : 10);
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   std::string_view type, text;
