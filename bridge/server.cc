@@ -209,8 +209,12 @@ void Server::OnFrames(std::vector<FramePtr> frames) {
   auto batch = std::make_shared<Hub::Batch>();
   batch->packed = frames.size() > 1 ? PackFrames(frames) : frames;
   batch->frames = std::move(frames);
+  batches_in_flight_.fetch_add(static_cast<int64_t>(shards_.size()), std::memory_order_acq_rel);
   for (const std::unique_ptr<Shard>& shard : shards_) {
-    asio::post(shard->io, [hub = &shard->hub, batch] { hub->PublishBatch(*batch); });
+    asio::post(shard->io, [this, hub = &shard->hub, batch] {
+      hub->PublishBatch(*batch);
+      batches_in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+    });
   }
 }
 

@@ -89,6 +89,7 @@ class Server final : public SubscriberSink {
 
   // SubscriberSink: called on the subscriber thread.
   void OnFrames(std::vector<FramePtr> frames) override;
+  bool Busy() const override { return batches_in_flight_.load(std::memory_order_acquire) > 0; }
   void OnCanary(uint64_t id) override;
 
  private:
@@ -132,6 +133,8 @@ class Server final : public SubscriberSink {
   uint64_t next_health_id_ = 0;
   absl::flat_hash_map<uint64_t, PendingHealth> pending_health_;
   std::atomic<bool> shutting_down_{false};
+  // Shards that have a batch posted and not yet fanned out (Busy()).
+  std::atomic<int64_t> batches_in_flight_{0};
 };
 
 }  // namespace physics::bridge
