@@ -7,7 +7,16 @@ namespace physics::bridge {
 
 ClientQueue::ClientQueue(size_t depth) : depth_(std::max<size_t>(depth, 1)) {}
 
-ClientQueue::PushResult ClientQueue::PushData(FramePtr frame, ConflationKey key, bool live,
+void ClientQueue::Keep(const FramePtr& frame) {
+  const auto same_owner = [](const FramePtr& a, const FramePtr& b) {
+    return !a.owner_before(b) && !b.owner_before(a);
+  };
+  if (pending_owners_.empty() || !same_owner(pending_owners_.back(), frame)) {
+    pending_owners_.push_back(frame);
+  }
+}
+
+ClientQueue::PushResult ClientQueue::PushData(const FramePtr& frame, ConflationKey key, bool live,
                                               bool bounded) {
   if (bounded && pending_data_ >= depth_) {
     // Only a full queue is scanned: the linear search costs nothing on the
@@ -15,7 +24,8 @@ ClientQueue::PushResult ClientQueue::PushData(FramePtr frame, ConflationKey key,
     if (key != kNoConflation) {
       for (Entry& e : pending_) {
         if (e.key == key) {
-          e.frame = std::move(frame);
+          Keep(frame);
+          e.frame = frame.get();
           e.live = live;
           return PushResult::kConflated;
         }
@@ -23,23 +33,27 @@ ClientQueue::PushResult ClientQueue::PushData(FramePtr frame, ConflationKey key,
     }
     return PushResult::kDropped;
   }
-  pending_.push_back(Entry{std::move(frame), key, live, true});
+  Keep(frame);
+  pending_.push_back(Entry{frame.get(), key, live, true});
   ++pending_data_;
   return PushResult::kQueued;
 }
 
-void ClientQueue::PushControl(FramePtr frame) {
-  pending_.push_back(Entry{std::move(frame), kNoConflation, false, false});
+void ClientQueue::PushControl(const FramePtr& frame) {
+  Keep(frame);
+  pending_.push_back(Entry{frame.get(), kNoConflation, false, false});
 }
 
 void ClientQueue::DropPendingData() {
   std::erase_if(pending_, [](const Entry& e) { return e.data; });
   pending_data_ = 0;
+  if (pending_.empty()) pending_owners_.clear();
 }
 
 std::span<iovec> ClientQueue::BeginWrite() {
   // Swapping keeps both vectors' capacity, so steady state allocates nothing.
   std::swap(pending_, inflight_);
+  std::swap(pending_owners_, inflight_owners_);
   pending_data_ = 0;
   buffers_.clear();
   for (const Entry& e : inflight_) {
@@ -59,6 +73,7 @@ std::span<iovec> ClientQueue::BeginWrite() {
 void ClientQueue::EndWrite(absl::FunctionRef<void(const Entry&)> visit) {
   for (const Entry& e : inflight_) visit(e);
   inflight_.clear();
+  inflight_owners_.clear();
   buffers_.clear();
 }
 

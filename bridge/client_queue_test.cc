@@ -1,5 +1,6 @@
 #include "bridge/client_queue.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,28 @@ TEST(ClientQueue, FramesPackedBackToBackGoOutAsOneBuffer) {
   for (size_t i = 0; i < 3; ++i) full.PushData(packed[i], i + 1, true);
   EXPECT_EQ(full.PushData(Frame("BB"), 2, true), ClientQueue::PushResult::kConflated);
   EXPECT_EQ(Written(full), (std::vector<std::string>{"aa", "BB", "cc"}));
+}
+
+TEST(ClientQueue, KeepsQueuedFramesAliveUntilWrittenThenLetsThemGo) {
+  std::vector<FramePtr> packed = PackFrames(std::vector<FramePtr>{Frame("aa"), Frame("bb")});
+  const std::weak_ptr<const OutFrame> batch = packed[0];
+  FramePtr replacement = Frame("AA");
+  const std::weak_ptr<const OutFrame> single = replacement;
+  ClientQueue q(2);
+  q.PushData(packed[0], 1, true);
+  q.PushData(packed[1], 2, true);
+  EXPECT_EQ(q.PushData(replacement, 1, true), ClientQueue::PushResult::kConflated);
+  packed.clear();
+  replacement.reset();
+  EXPECT_FALSE(batch.expired());
+  EXPECT_FALSE(single.expired());
+  std::vector<std::string> written;
+  for (const iovec& b : q.BeginWrite()) written.emplace_back(static_cast<const char*>(b.iov_base), b.iov_len);
+  EXPECT_EQ(written, (std::vector<std::string>{"AA", "bb"}));
+  EXPECT_FALSE(batch.expired());
+  q.EndWrite([](const ClientQueue::Entry&) {});
+  EXPECT_TRUE(batch.expired());
+  EXPECT_TRUE(single.expired());
 }
 
 }  // namespace
