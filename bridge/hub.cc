@@ -25,9 +25,11 @@ Hub::Hub(std::vector<std::string> stream_names, const BridgeOptions& options,
       write_latency_(write_latency),
       symbols_(kMaxSymbols) {}
 
-void Hub::PublishBatch(const Batch& batch) {
+void Hub::PublishBatches(std::span<const std::shared_ptr<const Batch>> batches) {
   const int64_t now = SteadyNowNs();
-  for (size_t i = 0; i < batch.frames.size(); ++i) Publish(batch.frames[i], batch.packed[i], now);
+  for (const std::shared_ptr<const Batch>& batch : batches) {
+    for (size_t i = 0; i < batch->frames.size(); ++i) Publish(batch->frames[i], batch->packed[i], now);
+  }
   FlushDirty();
 }
 

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,10 +43,10 @@ class Hub {
     std::vector<FramePtr> packed;
   };
 
-  // Fans out a batch (sessions queue the packed frames, the latest per symbol
-  // keeps the original), then flushes every session that got something (one
-  // gather write each).
-  void PublishBatch(const Batch& batch);
+  // Fans out batches in order (sessions queue the packed frames, the latest
+  // per symbol keeps the originals), then flushes every session that got
+  // something (one gather write each).
+  void PublishBatches(std::span<const std::shared_ptr<const Batch>> batches);
 
   // The session's slot in metrics().clients was taken at its upgrade
   // (TryAddClient); Remove gives it back.

@@ -209,13 +209,25 @@ void Server::OnFrames(std::vector<FramePtr> frames) {
   auto batch = std::make_shared<Hub::Batch>();
   batch->packed = frames.size() > 1 ? PackFrames(frames) : frames;
   batch->frames = std::move(frames);
-  batches_in_flight_.fetch_add(static_cast<int64_t>(shards_.size()), std::memory_order_acq_rel);
   for (const std::unique_ptr<Shard>& shard : shards_) {
-    asio::post(shard->io, [this, hub = &shard->hub, batch] {
-      hub->PublishBatch(*batch);
-      batches_in_flight_.fetch_sub(1, std::memory_order_acq_rel);
-    });
+    bool post;
+    {
+      absl::MutexLock lock(&shard->inbox_mu);
+      shard->inbox.push_back(batch);
+      post = !std::exchange(shard->drain_posted, true);
+    }
+    if (post) asio::post(shard->io, [this, s = shard.get()] { Drain(*s); });
   }
+}
+
+void Server::Drain(Shard& shard) {
+  {
+    absl::MutexLock lock(&shard.inbox_mu);
+    shard.draining.swap(shard.inbox);
+    shard.drain_posted = false;
+  }
+  shard.hub.PublishBatches(shard.draining);
+  shard.draining.clear();
 }
 
 void Server::OnCanary(uint64_t id) {

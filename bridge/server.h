@@ -8,9 +8,9 @@
 //    sessions;
 //  - --io-threads - 1 more io threads ("bridge-io-N"), each running its own
 //    io_context with shard N's sessions;
-//  - the subscriber thread only calls OnFrames/OnCanary, which post to the
-//    io threads (one post per burst of Redis messages per shard, never per
-//    client).
+//  - the subscriber thread only calls OnFrames/OnCanary, which hand batches
+//    to the io threads (through each shard's inbox: at most one post per
+//    shard at a time, never one per client).
 // Ownership: a shard's Hub and sessions are touched only on its thread; a new
 // connection's socket is bound to the chosen shard's io_context when it is
 // accepted. State the threads share is atomic (BridgeMetrics, connection and
@@ -29,6 +29,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
@@ -58,6 +59,13 @@ class Server final : public SubscriberSink {
     Hub hub;  // hub.client_count() may be read from any thread
     boost::asio::steady_timer sweep_timer;
     boost::asio::steady_timer stop_timer;
+    // Batches from the subscriber thread waiting for this shard. One drain is
+    // posted at a time and takes all of them: batches that arrive while the
+    // shard is busy fanning out go out together, one write per client.
+    absl::Mutex inbox_mu;
+    std::vector<std::shared_ptr<const Hub::Batch>> inbox ABSL_GUARDED_BY(inbox_mu);
+    bool drain_posted ABSL_GUARDED_BY(inbox_mu) = false;
+    std::vector<std::shared_ptr<const Hub::Batch>> draining;  // the shard's thread
   };
 
   Server(BridgeOptions options, redis::Config config, std::string instance_id);
@@ -89,7 +97,6 @@ class Server final : public SubscriberSink {
 
   // SubscriberSink: called on the subscriber thread.
   void OnFrames(std::vector<FramePtr> frames) override;
-  bool Busy() const override { return batches_in_flight_.load(std::memory_order_acquire) > 0; }
   void OnCanary(uint64_t id) override;
 
  private:
@@ -109,6 +116,8 @@ class Server final : public SubscriberSink {
   void FinishHealth(uint64_t id, bool ok, std::string reason);
   void Shutdown();
   // Shard threads.
+  // Fans out every batch in the shard's inbox.
+  void Drain(Shard& shard);
   void ScheduleSweep(Shard& shard);
   void CloseShard(Shard& shard, int64_t deadline_ns);
   void WaitForClientsThenStop(Shard& shard, int64_t deadline_ns);
@@ -133,8 +142,6 @@ class Server final : public SubscriberSink {
   uint64_t next_health_id_ = 0;
   absl::flat_hash_map<uint64_t, PendingHealth> pending_health_;
   std::atomic<bool> shutting_down_{false};
-  // Shards that have a batch posted and not yet fanned out (Busy()).
-  std::atomic<int64_t> batches_in_flight_{0};
 };
 
 }  // namespace physics::bridge

@@ -26,9 +26,6 @@ constexpr absl::Duration kIoTimeout = absl::Seconds(2);
 constexpr absl::Duration kPollInterval = absl::Milliseconds(10);
 // At most this many messages are handed to the io thread at once.
 constexpr size_t kMaxBatch = 256;
-// While the sink is busy and a batch is open: how often to look whether it
-// is done (the most a batch then waits after the io threads are free).
-constexpr absl::Duration kBusyPollInterval = absl::Microseconds(100);
 
 std::string_view Str(const redisReply* r) { return std::string_view(r->str, r->len); }
 
@@ -392,17 +389,12 @@ absl::Status Subscriber::Serve() {
     }
     if (absl::Status s = ServeCanaries(); !s.ok()) return s;
     if (absl::Status s = MaybeHeartbeat(); !s.ok()) return s;
-    // While a batch is open, only replies that are already here join it, or,
-    // while the io threads are busy, whatever arrives until they are done.
-    const bool gather = !batch_.empty() && sink_.Busy();
-    absl::StatusOr<redis::Reply> reply = sub_->ReadReplyWithin(
-        batch_.empty() ? kPollInterval : gather ? kBusyPollInterval : absl::ZeroDuration());
+    // While a batch is open, only replies that are already here join it.
+    absl::StatusOr<redis::Reply> reply =
+        sub_->ReadReplyWithin(batch_.empty() ? kPollInterval : absl::ZeroDuration());
     if (!reply.ok()) {
-      if (absl::IsDeadlineExceeded(reply.status())) {
-        if (!sink_.Busy()) FlushBatch();
-        continue;
-      }
       FlushBatch();
+      if (absl::IsDeadlineExceeded(reply.status())) continue;
       return reply.status();
     }
     std::optional<std::string> needs_repair;

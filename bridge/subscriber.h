@@ -42,12 +42,6 @@ class SubscriberSink {
   // that arrived together are handed over together, so the io thread pays
   // one wake-up and one write per client for a whole burst.
   virtual void OnFrames(std::vector<FramePtr> frames) = 0;
-  // True while the io threads are still fanning out earlier frames. Any
-  // thread. Meanwhile the subscriber keeps gathering what arrives (up to its
-  // batch limit) instead of handing over each piece Redis writes: handed
-  // over later they would wait in the io threads' queues anyway, and one
-  // batch costs each client one write instead of one per piece.
-  virtual bool Busy() const = 0;
   // The canary with this id came back through the subscription.
   virtual void OnCanary(uint64_t id) = 0;
 };
