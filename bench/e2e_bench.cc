@@ -581,7 +581,7 @@ std::string Dir(const char* argv0) {
 }
 
 int Main(int argc, char** argv) {
-  bool quick = false, floor = false;
+  bool quick = false, floor = false, slow_client = false;
   double seconds = 10;
   std::string json_path, only;
   cli::FlagSet flags("e2e_bench",
@@ -592,9 +592,12 @@ int Main(int argc, char** argv) {
   flags.AddBool("floor", &floor,
                 "with --only: this machine's floor for that run instead (the same bursts over plain "
                 "loopback sockets, no Redis, engine or bridge)");
+  flags.AddBool("slow-client", &slow_client,
+                "with --only: one more client that subscribes and never reads");
   flags.AddString("json", &json_path, "write results to this file");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
-  if (floor && only.empty()) return flags.UsageError("--floor needs --only");
+  if ((floor || slow_client) && only.empty()) return flags.UsageError("--floor and --slow-client need --only");
+  if (floor && slow_client) return flags.UsageError("--floor and --slow-client go separately");
 
   rlimit files{};
   getrlimit(RLIMIT_NOFILE, &files);
@@ -613,6 +616,7 @@ int Main(int argc, char** argv) {
     }
     r.seconds = seconds;
     r.floor = floor;
+    r.slow_client = slow_client;
     runs = {r};
   } else {
     // Each target run is followed by its floor.
