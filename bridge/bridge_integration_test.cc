@@ -11,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bridge/testing/bridge_fixture.h"
-#include "engine/schema/event_header.h"
 #include "engine/schema/state_message.h"
 #include "gtest/gtest.h"
 
@@ -19,17 +18,6 @@ namespace physics::bridge::testing {
 namespace {
 
 constexpr absl::Duration kWait = absl::Seconds(3);
-
-int64_t SeqOf(const std::string& frame) {
-  const size_t data = frame.find(R"("data":)");
-  schema::EventHeader header;
-  if (data == std::string::npos ||
-      !schema::ParseEventHeader(std::string_view(frame).substr(data + 7, frame.size() - data - 8),
-                                false, header).ok()) {
-    return -1;
-  }
-  return header.seq;
-}
 
 void ExpectPong(WsTestClient& ws) {
   ASSERT_TRUE(ws.SendText(R"({"type":"ping"})").ok());

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "engine/schema/event_header.h"
 #include "engine/schema/state_message.h"
 
 namespace physics::bridge::testing {
@@ -36,6 +37,17 @@ std::string EventJson(std::string_view symbol, int64_t seq, double price) {
 std::string MessageFrame(std::string_view event, std::string_view channel) {
   return absl::StrCat(R"({"type":"message","channel":")", std::string(channel), R"(","data":)",
                       std::string(event), "}");
+}
+
+int64_t SeqOf(const std::string& frame) {
+  const size_t data = frame.find(R"("data":)");
+  schema::EventHeader header;
+  if (data == std::string::npos ||
+      !schema::ParseEventHeader(std::string_view(frame).substr(data + 7, frame.size() - data - 8),
+                                false, header).ok()) {
+    return -1;
+  }
+  return header.seq;
 }
 
 void BridgeTest::SetUp() { ASSERT_TRUE(redis_.Start().ok()); }

@@ -28,6 +28,8 @@ std::string StateJson(int64_t seq, double price);
 std::string EventJson(std::string_view symbol, int64_t seq, double price);
 // {"type":"message","channel":"state_update","data":<event>}
 std::string MessageFrame(std::string_view event, std::string_view channel = "state_update");
+// The seq of the event inside a message frame's text, or -1.
+int64_t SeqOf(const std::string& frame);
 
 class BridgeTest : public ::testing::Test {
  protected:
