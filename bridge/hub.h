@@ -2,7 +2,7 @@
 // copy of the latest message per symbol (snapshots, /api/state), and the
 // fan-out of each message to every matching session of the shard. A message
 // is read once, its frame shared by all recipients in every shard, and each
-// session's queued frames are flushed together once per batch.
+// session's queued frames are flushed together once per PublishBatches call.
 // Not thread-safe: each Hub is owned by one io thread (which is what makes the
 // chat-multi lock unnecessary: a shard's sessions are only touched on its
 // thread). Only client_count() may be read from other threads.
