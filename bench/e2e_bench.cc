@@ -4,10 +4,13 @@
 // bottleneck; its CPU per message is reported). Per run it reports latency
 // from the event's `timestamp` to receipt (P50/P99/max), messages delivered
 // per second, lost messages (seq gaps per client and symbol), bridge CPU per
-// delivered message and bridge RSS; optionally the same run with one client
-// that never reads, to show it costs the others nothing.
+// delivered message, bridge RSS and the bridge's own latency split (from its
+// /metrics); optionally the same run with one client that never reads, to
+// show it costs the others nothing, and the machine's floor for a run: the
+// same bursts written straight to loopback sockets, no Redis/engine/bridge.
 //
-//   build/bin/e2e_bench                  # 100x10Hz K=10,100; 100x1Hz K=1000; slow client
+//   build/bin/e2e_bench                  # 100x10Hz K=10,100 (+floor, +slow client); 100x1Hz K=1000 (+floor)
+//   build/bin/e2e_bench --only 100x1x1000 --seconds 10 [--floor | --slow-client]
 //   build/bin/e2e_bench --quick --json bench/results/e2e.json
 #include <netinet/in.h>
 #include <netinet/tcp.h>
