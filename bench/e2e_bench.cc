@@ -226,6 +226,7 @@ struct RunResult {
   int64_t delivered = 0, lost = 0, closed_clients = 0;
   double p50_ms = 0, p99_ms = 0, max_ms = 0;
   double delivered_per_sec = 0, bridge_cpu_us_per_msg = 0, client_cpu_us_per_msg = 0;
+  double bridge_cpu_seconds = 0;  // over the measured window (floor: the sender threads')
   double bridge_rss_mb = 0;
   // Means over the run from the bridge's histograms, ms (-1: not measured).
   double redis_to_bridge_ms = -1, bridge_to_socket_ms = -1;
@@ -371,7 +372,7 @@ absl::StatusOr<RunResult> Harness::Run(const RunSpec& spec) {
   }
   result->delivered_per_sec = static_cast<double>(delivered_) / spec.seconds;
   if (delivered_ > 0) {
-    result->bridge_cpu_us_per_msg *= 1e6 / static_cast<double>(delivered_);  // CPU seconds so far
+    result->bridge_cpu_us_per_msg = result->bridge_cpu_seconds * 1e6 / static_cast<double>(delivered_);
     result->client_cpu_us_per_msg = client_cpu_ * 1e6 / static_cast<double>(delivered_);
   }
   return result;
@@ -463,7 +464,7 @@ absl::StatusOr<RunResult> Harness::RunSystem(const RunSpec& spec) {
     bridge_cpu0 = ProcessCpuSeconds(bridge->pid());
     scrape = std::thread([&] { sums0 = ScrapeBridge(*port); });
   }, result);
-  result.bridge_cpu_us_per_msg = ProcessCpuSeconds(bridge->pid()) - bridge_cpu0;  // seconds; Run divides
+  result.bridge_cpu_seconds = ProcessCpuSeconds(bridge->pid()) - bridge_cpu0;
   result.bridge_rss_mb = ProcessRssMb(bridge->pid());
   if (scrape.joinable()) scrape.join();
   absl::StatusOr<BridgeLatencySums> sums1 = ScrapeBridge(*port);
@@ -570,7 +571,7 @@ absl::StatusOr<RunResult> Harness::RunFloor(const RunSpec& spec) {
   }
   Measure(clients, epfd, measure_at, end, [&] { measuring = true; }, result);
   for (std::thread& t : senders) t.join();
-  result.bridge_cpu_us_per_msg = sender_cpu.load();  // seconds; Run divides
+  result.bridge_cpu_seconds = sender_cpu.load();
   for (const int fd : server_fds) ::close(fd);
   for (Client& c : clients) ::close(c.fd);
   ::close(epfd);
