@@ -1,5 +1,7 @@
 #include "engine/loop/state_writer.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "engine/cli/log.h"
 #include "engine/schema/json_writer.h"
@@ -51,23 +53,40 @@ void StateWriter::ConnectionLost(const absl::Status& why) {
   }
 }
 
-void StateWriter::AppendNew(const SymbolBook& book) {
+void StateWriter::AppendNew(const SymbolBook& book, bool tick_closed) {
   const auto& unwritten = book.unwritten();
-  for (; appended_ < unwritten.size(); ++appended_) AppendSymbol(*unwritten[appended_], pipeline_);
+  for (; appended_ < unwritten.size(); ++appended_) AppendStore(*unwritten[appended_], pipeline_);
+  while (appended_ - published_ >= kPublishesPerTransaction || (tick_closed && published_ < appended_)) {
+    const size_t end = std::min(appended_, published_ + kPublishesPerTransaction);
+    AppendPublishes(unwritten, published_, end, pipeline_);
+    published_ = end;
+  }
 }
 
 void StateWriter::Stream(const SymbolBook& book) {
   if (!conn_) return;
-  AppendNew(book);
+  AppendNew(book, /*tick_closed=*/false);
   // An error here breaks the connection; Flush() reports it and reconnects.
   pipeline_.SendNow(*conn_).IgnoreError();
 }
 
 void StateWriter::AppendCommands(const SymbolBook& book, redis::Pipeline& pipeline) const {
-  for (const SymbolState* s : book.unwritten()) AppendSymbol(*s, pipeline);
+  const auto& unwritten = book.unwritten();
+  for (size_t begin = 0; begin < unwritten.size(); begin += kPublishesPerTransaction) {
+    const size_t end = std::min(unwritten.size(), begin + kPublishesPerTransaction);
+    for (size_t i = begin; i < end; ++i) AppendStore(*unwritten[i], pipeline);
+    AppendPublishes(unwritten, begin, end, pipeline);
+  }
 }
 
-void StateWriter::AppendSymbol(const SymbolState& s, redis::Pipeline& pipeline) const {
+void StateWriter::AppendPublishes(std::span<SymbolState* const> unwritten, size_t begin, size_t end,
+                                  redis::Pipeline& pipeline) const {
+  pipeline.Append({"MULTI"});
+  for (size_t i = begin; i < end; ++i) pipeline.Append({"PUBLISH", channel_, unwritten[i]->event_json});
+  pipeline.Append({"EXEC"});
+}
+
+void StateWriter::AppendStore(const SymbolState& s, redis::Pipeline& pipeline) const {
   if (options_.state_ttl_seconds > 0) {
     pipeline.Append({"SET", s.state_key, s.state_json, "EX", state_ttl_text_});
   } else {
@@ -86,7 +105,6 @@ void StateWriter::AppendSymbol(const SymbolState& s, redis::Pipeline& pipeline) 
                     ask_text, "timestamp",
                     std::string_view(seconds, static_cast<size_t>(seconds_end - seconds))});
   pipeline.Append({"EXPIRE", s.snapshot_key, snapshot_ttl_text_});
-  pipeline.Append({"PUBLISH", channel_, s.event_json});
 }
 
 absl::Status StateWriter::Flush(SymbolBook& book) {
@@ -96,14 +114,14 @@ absl::Status StateWriter::Flush(SymbolBook& book) {
   if (absl::Status s = EnsureConnected(); !s.ok()) {
     ++counters_.failed_writes;
     pipeline_.Clear();
-    appended_ = 0;
+    appended_ = published_ = 0;
     return s;
   }
-  AppendNew(book);
+  AppendNew(book, /*tick_closed=*/true);
   if (beat) heartbeat_->Append(pipeline_);
   const size_t commands = pipeline_.size();
   absl::Status status = pipeline_.Execute(*conn_);  // clears the pipeline
-  appended_ = 0;
+  appended_ = published_ = 0;
   ++counters_.pipelines;
   counters_.commands += static_cast<int64_t>(commands);
   if (absl::IsUnavailable(status) || !conn_->ok()) {
@@ -136,7 +154,7 @@ absl::Status StateWriter::Flush(SymbolBook& book) {
 void StateWriter::RemoveHeartbeat() {
   if (!heartbeat_.has_value() || !conn_.has_value()) return;
   pipeline_.Clear();
-  appended_ = 0;
+  appended_ = published_ = 0;
   heartbeat_->AppendRemove(pipeline_);
   pipeline_.Execute(*conn_).IgnoreError();
 }

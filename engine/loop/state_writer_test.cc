@@ -1,0 +1,141 @@
+// StateWriter against a real redis-server: what goes over the wire per tick.
+#include "engine/loop/state_writer.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/loop/symbol_book.h"
+#include "gtest/gtest.h"
+#include "tests/support/redis_server.h"
+
+namespace physics::loop {
+namespace {
+
+using ::physics::testing::RedisServer;
+
+// One tick in which each of `count` symbols trades once.
+void Trade(SymbolBook& book, int count, schema::EpochMicros ts) {
+  for (int i = 0; i < count; ++i) {
+    schema::Tick t;
+    t.symbol = absl::StrCat("S", i);
+    t.price = 100 + i;
+    t.size = 10;
+    t.trades = 1;
+    t.timestamp = ts;
+    book.Accept(t);
+  }
+}
+
+// The command name of each MONITOR line, e.g. "SET" from
+// `1766318400.000001 [0 127.0.0.1:5000] "SET" "physics:state:S0" "{...}"`.
+std::string CommandName(std::string_view line) {
+  const size_t open = line.find("] \"");
+  if (open == std::string_view::npos) return "";
+  const size_t start = open + 3;
+  return std::string(line.substr(start, line.find('"', start) - start));
+}
+
+// "128 x SET HSET EXPIRE, MULTI, 128 x PUBLISH, EXEC, ...": runs of the same
+// command (or of a symbol's three stores) counted, for readable failures.
+std::string Summarize(const std::vector<std::string>& names) {
+  std::vector<std::pair<std::string, int>> runs;
+  for (size_t i = 0; i < names.size();) {
+    std::string item = names[i];
+    size_t step = 1;
+    if (i + 2 < names.size() && names[i] == "SET" && names[i + 1] == "HSET" && names[i + 2] == "EXPIRE") {
+      item = "SET HSET EXPIRE";
+      step = 3;
+    }
+    if (!runs.empty() && runs.back().first == item) {
+      ++runs.back().second;
+    } else {
+      runs.emplace_back(item, 1);
+    }
+    i += step;
+  }
+  std::string out;
+  for (const auto& [item, n] : runs) {
+    absl::StrAppend(&out, out.empty() ? "" : ", ", n > 1 ? absl::StrCat(n, " x ") : "", item);
+  }
+  return out;
+}
+
+// Every command Redis executes from now on, in order, until `last` is seen.
+class Monitor {
+ public:
+  explicit Monitor(const RedisServer& server) : conn_(*server.Connect()) {
+    EXPECT_TRUE(conn_.Command({"MONITOR"}).ok());
+  }
+  std::vector<std::string> ReadUntilCount(const std::string& name, int count) {
+    std::vector<std::string> names;
+    int seen = 0;
+    while (seen < count) {
+      absl::StatusOr<redis::Reply> r = conn_.ReadReply();
+      if (!r.ok()) {
+        ADD_FAILURE() << r.status();
+        break;
+      }
+      names.push_back(CommandName(std::string_view((*r)->str, (*r)->len)));
+      if (names.back() == name) ++seen;
+    }
+    return names;
+  }
+
+ private:
+  redis::Connection conn_;
+};
+
+TEST(StateWriter, PublishesFollowTheirStoresInTransactionsOf128) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  SymbolBook book(100, "");
+  StateWriter writer(server.config(), WriterOptions{});
+  constexpr int kSymbols = 300;  // 128 + 128 + 44 publishes
+  Trade(book, kSymbols, 1766318400LL * 1'000'000);
+  book.CloseTick();
+  ASSERT_TRUE(writer.Flush(book).ok());  // connects
+
+  Monitor monitor(server);
+  Trade(book, kSymbols, 1766318401LL * 1'000'000);
+  book.CloseTick([&] { writer.Stream(book); });  // stores stream out mid-tick
+  ASSERT_TRUE(writer.Flush(book).ok());
+
+  std::vector<std::string> names = monitor.ReadUntilCount("EXEC", 3);
+  // The connection's own set-up (PING at connect) comes first.
+  while (!names.empty() && names.front() == "PING") names.erase(names.begin());
+  // Each transaction follows its symbols' stores: 128 at a time while the
+  // tick is computed (stores stream out every 64 symbols), the rest at the end.
+  std::vector<std::string> expected;
+  for (const int n : {128, 128, 44}) {
+    for (int i = 0; i < n; ++i) expected.insert(expected.end(), {"SET", "HSET", "EXPIRE"});
+    expected.push_back("MULTI");
+    expected.insert(expected.end(), n, "PUBLISH");
+    expected.push_back("EXEC");
+  }
+  EXPECT_EQ(Summarize(names), Summarize(expected));
+  EXPECT_EQ(writer.counters().error_replies, 0);
+  EXPECT_EQ(writer.counters().commands, 2 * (4 * kSymbols + 6));
+}
+
+TEST(StateWriter, AnErrorInsideATransactionIsReportedAndTheStoresStand) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  // A user who may store but not publish: each PUBLISH is refused when
+  // queued, so EXEC aborts.
+  ASSERT_TRUE(server.Run({"ACL", "SETUSER", "storer", "on", ">pw", "~*", "&*", "+@all", "-publish"}).ok());
+  redis::Config config = server.config();
+  config.user = "storer";
+  config.password = "pw";
+  SymbolBook book(100, "");
+  StateWriter writer(config, WriterOptions{});
+  Trade(book, 3, 1766318400LL * 1'000'000);
+  book.CloseTick();
+  EXPECT_TRUE(writer.Flush(book).ok());  // retrying would fail the same way
+  EXPECT_EQ(writer.counters().error_replies, 1);
+  EXPECT_NE(server.String({"GET", "physics:state:S2"}), "");
+  EXPECT_TRUE(book.unwritten().empty());
+}
+
+}  // namespace
+}  // namespace physics::loop
