@@ -251,7 +251,10 @@ TEST(EngineRedisFaults, RecoversAfterRedisIsKilledAndRestarted) {
   absl::SleepFor(absl::Seconds(1.5));
   ASSERT_TRUE(engine.running()) << engine.ReadStderr();
   ASSERT_TRUE(server.Start().ok());  // same port, empty data
-  absl::SleepFor(absl::Seconds(1.5));
+  // The next reconnect attempt may be up to one backoff step (0.8-1.6 s
+  // here) away: wait for the write rather than a fixed time.
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (StateSeq(server, "SPY") == 0 && absl::Now() < until) absl::SleepFor(absl::Milliseconds(20));
 
   // The engine kept computing through the outage: the first state written
   // after the restart is already far ahead of where it was.
