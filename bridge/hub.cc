@@ -27,24 +27,22 @@ Hub::Hub(std::vector<std::string> stream_names, const BridgeOptions& options,
 
 void Hub::PublishBatches(std::span<const std::shared_ptr<const Batch>> batches) {
   const int64_t now = SteadyNowNs();
+  deliveries_.clear();
   for (const std::shared_ptr<const Batch>& batch : batches) {
-    for (size_t i = 0; i < batch->frames.size(); ++i) Publish(batch->frames[i], batch->packed[i], now);
+    for (size_t i = 0; i < batch->frames.size(); ++i) {
+      const FramePtr& frame = batch->frames[i];
+      const SymbolId symbol = symbols_.Intern(frame->symbol);
+      if (frame->stream == kStateStream && symbol != kNoSymbol) {
+        if (symbol >= latest_.size()) latest_.resize(symbol + 1);
+        latest_[symbol] = frame;
+      }
+      deliveries_.push_back(Delivery{&batch->packed[i], KeyOf(frame->stream, symbol), frame->stream,
+                                     symbol, frame->received_ns != 0});
+    }
   }
+  // DeliverAll only queues; sessions never leave sessions_ during this loop.
+  for (const std::shared_ptr<WsSession>& session : sessions_) session->DeliverAll(deliveries_, now);
   FlushDirty();
-}
-
-void Hub::Publish(const FramePtr& frame, const FramePtr& deliver, int64_t now_ns) {
-  const SymbolId symbol = symbols_.Intern(frame->symbol);
-  if (frame->stream == kStateStream && symbol != kNoSymbol) {
-    if (symbol >= latest_.size()) latest_.resize(symbol + 1);
-    latest_[symbol] = frame;
-  }
-  const ConflationKey key = KeyOf(frame->stream, symbol);
-  const bool live = frame->received_ns != 0;
-  // Deliver only queues; sessions never leave sessions_ during this loop.
-  for (const std::shared_ptr<WsSession>& session : sessions_) {
-    if (session->Wants(frame->stream, symbol)) session->Deliver(deliver, key, live, now_ns);
-  }
 }
 
 void Hub::Add(std::shared_ptr<WsSession> session) {

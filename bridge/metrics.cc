@@ -20,16 +20,16 @@ void Metric(std::string& out, std::string_view name, std::string_view type,
 
 }  // namespace
 
-void LatencyHistogram::Observe(int64_t micros) {
+void LatencyHistogram::Observe(int64_t micros, uint64_t count) {
   if (micros < 0) micros = 0;
   const size_t bucket = static_cast<size_t>(
       std::lower_bound(kBoundsMicros.begin(), kBoundsMicros.end(), micros) - kBoundsMicros.begin());
   const auto bump = [](auto& value, auto delta) {
     value.store(value.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
   };
-  bump(buckets_[bucket], uint64_t{1});
-  bump(count_, uint64_t{1});
-  bump(sum_micros_, micros);
+  bump(buckets_[bucket], count);
+  bump(count_, count);
+  bump(sum_micros_, micros * static_cast<int64_t>(count));
 }
 
 void LatencyHistogram::RenderSum(std::string_view name, std::string_view help,

@@ -25,9 +25,10 @@ class alignas(64) LatencyHistogram {
   static constexpr std::array<int64_t, 13> kBoundsMicros = {
       100, 250, 500, 1000, 2500, 5000, 10000, 20000, 50000, 100000, 250000, 1000000, 5000000};
 
+  // Counts `count` observations of `micros`.
   // REQUIRES: always called from the same thread. Plain load+store instead
-  // of a locked read-modify-write: this runs once per delivered message.
-  void Observe(int64_t micros);
+  // of a locked read-modify-write: this runs for every write to a client.
+  void Observe(int64_t micros, uint64_t count = 1);
   // Appends the _bucket/_sum/_count lines (HELP/TYPE included).
   void Render(std::string_view name, std::string_view help, std::string& out) const {
     RenderSum(name, help, std::span<const LatencyHistogram>(this, 1), out);

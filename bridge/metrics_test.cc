@@ -19,6 +19,18 @@ TEST(Metrics, HistogramBucketsAreCumulativeInSeconds) {
   EXPECT_NE(out.find("lat_seconds_count 3\n"), std::string::npos) << out;
 }
 
+TEST(Metrics, ObservingARunCountsEachOfItsMessages) {
+  LatencyHistogram h;
+  h.Observe(3000, 4);  // four frames written together, read from Redis together
+  h.Observe(50);
+  std::string out;
+  h.Render("lat_seconds", "Latency.", out);
+  EXPECT_NE(out.find("lat_seconds_bucket{le=\"0.0001\"} 1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("lat_seconds_bucket{le=\"0.005\"} 5\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("lat_seconds_count 5\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("lat_seconds_sum 0.01205\n"), std::string::npos) << out;
+}
+
 TEST(Metrics, WriteLatencyIsTheSumOfEveryIoThreadsHistogram) {
   BridgeMetrics m;
   m.write_latency[0].Observe(50);

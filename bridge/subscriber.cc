@@ -297,7 +297,9 @@ void Subscriber::HandlePush(const redisReply& reply, std::optional<std::string>*
   }
   if (!stream) return;  // confirmations and anything not asked for
   metrics_.messages_in.fetch_add(1, std::memory_order_relaxed);
-  const int64_t received_ns = SteadyNowNs();
+  // The messages of one batch arrived together: they share the first one's
+  // time (which also lets a client's write observe its latency once per batch).
+  const int64_t received_ns = batch_.empty() ? SteadyNowNs() : batch_.front()->received_ns;
   // Clients see channel names without the namespace, as they subscribe.
   const size_t ns_size = config_.Key("").size();
   const std::string_view client_channel = channel.substr(std::min(ns_size, channel.size()));

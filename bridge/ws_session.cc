@@ -256,6 +256,22 @@ void WsSession::HandleClientClose(std::string_view payload) {
 
 void WsSession::Deliver(const FramePtr& frame, ConflationKey key, bool live, int64_t now_ns,
                         bool bounded) {
+  Enqueue(frame, key, live, now_ns, bounded);
+  hub_.MarkDirty(*this);
+}
+
+void WsSession::DeliverAll(std::span<const Hub::Delivery> deliveries, int64_t now_ns) {
+  bool any = false;
+  for (const Hub::Delivery& d : deliveries) {
+    if (!Wants(d.stream, d.symbol)) continue;
+    Enqueue(*d.frame, d.key, d.live, now_ns, /*bounded=*/true);
+    any = true;
+  }
+  if (any) hub_.MarkDirty(*this);
+}
+
+void WsSession::Enqueue(const FramePtr& frame, ConflationKey key, bool live, int64_t now_ns,
+                        bool bounded) {
   if (!queue_.has_pending()) pending_since_ns_ = now_ns;
   switch (queue_.PushData(frame, key, live, bounded)) {
     case ClientQueue::PushResult::kQueued:
@@ -267,7 +283,6 @@ void WsSession::Deliver(const FramePtr& frame, ConflationKey key, bool live, int
       hub_.metrics().messages_dropped.fetch_add(1, std::memory_order_relaxed);
       break;
   }
-  hub_.MarkDirty(*this);
 }
 
 void WsSession::SendControl(FramePtr frame) {
@@ -336,11 +351,24 @@ void WsSession::FinishWrite(const boost::system::error_code& ec) {
   uint64_t delivered = 0;
   BridgeMetrics& metrics = hub_.metrics();
   unsent_ = {};
+  // Frames read from Redis together share received_ns: one observation per run.
+  int64_t run_received_ns = 0;
+  uint64_t run = 0;
+  const auto observe_run = [&] {
+    if (run > 0) hub_.write_latency().Observe((now - run_received_ns) / 1000, run);
+  };
   queue_.EndWrite([&](const ClientQueue::Entry& e) {
     if (!e.data) return;
     ++delivered;
-    if (e.live && !ec) hub_.write_latency().Observe((now - e.frame->received_ns) / 1000);
+    if (!e.live || ec) return;
+    if (e.frame->received_ns != run_received_ns) {
+      observe_run();
+      run_received_ns = e.frame->received_ns;
+      run = 0;
+    }
+    ++run;
   });
+  observe_run();
   if (ec || terminated_) {
     Terminate();
     return;

@@ -24,13 +24,13 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "bridge/client_queue.h"
 #include "bridge/frame.h"
+#include "bridge/hub.h"
 #include "bridge/rate_limiter.h"
 #include "bridge/symbol_table.h"
 #include "bridge/ws_codec.h"
 
 namespace physics::bridge {
 
-class Hub;
 struct ClientRequest;
 
 class WsSession : public std::enable_shared_from_this<WsSession> {
@@ -54,6 +54,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // bounded: see ClientQueue::PushData (false for snapshots).
   void Deliver(const FramePtr& frame, ConflationKey key, bool live, int64_t now_ns,
                bool bounded = true);
+  // Deliver() of each message this session Wants(), in order.
+  void DeliverAll(std::span<const Hub::Delivery> deliveries, int64_t now_ns);
   // Starts a write of everything queued, unless one is in flight.
   void Flush();
 
@@ -85,6 +87,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void HandleMessage(std::string_view text, bool binary);
   void HandleRequest(const ClientRequest& request);
   void HandleClientClose(std::string_view payload);
+  // Deliver() without marking the session dirty.
+  void Enqueue(const FramePtr& frame, ConflationKey key, bool live, int64_t now_ns, bool bounded);
   void SendControl(FramePtr frame);
   // Applies the rate limit to one incoming message; false: refused.
   bool Admit();
