@@ -1,7 +1,9 @@
 // End to end: physics-engine (sim) → redis-server → physics-bridge → K
 // WebSocket clients, all real processes on this machine. The clients are this
-// program's own single-threaded epoll loop (cheap enough not to be the
-// bottleneck; its CPU per message is reported). Per run it reports latency
+// program's own epoll loop (cheap enough not to be the bottleneck: its CPU
+// per message is reported, about half the bridge's; --client-threads spreads
+// the connections over more loops, which measured no better at 1 000 clients
+// on two cores and costs more CPU per message). Per run it reports latency
 // from the event's `timestamp` to receipt (P50/P99/max), messages delivered
 // per second, lost messages (seq gaps per client and symbol), bridge CPU per
 // delivered message, bridge RSS and the bridge's own latency split (from its
@@ -238,10 +240,50 @@ struct RunResult {
   std::string slow_client_outcome;
 };
 
+// One client thread: reads its share of the connections (one epoll set) and
+// keeps its own figures, merged after the run.
+class Reader {
+ public:
+  // `symbols` and `symbol_index` are the run's, read-only while readers run.
+  Reader(const std::vector<std::string>& symbols,
+         const absl::flat_hash_map<std::string, int>& symbol_index, size_t expected_messages)
+      : symbols_(symbols), symbol_index_(symbol_index) {
+    // Touched now so that recording a latency never takes a page fault.
+    latencies_ms_.assign(expected_messages, 0);
+    latencies_ms_.clear();
+  }
+
+  // Reads every complete frame a client has; returns false when it closed.
+  // All of the thread's clients read into one buffer that stays in cache (a
+  // buffer per client made each read's copy land in cold memory: 1 000
+  // clients x a burst's 35 KB), keeping only an incomplete frame's bytes in
+  // the client.
+  bool Drain(Client& c, bool measuring, int64_t measure_from);
+
+  std::vector<float>& latencies_ms() { return latencies_ms_; }
+  int64_t delivered = 0, lost = 0, closed_clients = 0;
+  double cpu_seconds = 0;
+
+ private:
+  // Handles the complete frames at the start of `data`; returns the bytes
+  // used, or -1 when the server sent a close frame.
+  int64_t HandleFrames(Client& c, std::string_view data, int64_t now, bool measuring,
+                       int64_t measure_from);
+
+  const std::vector<std::string>& symbols_;
+  const absl::flat_hash_map<std::string, int>& symbol_index_;
+  std::vector<float> latencies_ms_;
+  schema::EventHeader header_;
+  TimestampCache timestamp_cache_;
+  std::string scratch_ = std::string(1 << 18, '\0');
+};
+
 class Harness {
  public:
-  Harness(std::string engine_bin, std::string bridge_bin)
-      : engine_bin_(std::move(engine_bin)), bridge_bin_(std::move(bridge_bin)) {}
+  Harness(std::string engine_bin, std::string bridge_bin, int client_threads)
+      : engine_bin_(std::move(engine_bin)),
+        bridge_bin_(std::move(bridge_bin)),
+        client_threads_(client_threads) {}
 
   absl::StatusOr<RunResult> Run(const RunSpec& spec);
 
@@ -260,31 +302,22 @@ class Harness {
 
   // Resets the per-run state and returns the run's symbols.
   std::vector<std::string> Prepare(const RunSpec& spec);
-  // Reads every client until `end`, measuring from `measure_at`, when
-  // `on_measure` runs (to snapshot the server side). Fills the client-side
-  // figures of `result`.
-  void Measure(std::vector<Client>& clients, int epfd, Clock::time_point measure_at,
-               Clock::time_point end, const std::function<void()>& on_measure, RunResult& result);
+  // Reads every client (those with reader set) until `end` on
+  // client_threads_ threads, measuring from `measure_at`, when `on_measure`
+  // runs (to snapshot the server side). Fills the client-side figures of
+  // `result` and latencies_ms_, delivered_, lost_, client_cpu_.
+  void Measure(std::vector<Client>& clients, Clock::time_point measure_at, Clock::time_point end,
+               const std::function<void()>& on_measure, RunResult& result);
   absl::StatusOr<int> WaitForPort(Process& bridge);
-  // Reads every complete frame a client has; returns false when it closed.
-  // All clients read into one buffer that stays in cache (a buffer per client
-  // made each read's copy land in cold memory: 1 000 clients x a burst's
-  // 35 KB), keeping only an incomplete frame's bytes in the client.
-  bool Drain(Client& c, bool measuring, int64_t measure_from);
-  // Handles the complete frames at the start of `data`; returns the bytes
-  // used, or -1 when the server sent a close frame.
-  int64_t HandleFrames(Client& c, std::string_view data, int64_t now, bool measuring,
-                       int64_t measure_from);
 
   std::string engine_bin_, bridge_bin_;
+  int client_threads_;
+  size_t expected_messages_ = 0;
   std::vector<std::string> symbols_;
   absl::flat_hash_map<std::string, int> symbol_index_;
   std::vector<float> latencies_ms_;
   int64_t delivered_ = 0, lost_ = 0;
   double client_cpu_ = 0;
-  schema::EventHeader header_;
-  TimestampCache timestamp_cache_;
-  std::string scratch_ = std::string(1 << 18, '\0');
 };
 
 // The bridge's default --io-threads; the floor uses as many sender threads.
@@ -306,7 +339,7 @@ absl::StatusOr<int> Harness::WaitForPort(Process& bridge) {
   return absl::DeadlineExceededError("physics-bridge did not report its port");
 }
 
-bool Harness::Drain(Client& c, bool measuring, int64_t measure_from) {
+bool Reader::Drain(Client& c, bool measuring, int64_t measure_from) {
   std::memcpy(scratch_.data(), c.carry.data(), c.carry.size());
   size_t used = c.carry.size();
   while (true) {
@@ -332,8 +365,8 @@ bool Harness::Drain(Client& c, bool measuring, int64_t measure_from) {
   return true;
 }
 
-int64_t Harness::HandleFrames(Client& c, std::string_view data, int64_t now, bool measuring,
-                              int64_t measure_from) {
+int64_t Reader::HandleFrames(Client& c, std::string_view data, int64_t now, bool measuring,
+                             int64_t measure_from) {
   size_t pos = 0;
   while (data.size() - pos >= 2) {
     const auto* p = reinterpret_cast<const uint8_t*>(data.data() + pos);
@@ -379,10 +412,10 @@ int64_t Harness::HandleFrames(Client& c, std::string_view data, int64_t now, boo
     }
     c.next_symbol = index + 1;
     int64_t& last = c.last_seq[index];
-    if (measuring && last > 0 && h.seq > last + 1) lost_ += h.seq - last - 1;
+    if (measuring && last > 0 && h.seq > last + 1) lost += h.seq - last - 1;
     if (h.seq > last) last = h.seq;
     if (measuring && h.timestamp != 0 && h.timestamp >= measure_from) {
-      ++delivered_;
+      ++delivered;
       latencies_ms_.push_back(static_cast<float>(now - h.timestamp) / 1000.0f);
     }
   }
@@ -415,37 +448,65 @@ std::vector<std::string> Harness::Prepare(const RunSpec& spec) {
   symbols_ = feed::DefaultSymbols(static_cast<size_t>(spec.symbols));
   for (size_t i = 0; i < symbols_.size(); ++i) symbol_index_[symbols_[i]] = static_cast<int>(i);
   latencies_ms_.clear();
-  latencies_ms_.reserve(static_cast<size_t>(spec.symbols * spec.hz * spec.clients * spec.seconds * 1.2));
+  expected_messages_ = static_cast<size_t>(spec.symbols * spec.hz * spec.clients * spec.seconds * 1.2);
   delivered_ = lost_ = 0;
   client_cpu_ = 0;
   return symbols_;
 }
 
-void Harness::Measure(std::vector<Client>& clients, int epfd, Clock::time_point measure_at,
+void Harness::Measure(std::vector<Client>& clients, Clock::time_point measure_at,
                       Clock::time_point end, const std::function<void()>& on_measure,
                       RunResult& result) {
-  bool measuring = false;
-  int64_t measure_from = 0;
-  double cpu0 = 0;
-  epoll_event events[256];
-  while (Clock::now() < end) {
-    if (!measuring && Clock::now() >= measure_at) {
-      measuring = true;
-      measure_from = NowMicros();
-      cpu0 = ThreadCpuSeconds();
-      on_measure();
-    }
-    const int n = epoll_wait(epfd, events, 256, 50);
-    for (int i = 0; i < n; ++i) {
-      Client& c = clients[events[i].data.u64];
-      if (!Drain(c, measuring, measure_from) && !c.closed) {
-        c.closed = true;
-        ++result.closed_clients;
-        epoll_ctl(epfd, EPOLL_CTL_DEL, c.fd, nullptr);
-      }
-    }
+  const size_t threads = static_cast<size_t>(client_threads_);
+  std::vector<std::unique_ptr<Reader>> readers;
+  for (size_t t = 0; t < threads; ++t) {
+    readers.push_back(std::make_unique<Reader>(symbols_, symbol_index_, expected_messages_ / threads + 1));
   }
-  client_cpu_ = ThreadCpuSeconds() - cpu0;
+  std::atomic<int64_t> measure_from{0};  // 0: not measuring yet
+  std::vector<std::thread> workers;
+  for (size_t t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      Reader& reader = *readers[t];
+      const int epfd = epoll_create1(0);
+      for (size_t i = t; i < clients.size(); i += threads) {
+        if (!clients[i].reader) continue;
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = i;
+        epoll_ctl(epfd, EPOLL_CTL_ADD, clients[i].fd, &ev);
+      }
+      int64_t from = 0;
+      double cpu0 = 0;
+      epoll_event events[256];
+      while (Clock::now() < end) {
+        if (from == 0 && (from = measure_from.load(std::memory_order_acquire)) != 0) {
+          cpu0 = ThreadCpuSeconds();
+        }
+        const int n = epoll_wait(epfd, events, 256, 50);
+        for (int i = 0; i < n; ++i) {
+          Client& c = clients[events[i].data.u64];
+          if (!reader.Drain(c, from != 0, from) && !c.closed) {
+            c.closed = true;
+            ++reader.closed_clients;
+            epoll_ctl(epfd, EPOLL_CTL_DEL, c.fd, nullptr);
+          }
+        }
+      }
+      if (from != 0) reader.cpu_seconds = ThreadCpuSeconds() - cpu0;
+      ::close(epfd);
+    });
+  }
+  std::this_thread::sleep_until(measure_at);
+  measure_from.store(NowMicros(), std::memory_order_release);
+  on_measure();
+  for (std::thread& w : workers) w.join();
+  for (const std::unique_ptr<Reader>& r : readers) {
+    latencies_ms_.insert(latencies_ms_.end(), r->latencies_ms().begin(), r->latencies_ms().end());
+    delivered_ += r->delivered;
+    lost_ += r->lost;
+    client_cpu_ += r->cpu_seconds;
+    result.closed_clients += r->closed_clients;
+  }
 }
 
 // Warm-up (connections, windows, allocator) before measuring.
@@ -465,18 +526,11 @@ absl::StatusOr<RunResult> Harness::RunSystem(const RunSpec& spec) {
   if (!port.ok()) return port.status();
 
   std::vector<Client> clients(static_cast<size_t>(spec.clients + (spec.slow_client ? 1 : 0)));
-  const int epfd = epoll_create1(0);
   for (size_t i = 0; i < clients.size(); ++i) {
     Client& c = clients[i];
     c.reader = !(spec.slow_client && i == clients.size() - 1);
     if (absl::Status s = Connect(c, *port, c.reader ? 0 : 4096); !s.ok()) return s;
     c.last_seq.assign(symbols.size(), 0);
-    if (c.reader) {
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.u64 = i;
-      epoll_ctl(epfd, EPOLL_CTL_ADD, c.fd, &ev);
-    }
   }
 
   absl::StatusOr<Process> engine = Process::Spawn(ProcessOptions{
@@ -492,7 +546,7 @@ absl::StatusOr<RunResult> Harness::RunSystem(const RunSpec& spec) {
   // Scraped on a thread so the client loop never stalls on it.
   std::thread scrape;
   absl::StatusOr<BridgeLatencySums> sums0 = absl::UnknownError("not scraped");
-  Measure(clients, epfd, measure_at, end, [&] {
+  Measure(clients, measure_at, end, [&] {
     bridge_cpu0 = ProcessCpuSeconds(bridge->pid());
     scrape = std::thread([&] { sums0 = ScrapeBridge(*port); });
   }, result);
@@ -518,7 +572,6 @@ absl::StatusOr<RunResult> Harness::RunSystem(const RunSpec& spec) {
   engine->Terminate();
   bridge->Terminate();
   for (Client& c : clients) ::close(c.fd);
-  ::close(epfd);
   return result;
 }
 
@@ -537,7 +590,6 @@ absl::StatusOr<RunResult> Harness::RunFloor(const RunSpec& spec) {
   }
   std::vector<Client> clients(static_cast<size_t>(spec.clients));
   std::vector<int> server_fds;
-  const int epfd = epoll_create1(0);
   for (size_t i = 0; i < clients.size(); ++i) {
     if (absl::Status s = ConnectTcp(clients[i], ntohs(addr.sin_port), 0); !s.ok()) return s;
     const int fd = ::accept(listener, nullptr, nullptr);
@@ -547,10 +599,6 @@ absl::StatusOr<RunResult> Harness::RunFloor(const RunSpec& spec) {
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof(send_buffer));
     server_fds.push_back(fd);
     clients[i].last_seq.assign(symbols.size(), 0);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = i;
-    epoll_ctl(epfd, EPOLL_CTL_ADD, clients[i].fd, &ev);
   }
   ::close(listener);
 
@@ -601,12 +649,11 @@ absl::StatusOr<RunResult> Harness::RunFloor(const RunSpec& spec) {
       if (counted) sender_cpu.fetch_add(ThreadCpuSeconds() - cpu0);
     });
   }
-  Measure(clients, epfd, measure_at, end, [&] { measuring = true; }, result);
+  Measure(clients, measure_at, end, [&] { measuring = true; }, result);
   for (std::thread& t : senders) t.join();
   result.bridge_cpu_seconds = sender_cpu.load();
   for (const int fd : server_fds) ::close(fd);
   for (Client& c : clients) ::close(c.fd);
-  ::close(epfd);
   return result;
 }
 
@@ -623,6 +670,9 @@ int Main(int argc, char** argv) {
   cli::FlagSet flags("e2e_bench",
                      "Engine (sim) -> Redis -> bridge -> K WebSocket clients, all on this machine.");
   flags.AddBool("quick", &quick, "CI mode: 100 symbols x 10 Hz with 10 clients for 3 s");
+  int64_t client_threads = 1;
+  flags.AddInt("client-threads", &client_threads, 1, 64,
+               "threads reading the WebSocket clients (each takes every n-th connection)");
   flags.AddDouble("seconds", &seconds, 1, 3600, "measured seconds per run (after a 3 s warm-up)");
   flags.AddString("only", &only, "run only this one, e.g. 100x10x100 (symbols x Hz x clients)");
   flags.AddBool("floor", &floor,
@@ -665,7 +715,7 @@ int Main(int argc, char** argv) {
   }
 
   const std::string dir = Dir(argv[0]);
-  Harness harness(dir + "/physics-engine", dir + "/physics-bridge");
+  Harness harness(dir + "/physics-engine", dir + "/physics-bridge", static_cast<int>(client_threads));
   std::vector<RunResult> results;
   for (const RunSpec& spec : runs) {
     absl::StatusOr<RunResult> r = harness.Run(spec);
