@@ -10,11 +10,6 @@ namespace {
 // Bounds the symbol table (clients' filters intern the symbols they name).
 constexpr size_t kMaxSymbols = 100'000;
 
-ConflationKey KeyOf(StreamId stream, SymbolId symbol) {
-  if (symbol == kNoSymbol) return kNoConflation;
-  return (static_cast<ConflationKey>(stream) << 32) | symbol;
-}
-
 }  // namespace
 
 Hub::Hub(std::vector<std::string> stream_names, const BridgeOptions& options,
@@ -36,8 +31,9 @@ void Hub::PublishBatches(std::span<const std::shared_ptr<const Batch>> batches) 
         if (symbol >= latest_.size()) latest_.resize(symbol + 1);
         latest_[symbol] = frame;
       }
-      deliveries_.push_back(Delivery{&batch->packed[i], KeyOf(frame->stream, symbol), frame->stream,
-                                     symbol, frame->received_ns != 0});
+      const bool follows = i > 0 && batch->packed[i].get() == batch->packed[i - 1].get() + 1;
+      deliveries_.push_back(Delivery{&batch->packed[i], frame->stream, symbol,
+                                     frame->received_ns != 0, follows});
     }
   }
   // DeliverAll only queues; sessions never leave sessions_ during this loop.
@@ -93,7 +89,7 @@ void Hub::SendSnapshot(WsSession& session, StreamId stream, const SymbolSet& fil
   if (stream != kStateStream) return;  // only state_update keeps a latest message
   for (SymbolId id = 0; id < latest_.size(); ++id) {
     if (latest_[id] && filter.Contains(id)) {
-      session.Deliver(latest_[id], KeyOf(stream, id), /*live=*/false, now_ns, /*bounded=*/false);
+      session.Deliver(latest_[id], /*live=*/false, now_ns, /*bounded=*/false);
     }
   }
 }

@@ -18,7 +18,6 @@
 #include <string_view>
 #include <vector>
 
-#include "bridge/client_queue.h"
 #include "bridge/frame.h"
 #include "bridge/metrics.h"
 #include "bridge/options.h"
@@ -48,10 +47,13 @@ class Hub {
   // one) and what decides who wants it.
   struct Delivery {
     const FramePtr* frame;
-    ConflationKey key;
     StreamId stream;
     SymbolId symbol;
     bool live;
+    // The frame comes right after the previous delivery's in the same packed
+    // batch (PackFrames lays a batch's frames out as one array), so a session
+    // that wants both can queue them as one run.
+    bool follows;
   };
 
   // Fans out batches in order (sessions queue the packed frames, the latest

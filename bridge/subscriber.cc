@@ -69,7 +69,10 @@ Subscriber::Subscriber(redis::Config config, SubscriberOptions options, Subscrib
 
 Subscriber::~Subscriber() { Stop(); }
 
-void Subscriber::Start() { thread_ = std::thread([this] { Run(); }); }
+void Subscriber::Start() {
+  thread_ = std::thread([this] { Run(); });
+  pthread_setname_np(thread_.native_handle(), "bridge-redis");  // for top -H and perf
+}
 
 void Subscriber::RequestStop() {
   absl::MutexLock lock(&mu_);

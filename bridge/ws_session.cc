@@ -254,26 +254,39 @@ void WsSession::HandleClientClose(std::string_view payload) {
   terminate_after_write_ = true;
 }
 
-void WsSession::Deliver(const FramePtr& frame, ConflationKey key, bool live, int64_t now_ns,
-                        bool bounded) {
-  Enqueue(frame, key, live, now_ns, bounded);
+void WsSession::Deliver(const FramePtr& frame, bool live, int64_t now_ns, bool bounded) {
+  Enqueue(frame, live, now_ns, bounded);
   hub_.MarkDirty(*this);
 }
 
 void WsSession::DeliverAll(std::span<const Hub::Delivery> deliveries, int64_t now_ns) {
   bool any = false;
-  for (const Hub::Delivery& d : deliveries) {
-    if (!Wants(d.stream, d.symbol)) continue;
-    Enqueue(*d.frame, d.key, d.live, now_ns, /*bounded=*/true);
+  for (size_t i = 0; i < deliveries.size();) {
+    const Hub::Delivery& d = deliveries[i];
+    if (!Wants(d.stream, d.symbol)) {
+      ++i;
+      continue;
+    }
+    size_t end = i + 1;
+    while (end < deliveries.size() && deliveries[end].follows && deliveries[end].live == d.live &&
+           Wants(deliveries[end].stream, deliveries[end].symbol)) {
+      ++end;
+    }
+    if (end - i > 1 && queue_.has_room(end - i)) {
+      if (!queue_.has_pending()) pending_since_ns_ = now_ns;
+      queue_.PushRun(*d.frame, end - i, d.live);
+    } else {
+      for (size_t k = i; k < end; ++k) Enqueue(*deliveries[k].frame, deliveries[k].live, now_ns, true);
+    }
     any = true;
+    i = end;
   }
   if (any) hub_.MarkDirty(*this);
 }
 
-void WsSession::Enqueue(const FramePtr& frame, ConflationKey key, bool live, int64_t now_ns,
-                        bool bounded) {
+void WsSession::Enqueue(const FramePtr& frame, bool live, int64_t now_ns, bool bounded) {
   if (!queue_.has_pending()) pending_since_ns_ = now_ns;
-  switch (queue_.PushData(frame, key, live, bounded)) {
+  switch (queue_.PushData(frame, live, bounded)) {
     case ClientQueue::PushResult::kQueued:
       break;
     case ClientQueue::PushResult::kConflated:
@@ -351,7 +364,8 @@ void WsSession::FinishWrite(const boost::system::error_code& ec) {
   uint64_t delivered = 0;
   BridgeMetrics& metrics = hub_.metrics();
   unsent_ = {};
-  // Frames read from Redis together share received_ns: one observation per run.
+  // Frames read from Redis together share received_ns (a run is always one
+  // such batch): one observation per run of them.
   int64_t run_received_ns = 0;
   uint64_t run = 0;
   const auto observe_run = [&] {
@@ -359,14 +373,14 @@ void WsSession::FinishWrite(const boost::system::error_code& ec) {
   };
   queue_.EndWrite([&](const ClientQueue::Entry& e) {
     if (!e.data) return;
-    ++delivered;
+    delivered += e.count;
     if (!e.live || ec) return;
     if (e.frame->received_ns != run_received_ns) {
       observe_run();
       run_received_ns = e.frame->received_ns;
       run = 0;
     }
-    ++run;
+    run += e.count;
   });
   observe_run();
   if (ec || terminated_) {
@@ -415,7 +429,7 @@ void WsSession::Sweep(int64_t now_ns, int64_t slow_ms) {
   if (open_ && queue_.writing() && now_ns - writing_since_ns_ > slow_ms * 1'000'000) {
     hub_.metrics().slow_client_closes.fetch_add(1, std::memory_order_relaxed);
     cli::LogWarn(absl::StrCat("closing slow client ", remote_, ": more than ", slow_ms,
-                              " ms behind (", queue_.pending_size(), " frames queued)"));
+                              " ms behind (", queue_.pending_frames(), " frames queued)"));
     Close(kClosePolicyViolation, absl::StrCat("slow client: more than ", slow_ms, " ms behind"),
           250);
   }

@@ -52,9 +52,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // Queues a data frame (see ClientQueue::PushData) and marks the session
   // dirty. `now_ns` dates the queue when it was empty.
   // bounded: see ClientQueue::PushData (false for snapshots).
-  void Deliver(const FramePtr& frame, ConflationKey key, bool live, int64_t now_ns,
-               bool bounded = true);
-  // Deliver() of each message this session Wants(), in order.
+  void Deliver(const FramePtr& frame, bool live, int64_t now_ns, bool bounded = true);
+  // Deliver() of each message this session Wants(), in order; consecutive
+  // frames of one packed batch go in as one run when the queue has room.
   void DeliverAll(std::span<const Hub::Delivery> deliveries, int64_t now_ns);
   // Starts a write of everything queued, unless one is in flight.
   void Flush();
@@ -88,7 +88,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void HandleRequest(const ClientRequest& request);
   void HandleClientClose(std::string_view payload);
   // Deliver() without marking the session dirty.
-  void Enqueue(const FramePtr& frame, ConflationKey key, bool live, int64_t now_ns, bool bounded);
+  void Enqueue(const FramePtr& frame, bool live, int64_t now_ns, bool bounded);
   void SendControl(FramePtr frame);
   // Applies the rate limit to one incoming message; false: refused.
   bool Admit();
