@@ -235,7 +235,7 @@ struct RunResult {
   // Each burst (the messages of one event timestamp) has its own P99: their
   // median and the worst. A run's P99 is set by its slowest bursts; the
   // median burst tells a steady cost from one hiccup.
-  double burst_p99_median_ms = 0, burst_p99_worst_ms = 0;
+  double burst_p99_median_ms = -1, burst_p99_worst_ms = -1;  // -1: no full burst
   double delivered_per_sec = 0, bridge_cpu_us_per_msg = 0, client_cpu_us_per_msg = 0;
   double bridge_cpu_seconds = 0;  // over the measured window (floor: the sender threads')
   double bridge_rss_mb = 0;
@@ -311,6 +311,7 @@ class Harness {
 
   // Fills result's burst_p99_* from latencies_ms_ and stamps_; bursts with
   // fewer messages than a full one (cut by the end of the run) are left out.
+  // REQUIRES: result.spec is set.
   void BurstP99s(RunResult& result) const;
   // Resets the per-run state and returns the run's symbols.
   std::vector<std::string> Prepare(const RunSpec& spec);
@@ -463,11 +464,20 @@ void Harness::BurstP99s(RunResult& result) const {
   for (size_t i = 0; i < samples.size(); ++i) samples[i] = {stamps_[i], latencies_ms_[i]};
   std::sort(samples.begin(), samples.end());
   const size_t full = static_cast<size_t>(result.spec.symbols * result.spec.clients);
+  // A burst's events share one timestamp (the floor's sender threads stamp
+  // theirs microseconds apart): stamps within half a period are one burst.
+  const auto half_period = static_cast<int64_t>(0.5e6 / result.spec.hz);
   std::vector<float> p99s;
+  std::vector<float> burst;
   for (size_t begin = 0; begin < samples.size();) {
     size_t end = begin;
-    while (end < samples.size() && samples[end].first == samples[begin].first) ++end;
-    if (end - begin >= full) p99s.push_back(samples[begin + (end - begin - 1) * 99 / 100].second);
+    while (end < samples.size() && samples[end].first - samples[begin].first < half_period) ++end;
+    if (end - begin >= full) {
+      burst.clear();
+      for (size_t i = begin; i < end; ++i) burst.push_back(samples[i].second);
+      std::sort(burst.begin(), burst.end());
+      p99s.push_back(burst[(burst.size() - 1) * 99 / 100]);
+    }
     begin = end;
   }
   if (p99s.empty()) return;
