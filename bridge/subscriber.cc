@@ -1,7 +1,10 @@
 #include "bridge/subscriber.h"
 
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <span>
@@ -21,9 +24,10 @@ namespace {
 
 constexpr absl::Duration kConnectTimeout = absl::Milliseconds(500);
 constexpr absl::Duration kIoTimeout = absl::Seconds(2);
-// How long a read for pub/sub messages waits before the thread looks at its
-// other duties (canaries, heartbeat, stop): it bounds a canary's extra delay.
-constexpr absl::Duration kPollInterval = absl::Milliseconds(10);
+// The longest wait for pub/sub messages before the thread looks at its other
+// duties anyway (canary requests and stop wake it at once; the heartbeat sets
+// its own, shorter, deadline).
+constexpr absl::Duration kMaxIdleWait = absl::Seconds(1);
 // At most this many messages are handed to the io thread at once.
 constexpr size_t kMaxBatch = 256;
 
@@ -53,7 +57,8 @@ Subscriber::Subscriber(redis::Config config, SubscriberOptions options, Subscrib
       metrics_(metrics),
       state_channel_(config_.Key(schema::kStateUpdateChannel)),
       canary_channel_(config_.Key(absl::StrCat("physics-bridge:canary:", options_.instance_id))),
-      heartbeat_(config_, "bridge", options_.instance_id) {
+      heartbeat_(config_, "bridge", options_.instance_id),
+      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   for (size_t i = 0; i < options_.channels.size(); ++i) {
     const std::string& entry = options_.channels[i];
     const auto stream = static_cast<StreamId>(i + 1);
@@ -67,7 +72,17 @@ Subscriber::Subscriber(redis::Config config, SubscriberOptions options, Subscrib
   }
 }
 
-Subscriber::~Subscriber() { Stop(); }
+Subscriber::~Subscriber() {
+  Stop();
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void Subscriber::Wake() {
+  if (wake_fd_ < 0) return;
+  const uint64_t one = 1;
+  // Fails only when the counter is about to overflow: the thread is awake then.
+  [[maybe_unused]] const ssize_t n = write(wake_fd_, &one, sizeof(one));
+}
 
 void Subscriber::Start() {
   thread_ = std::thread([this] { Run(); });
@@ -81,6 +96,7 @@ void Subscriber::RequestStop() {
   // closes) the sockets, so no descriptor is reused under it.
   if (sub_ && sub_->raw() != nullptr) ::shutdown(sub_->raw()->fd, SHUT_RDWR);
   if (cmd_ && cmd_->raw() != nullptr) ::shutdown(cmd_->raw()->fd, SHUT_RDWR);
+  Wake();
 }
 
 void Subscriber::Stop() {
@@ -90,8 +106,11 @@ void Subscriber::Stop() {
 
 void Subscriber::RequestCanary(uint64_t id) {
   if (!connected_.load(std::memory_order_acquire)) return;
-  absl::MutexLock lock(&mu_);
-  canary_requests_.push_back(id);
+  {
+    absl::MutexLock lock(&mu_);
+    canary_requests_.push_back(id);
+  }
+  Wake();
 }
 
 std::string Subscriber::DownReason() const {
@@ -388,19 +407,31 @@ absl::Status Subscriber::MaybeHeartbeat() {
 
 absl::Status Subscriber::Serve() {
   for (;;) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (stop_) return absl::CancelledError("stopping");
+    // While a batch is open, only replies that are already here join it;
+    // between batches, the other duties, then sleep until a message, a
+    // wake-up or the next heartbeat.
+    absl::Duration wait = absl::ZeroDuration();
+    if (batch_.empty()) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (stop_) return absl::CancelledError("stopping");
+      }
+      if (absl::Status s = ServeCanaries(); !s.ok()) return s;
+      if (absl::Status s = MaybeHeartbeat(); !s.ok()) return s;
+      const auto now = redis::Heartbeat::Clock::now();
+      if (!heartbeat_.Due(now)) {
+        wait = std::min(absl::FromChrono(heartbeat_.next_due() - now), kMaxIdleWait);
+      }
     }
-    if (absl::Status s = ServeCanaries(); !s.ok()) return s;
-    if (absl::Status s = MaybeHeartbeat(); !s.ok()) return s;
-    // While a batch is open, only replies that are already here join it.
-    absl::StatusOr<redis::Reply> reply =
-        sub_->ReadReplyWithin(batch_.empty() ? kPollInterval : absl::ZeroDuration());
+    absl::StatusOr<redis::Reply> reply = sub_->ReadReplyWithin(wait, wake_fd_);
     if (!reply.ok()) {
       FlushBatch();
-      if (absl::IsDeadlineExceeded(reply.status())) continue;
-      return reply.status();
+      if (!absl::IsDeadlineExceeded(reply.status())) return reply.status();
+      if (wait > absl::ZeroDuration()) {  // woken, or timed out: either way, reset the counter
+        uint64_t wakes;
+        [[maybe_unused]] const ssize_t n = read(wake_fd_, &wakes, sizeof(wakes));
+      }
+      continue;
     }
     std::optional<std::string> needs_repair;
     HandlePush(**reply, &needs_repair);

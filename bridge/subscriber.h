@@ -91,6 +91,7 @@ class Subscriber {
   void Emit(std::shared_ptr<OutFrame> frame);
   void FlushBatch();
   void SetDown(std::string reason);
+  void Wake();
   void CloseConnections();
 
   const redis::Config config_;
@@ -118,6 +119,10 @@ class Subscriber {
   std::string down_reason_ ABSL_GUARDED_BY(mu_) = "not connected to Redis yet";
   std::vector<uint64_t> canary_requests_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> connected_{false};
+  // An eventfd that ends the thread's wait for messages: written by
+  // RequestCanary() and RequestStop(), so the thread sleeps until a message,
+  // a request or the next heartbeat instead of waking to look for work.
+  const int wake_fd_;
   std::thread thread_;
 };
 

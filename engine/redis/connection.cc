@@ -147,25 +147,25 @@ absl::StatusOr<Reply> Connection::ReadReply() {
   return ReadOne({}, io_timeout_, OnTimeout::kKeep);
 }
 
-absl::StatusOr<Reply> Connection::ReadReplyWithin(absl::Duration wait) {
+absl::StatusOr<Reply> Connection::ReadReplyWithin(absl::Duration wait, int wake_fd) {
   if (!ok()) return NotUsable();
-  return ReadOne({}, wait, OnTimeout::kKeep);
+  return ReadOne({}, wait, OnTimeout::kKeep, wake_fd);
 }
 
 bool Connection::ok() const { return ctx_ != nullptr && ctx_->err == 0; }
 
 absl::StatusOr<Reply> Connection::ReadOne(std::string_view out, absl::Duration wait,
-                                          OnTimeout on_timeout) {
+                                          OnTimeout on_timeout, int wake_fd) {
   void* reply = nullptr;
   absl::Status s = Exchange(
-      out, 1, [&reply](void* r) { reply = r; }, wait, on_timeout);
+      out, 1, [&reply](void* r) { reply = r; }, wait, on_timeout, wake_fd);
   if (!s.ok()) return s;
   return Reply(static_cast<redisReply*>(reply));
 }
 
 absl::Status Connection::Exchange(std::string_view out, size_t replies,
                                   absl::FunctionRef<void(void*)> on_reply, absl::Duration wait,
-                                  OnTimeout on_timeout) {
+                                  OnTimeout on_timeout, int wake_fd) {
   redisContext* c = ctx_.get();
   const int wait_ms = PollTimeoutMs(wait);
   size_t sent = 0;
@@ -192,14 +192,18 @@ absl::Status Connection::Exchange(std::string_view out, size_t replies,
     }
     if (received == replies && sent == out.size()) return absl::OkStatus();
 
-    pollfd pfd{c->fd, static_cast<short>(POLLIN | (sent < out.size() ? POLLOUT : 0)), 0};
-    const int ready = poll(&pfd, 1, wait_ms);
+    pollfd fds[2] = {{c->fd, static_cast<short>(POLLIN | (sent < out.size() ? POLLOUT : 0)), 0},
+                     {wake_fd, POLLIN, 0}};
+    const int ready = poll(fds, wake_fd >= 0 ? 2 : 1, wait_ms);
     if (ready < 0) {
       if (errno == EINTR) continue;
       return MarkBroken(absl::StrCat("poll: ", std::strerror(errno)));
     }
+    const pollfd& pfd = fds[0];
     if (ready == 0) {
       if (on_timeout == OnTimeout::kKeep && sent == out.size()) {
+        // Cheap on purpose: a pub/sub reader meets this after every burst.
+        if (wait_ms == 0) return absl::DeadlineExceededError("no reply waiting");
         return absl::DeadlineExceededError(
             absl::StrCat("Redis ", endpoint_, ": no reply within ", absl::FormatDuration(wait)));
       }
@@ -207,6 +211,9 @@ absl::Status Connection::Exchange(std::string_view out, size_t replies,
                                      sent, " of ", out.size(), " bytes, got ", received, " of ",
                                      replies, " replies)"));
     }
+    // Only the wake fd is ready (only ReadReplyWithin passes one: nothing to
+    // send, and a timeout keeps the connection).
+    if (pfd.revents == 0) return absl::DeadlineExceededError("woken");
     if (pfd.revents & POLLNVAL) return MarkBroken("socket is not open");
     if (pfd.revents & POLLOUT) {
       const ssize_t n =

@@ -81,8 +81,10 @@ class Connection {
   // partly received reply is kept for the next call): a quiet channel is not
   // a failure. I/O errors and EOF: kUnavailable, connection broken.
   absl::StatusOr<Reply> ReadReply();
-  // Like ReadReply(), but waits at most `wait` instead of io_timeout.
-  absl::StatusOr<Reply> ReadReplyWithin(absl::Duration wait);
+  // Like ReadReply(), but waits at most `wait` instead of io_timeout. With a
+  // `wake_fd` (e.g. an eventfd), the wait also ends, with kDeadlineExceeded,
+  // as soon as that descriptor is readable; the caller drains it.
+  absl::StatusOr<Reply> ReadReplyWithin(absl::Duration wait, int wake_fd = -1);
 
   // False after any I/O error, timeout or protocol error (and when moved from).
   bool ok() const;
@@ -122,12 +124,14 @@ class Connection {
   // kUnavailable returned; a kKeep timeout returns kDeadlineExceeded.
   // Allocation-free apart from the reader's own buffer growth.
   // REQUIRES: ok(); with kKeep, `out` is empty.
+  // wake_fd >= 0: also poll it, and end the wait when it is readable.
   absl::Status Exchange(std::string_view out, size_t replies,
                         absl::FunctionRef<void(void*)> on_reply, absl::Duration wait,
-                        OnTimeout on_timeout);
+                        OnTimeout on_timeout, int wake_fd = -1);
 
   // Reads one reply with the reader's default (allocating) functions.
-  absl::StatusOr<Reply> ReadOne(std::string_view out, absl::Duration wait, OnTimeout on_timeout);
+  absl::StatusOr<Reply> ReadOne(std::string_view out, absl::Duration wait, OnTimeout on_timeout,
+                                int wake_fd = -1);
 
   // Records `what` in the context (so ok() turns false and hiredis refuses
   // further use) and returns it as kUnavailable.

@@ -1,7 +1,9 @@
 // Connection against a real redis-server (tests/support/redis_server.h).
 #include "engine/redis/connection.h"
 
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -229,6 +231,37 @@ TEST(RedisConnection, SubscriberReadsPublishedMessages) {
   ASSERT_EQ((*msg)->elements, 3u);
   EXPECT_EQ(std::string((*msg)->element[0]->str), "message");
   EXPECT_EQ(std::string((*msg)->element[2]->str), "{\"seq\":1}");
+}
+
+TEST(RedisConnection, WakeFdEndsASubscribersWaitAndKeepsTheConnection) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Connection> sub = server.Connect();
+  ASSERT_TRUE(sub.ok());
+  ASSERT_TRUE(sub->Command({"SUBSCRIBE", "quiet"}).ok());
+  const int wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  ASSERT_GE(wake, 0);
+  std::thread waker([wake] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const uint64_t one = 1;
+    ASSERT_EQ(write(wake, &one, sizeof(one)), static_cast<ssize_t>(sizeof(one)));
+  });
+  // Without the wake-up this waits a minute.
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(sub->ReadReplyWithin(absl::Minutes(1), wake).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(30));
+  waker.join();
+  EXPECT_TRUE(sub->ok());
+
+  // Still in step: once the wake-up is consumed, the next message is read.
+  uint64_t wakes = 0;
+  ASSERT_EQ(read(wake, &wakes, sizeof(wakes)), static_cast<ssize_t>(sizeof(wakes)));
+  ASSERT_TRUE(server.Run({"PUBLISH", "quiet", "after"}).ok());
+  absl::StatusOr<Reply> msg = sub->ReadReplyWithin(absl::Seconds(10), wake);
+  ASSERT_TRUE(msg.ok()) << msg.status();
+  EXPECT_EQ(std::string((*msg)->element[2]->str), "after");
+  close(wake);
 }
 
 TEST(RedisConnection, QuietSubscriptionTimesOutWithoutBreakingTheConnection) {

@@ -35,6 +35,8 @@ class Heartbeat {
 
   // True when no beat has been written yet, or the last one is kPeriod old.
   bool Due(Clock::time_point now) const { return now >= next_; }
+  // When Due() turns true (min() before the first beat).
+  Clock::time_point next_due() const { return next_; }
   // Appends SET key 1 EX 30.
   void Append(Pipeline& pipeline) const;
   // The pipeline holding the beat appended at `sent` succeeded.
