@@ -24,6 +24,8 @@ else
   gbench_time=1; latency_args=(); pipeline_args=()
 fi
 
+# First, on the still idle machine: how much it takes CPUs away (context for the figures).
+build/bin/cpu_gaps --seconds "$($quick && echo 2 || echo 10)" --json "$out/cpu_gaps.json" >/dev/null
 for suite in physics_bench engine_bench; do
   build/bin/$suite --benchmark_min_time=$gbench_time \
     --benchmark_out="$out/$suite.json" --benchmark_out_format=json

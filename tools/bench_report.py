@@ -51,6 +51,17 @@ def main():
         json.dump(results, f, indent=1)
 
     print(f"Machine: {results['machine']}\n")
+    gaps = results.get("cpu_gaps")
+    if gaps:
+        names = list(gaps["threads"][0]["gaps"].keys())
+        print(f"**Scheduling noise** (cpu_gaps: one thread per CPU spins for {gaps['seconds']:.0f} s before the "
+              "runs and counts the gaps in which it did not run; a gap inside a tick's burst stalls that burst)\n")
+        print("| thread | " + " | ".join(f"gaps {n} ms" for n in names) + " | worst ms | lost ms |")
+        print("|---|" + "---:|" * (len(names) + 2))
+        for i, t in enumerate(gaps["threads"]):
+            print(f"| {i} | " + " | ".join(str(t["gaps"][n]) for n in names) +
+                  f" | {t['worst_ms']:.2f} | {t['lost_ms']:.1f} |")
+        print()
     lat = results.get("latency_table")
     if lat:
         print(f"**Latency** (ms, one connection, N = {lat['n']} per operation; floor = redis-benchmark -c 1 in the same run)\n")
