@@ -55,10 +55,10 @@ void StateWriter::ConnectionLost(const absl::Status& why) {
 
 void StateWriter::AppendNew(const SymbolBook& book, bool tick_closed) {
   const auto& unwritten = book.unwritten();
-  for (; appended_ < unwritten.size(); ++appended_) AppendStore(*unwritten[appended_], pipeline_);
+  for (; appended_ < unwritten.size(); ++appended_) AppendState(*unwritten[appended_], pipeline_);
   while (appended_ - published_ >= kPublishesPerTransaction || (tick_closed && published_ < appended_)) {
     const size_t end = std::min(appended_, published_ + kPublishesPerTransaction);
-    AppendPublishes(unwritten, published_, end, pipeline_);
+    AppendPublishesAndSnapshots(unwritten, published_, end, pipeline_);
     published_ = end;
   }
 }
@@ -74,24 +74,28 @@ void StateWriter::AppendCommands(const SymbolBook& book, redis::Pipeline& pipeli
   const auto& unwritten = book.unwritten();
   for (size_t begin = 0; begin < unwritten.size(); begin += kPublishesPerTransaction) {
     const size_t end = std::min(unwritten.size(), begin + kPublishesPerTransaction);
-    for (size_t i = begin; i < end; ++i) AppendStore(*unwritten[i], pipeline);
-    AppendPublishes(unwritten, begin, end, pipeline);
+    for (size_t i = begin; i < end; ++i) AppendState(*unwritten[i], pipeline);
+    AppendPublishesAndSnapshots(unwritten, begin, end, pipeline);
   }
 }
 
-void StateWriter::AppendPublishes(std::span<SymbolState* const> unwritten, size_t begin, size_t end,
-                                  redis::Pipeline& pipeline) const {
+void StateWriter::AppendPublishesAndSnapshots(std::span<SymbolState* const> unwritten, size_t begin,
+                                              size_t end, redis::Pipeline& pipeline) const {
   pipeline.Append({"MULTI"});
   for (size_t i = begin; i < end; ++i) pipeline.Append({"PUBLISH", channel_, unwritten[i]->event_json});
   pipeline.Append({"EXEC"});
+  for (size_t i = begin; i < end; ++i) AppendSnapshot(*unwritten[i], pipeline);
 }
 
-void StateWriter::AppendStore(const SymbolState& s, redis::Pipeline& pipeline) const {
+void StateWriter::AppendState(const SymbolState& s, redis::Pipeline& pipeline) const {
   if (options_.state_ttl_seconds > 0) {
     pipeline.Append({"SET", s.state_key, s.state_json, "EX", state_ttl_text_});
   } else {
     pipeline.Append({"SET", s.state_key, s.state_json});
   }
+}
+
+void StateWriter::AppendSnapshot(const SymbolState& s, redis::Pipeline& pipeline) const {
   char price[schema::kJsonNumberBufferSize], volume[schema::kJsonNumberBufferSize];
   char bid[schema::kJsonNumberBufferSize], ask[schema::kJsonNumberBufferSize];
   char seconds[schema::kJsonNumberBufferSize];
