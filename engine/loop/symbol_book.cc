@@ -99,7 +99,9 @@ void SymbolBook::LogRejection(const feed::TickOrigin& origin, const absl::Status
 
 size_t SymbolBook::CloseTick(absl::FunctionRef<void()> progress) {
   size_t done = 0;
-  for (SymbolState* s : traded_) {
+  for (size_t i = 0; i < traded_.size(); ++i) {
+    SymbolState* s = traded_[i];
+    if (i + 1 < traded_.size()) traded_[i + 1]->window.Prefetch();
     s->window.Push(physics::Observation{s->price, s->volume, s->trades});
     Encode(*s, calculator_.Compute(s->window));
     s->traded = false;

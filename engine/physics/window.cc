@@ -78,6 +78,16 @@ void Window::CompensatedSum::Add(double x) {
   sum_ = t;
 }
 
+void Window::Prefetch() const {
+  constexpr size_t kLine = 64 / sizeof(double);
+  const size_t n = size_;
+  for (const double* a : {sorted_prices_.data(), sorted_returns_.data(), sorted_log_abs_.data()}) {
+    for (size_t i = 0; i < n; i += kLine) __builtin_prefetch(a + i, /*rw=*/1, /*locality=*/3);
+  }
+  __builtin_prefetch(prices_.data() + head_, 1, 3);
+  __builtin_prefetch(returns_.data() + Wrap(head_ + 1, capacity_), 1, 3);
+}
+
 void Window::Push(const Observation& obs) {
   const bool full = size_ == capacity_;
   const double evicted_price = prices_[head_];
