@@ -56,23 +56,29 @@ void BM_SimBurst(benchmark::State& state) {
 }
 BENCHMARK(BM_SimBurst)->Arg(1000);
 
-// One loop tick: the fold of a sim burst, then compute + encode per symbol,
-// with every window already full (W = 1000). Items are symbol updates.
+// One loop tick: the fold of a sim burst, then compute + encode per symbol.
+void LoopTick(feed::SimFeed& sim, loop::SymbolBook& book, schema::EpochMicros ts) {
+  sim.GenerateBurst(ts, book);
+  benchmark::DoNotOptimize(book.CloseTick());
+  book.MarkAllWritten();
+}
+
+// The book after 1 000 loop ticks (every window full at W = 1000); returns
+// the next tick's timestamp offset.
+int64_t FillWindows(feed::SimFeed& sim, loop::SymbolBook& book) {
+  int64_t i = 0;
+  for (; i < 1000; ++i) LoopTick(sim, book, kNoon + i);
+  return i;
+}
+
+// One loop tick with every window already full (W = 1000). Items are symbol
+// updates.
 void BM_LoopTick(benchmark::State& state) {
   const size_t symbols = static_cast<size_t>(state.range(0));
   feed::SimFeed sim(feed::DefaultSymbols(symbols), 42);
   loop::SymbolBook book(1000, "");
-  int64_t i = 0;
-  for (; i < 1000; ++i) {
-    sim.GenerateBurst(kNoon + i, book);
-    book.CloseTick();
-    book.MarkAllWritten();
-  }
-  for (auto _ : state) {
-    sim.GenerateBurst(kNoon + ++i, book);
-    benchmark::DoNotOptimize(book.CloseTick());
-    book.MarkAllWritten();
-  }
+  int64_t i = FillWindows(sim, book);
+  for (auto _ : state) LoopTick(sim, book, kNoon + ++i);
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_LoopTick)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
@@ -84,21 +90,14 @@ void BM_LoopTickCold(benchmark::State& state) {
   const size_t symbols = static_cast<size_t>(state.range(0));
   feed::SimFeed sim(feed::DefaultSymbols(symbols), 42);
   loop::SymbolBook book(1000, "");
-  int64_t i = 0;
-  for (; i < 1000; ++i) {
-    sim.GenerateBurst(kNoon + i, book);
-    book.CloseTick();
-    book.MarkAllWritten();
-  }
+  int64_t i = FillWindows(sim, book);
   std::vector<char> evict(64 << 20);
   for (auto _ : state) {
     state.PauseTiming();
     for (size_t k = 0; k < evict.size(); k += 64) evict[k] = static_cast<char>(evict[k] + 1);
     benchmark::ClobberMemory();
     state.ResumeTiming();
-    sim.GenerateBurst(kNoon + ++i, book);
-    benchmark::DoNotOptimize(book.CloseTick());
-    book.MarkAllWritten();
+    LoopTick(sim, book, kNoon + ++i);
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
