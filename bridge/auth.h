@@ -1,4 +1,4 @@
-// Access control for physics-bridge's data endpoints (issue #5 §6): a shared
+// Access control for physics-bridge's data endpoints (docs/SPEC.md §6): a shared
 // bearer token for /ws and /api/*, and an Origin allow-list for WebSocket
 // upgrades. Pure functions on request pieces, so they are tested without
 // sockets; HttpSession applies them.

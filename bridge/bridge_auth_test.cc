@@ -1,4 +1,4 @@
-// physics-bridge end to end, access control (issue #5 §6): --token,
+// physics-bridge end to end, access control (docs/SPEC.md §6): --token,
 // --token-file, $PHYSICS_BRIDGE_TOKEN and --allowed-origins against the real
 // process.
 #include <cstdio>

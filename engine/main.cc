@@ -1,5 +1,5 @@
 // physics-engine: folds market ticks per symbol, computes the physics vector
-// and writes it to Redis every loop tick. See ../shared/SPEC.md and --help.
+// and writes it to Redis every loop tick. See docs/SPEC.md and --help.
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>

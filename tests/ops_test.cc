@@ -1,4 +1,4 @@
-// Operations end to end (issue #6): the compose file validates, the Dockerfile
+// Operations end to end: the compose file validates, the Dockerfile
 // installs exactly what CMake needs, physics-status judges a real system
 // (redis-server + physics-engine + physics-bridge) OK / WARN / FAIL, and
 // physics-top works in a real 80x24 terminal (tmux).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the parsers that read untrusted bytes (issue #5) with libFuzzer:
+# Fuzzes the parsers that read untrusted bytes with libFuzzer:
 # builds tests/fuzz/ with clang, ASan and UBSan in build-fuzz/, then runs each
 # target for SECONDS (default 60) from its seed corpus, tests/fuzz/corpus/<target>/.
 #   tools/fuzz.sh                      every target, 60 s each (what CI runs)

@@ -1,22 +1,18 @@
 // Writes the latest state of every updated symbol to Redis in one pipeline per
-// loop tick (SPEC §2): SET physics:state:{SYM}, HSET + EXPIRE
-// market:snapshot:{SYM}, PUBLISH state_update; every reply is checked.
-// The states (SET) stream out while the tick is still being computed; the
-// PUBLISHes follow their symbols' states in MULTI/EXEC transactions of
-// kPublishesPerTransaction (the rest when the tick closes), so a subscriber is
-// sent a tick of up to that many symbols in one write, after its states are
-// stored; each transaction's snapshots (HSET + EXPIRE) come after it, so Redis
-// has a third of the tick's commands to execute before it sends the messages
-// (e2e_bench, 100 symbols x 10 Hz: event -> bridge 0.2 ms sooner, docs/engine.md).
-// Measured end to end (e2e_bench, 100 symbols x 1 Hz, 1 000 WebSocket
-// clients): interleaved, Redis sent a tick's messages in pieces as the stream
-// arrived and the bridge wrote 1.4 times per client per tick; one transaction
-// makes that exactly once (docs/engine.md).
-// While Redis is unreachable it keeps nothing but the book's latest state,
-// retries with capped exponential backoff (never blocking a loop tick on a
-// connect attempt longer than its timeout), logs once per state change, and
-// writes the latest state as soon as Redis is back (SPEC §7). When due, the
-// engine's heartbeat (ops:hb:engine:{id}, SPEC §2) rides in the same pipeline.
+// loop tick (SPEC §2) and checks every reply. Within a tick's pipeline:
+//   1. each symbol's state (SET physics:state:{SYM}) precedes its message; the
+//      states stream out while the rest of the tick is computed (Stream);
+//   2. the PUBLISH state_update of up to kPublishesPerTransaction stored symbols
+//      go out in one MULTI/EXEC, so a subscriber receives them in one piece and
+//      a GET on receipt finds that state or a newer one;
+//   3. each transaction's snapshots (HSET + EXPIRE market:snapshot:{SYM})
+//      follow it;
+//   4. the engine's heartbeat (ops:hb:engine:{id}, SPEC §2) rides along when due.
+// Why in this order: docs/engine.md, "Writing to Redis". While Redis is
+// unreachable it keeps nothing but the book's latest state, retries with
+// capped exponential backoff (never holding a loop tick on a connect attempt
+// longer than its timeout), logs once per change of state, and writes the
+// latest state as soon as Redis is back (SPEC §7).
 // Not thread-safe: owned by the tick thread.
 #ifndef PHYSICS_ENGINE_LOOP_STATE_WRITER_H_
 #define PHYSICS_ENGINE_LOOP_STATE_WRITER_H_
