@@ -123,6 +123,7 @@ void WsSession::HandleFrame(const DecodedFrame& frame) {
         return;
       }
       const bool binary = frame.opcode == Opcode::kBinary;
+      if (!binary && !AcceptText(frame.payload, /*first=*/true, frame.fin)) return;
       if (!frame.fin) {
         in_fragments_ = true;
         fragments_binary_ = binary;
@@ -143,6 +144,7 @@ void WsSession::HandleFrame(const DecodedFrame& frame) {
         Fail(kCloseTooBig, absl::StrCat("message larger than ", max_payload, " bytes"));
         return;
       }
+      if (!fragments_binary_ && !AcceptText(frame.payload, /*first=*/false, frame.fin)) return;
       fragments_.append(frame.payload);
       if (frame.fin) {
         in_fragments_ = false;
@@ -160,6 +162,21 @@ void WsSession::HandleFrame(const DecodedFrame& frame) {
       HandleClientClose(frame.payload);
       return;
   }
+}
+
+bool WsSession::AcceptText(std::string_view piece, bool first, bool last) {
+  bool valid;
+  if (first && last) {
+    valid = IsValidUtf8(piece);
+  } else {
+    if (first) text_utf8_.Reset();
+    valid = text_utf8_.Feed(piece) && (!last || text_utf8_.AtBoundary());
+  }
+  if (!valid) {
+    hub_.metrics().CountClientError(ClientError::kProtocol);
+    Fail(kCloseInvalidPayload, "text message is not UTF-8");
+  }
+  return valid;
 }
 
 bool WsSession::Admit() {
@@ -244,13 +261,9 @@ void WsSession::HandleClientClose(std::string_view payload) {
     Terminate();
     return;
   }
-  uint16_t code = kCloseNormal;
-  if (payload.size() >= 2) {
-    const uint16_t received = static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) |
-                                                    static_cast<uint8_t>(payload[1]));
-    if (received >= 1000 && received < 5000) code = received;
-  }
-  Close(code, "", 1000);
+  const CloseAnswer answer = AnswerClientClose(payload);
+  if (!answer.valid) hub_.metrics().CountClientError(ClientError::kProtocol);
+  Close(answer.code, answer.reason, 1000);
   terminate_after_write_ = true;
 }
 

@@ -171,6 +171,26 @@ absl::StatusOr<std::string> WsTestClient::ReadText(absl::Duration timeout) {
   }
 }
 
+absl::StatusOr<std::string> WsTestClient::ReadRaw(size_t n, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (buffer_.size() < n) {
+    if (absl::Status s = Fill(deadline); !s.ok()) return s;
+  }
+  std::string bytes = buffer_.substr(0, n);
+  buffer_.erase(0, n);
+  return bytes;
+}
+
+absl::Status WsTestClient::WaitForClose(absl::Duration timeout) {
+  if (buffer_.empty()) {
+    const absl::Status s = Fill(absl::Now() + timeout);
+    if (absl::IsUnavailable(s)) return absl::OkStatus();
+    if (!s.ok()) return s;
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("expected the connection to end, got ", buffer_.size(), " more bytes"));
+}
+
 absl::StatusOr<HttpResponse> HttpRequest(int port, std::string_view method, std::string_view path,
                                          absl::Duration timeout, std::string_view extra_headers) {
   absl::StatusOr<int> fd = ConnectTcp(port, 0);
