@@ -153,11 +153,15 @@ struct Answer {
   uint8_t opcode = kText;
   std::string payload;      // kPong: the whole payload; kText: a part of it
   uint16_t close_code = 0;  // kClose
+  bool failed = false;      // kClose: the server fails the connection (RFC §7.1.7)
 };
 
-Answer Pong(std::string_view payload) { return {kPong, std::string(payload), 0}; }
-Answer TextWith(std::string_view part) { return {kText, std::string(part), 0}; }
-Answer CloseWith(uint16_t code) { return {kClose, "", code}; }
+Answer Pong(std::string_view payload) { return {kPong, std::string(payload), 0, false}; }
+Answer TextWith(std::string_view part) { return {kText, std::string(part), 0, false}; }
+// The closing handshake: the server answers a close with `code`.
+Answer CloseWith(uint16_t code) { return {kClose, "", code, false}; }
+// The server fails the connection for a protocol violation, with `code`.
+Answer FailsWith(uint16_t code) { return {kClose, "", code, true}; }
 
 void ExpectMatches(const ServerFrame& got, const Answer& want) {
   ASSERT_EQ(int{got.opcode()}, int{want.opcode}) << "got " << Show(got);
@@ -215,10 +219,6 @@ void RunCase(int port, const Case& c) {
   EXPECT_TRUE(closed.ok()) << closed;
 }
 
-void RunCases(int port, const std::vector<Case>& cases) {
-  for (const Case& c : cases) RunCase(port, c);
-}
-
 class WsConformanceTest : public BridgeTest {
  protected:
   // Frames up to 128 KiB, so a 64-bit length can be tried on a valid frame.
@@ -226,12 +226,23 @@ class WsConformanceTest : public BridgeTest {
     BridgeTest::SetUp();
     StartBridge({"--max-frame-bytes", "131072"});
   }
+
+  // Runs every case, then checks that each connection the server failed was
+  // counted as a protocol error.
+  void RunCases(const std::vector<Case>& cases) {
+    int failed = 0;
+    for (const Case& c : cases) {
+      RunCase(port_, c);
+      if (!c.answers.empty() && c.answers.back().failed) ++failed;
+    }
+    EXPECT_EQ(Metric(R"(bridge_client_errors_total{reason="protocol"})"), failed);
+  }
 };
 
 // Autobahn 1-4: lengths, pings and pongs, reserved bits and opcodes, masking.
 TEST_F(WsConformanceTest, FramingPingsReservedBitsOpcodesAndMasking) {
-  std::string every_byte;  // a binary ping payload: every byte value
-  for (int i = 0; i < 125; ++i) every_byte.push_back(static_cast<char>(i * 2 + 3));
+  std::string binary_125;  // the longest ping payload, binary: 3, 5, 7, ..., 251
+  for (int i = 0; i < 125; ++i) binary_125.push_back(static_cast<char>(i * 2 + 3));
   std::vector<std::string> ten_pings;
   std::vector<Answer> ten_pongs;
   for (int i = 0; i < 10; ++i) {
@@ -250,38 +261,38 @@ TEST_F(WsConformanceTest, FramingPingsReservedBitsOpcodesAndMasking) {
       {"binary message: refused by the application", {Final(kBinary, "\x01\x02")},
        {TextWith("binary")}},
       {"ping, empty", {Final(kPing, "")}, {Pong("")}},
-      {"ping, 125 bytes echoed", {Final(kPing, every_byte)}, {Pong(every_byte)}},
-      {"ping, 126 bytes", {Final(kPing, std::string(126, 'x'))}, {CloseWith(1002)}},
-      {"ping, not final", {NotFinal(kPing, "a"), Final(kContinuation, "b")}, {CloseWith(1002)}},
+      {"ping, 125 bytes echoed", {Final(kPing, binary_125)}, {Pong(binary_125)}},
+      {"ping, 126 bytes", {Final(kPing, std::string(126, 'x'))}, {FailsWith(1002)}},
+      {"ping, not final", {NotFinal(kPing, "a"), Final(kContinuation, "b")}, {FailsWith(1002)}},
       {"ten pings, ten pongs in order", ten_pings, ten_pongs},
       {"unsolicited pong ignored", {Final(kPong, "unasked"), Final(kPing, "after")},
        {Pong("after")}},
-      {"pong, 126 bytes", {Final(kPong, std::string(126, 'x'))}, {CloseWith(1002)}},
+      {"pong, 126 bytes", {Final(kPong, std::string(126, 'x'))}, {FailsWith(1002)}},
       {"unmasked text", {RawFrame(kFin | kText, kPingRequest, /*masked=*/false)},
-       {CloseWith(1002)}},
-      {"unmasked ping", {RawFrame(kFin | kPing, "hi", /*masked=*/false)}, {CloseWith(1002)}},
+       {FailsWith(1002)}},
+      {"unmasked ping", {RawFrame(kFin | kPing, "hi", /*masked=*/false)}, {FailsWith(1002)}},
       {"unmasked close", {RawFrame(kFin | kClose, CloseBody(1000), /*masked=*/false)},
-       {CloseWith(1002)}},
+       {FailsWith(1002)}},
       {"RSV bit after a valid message, before a ping",
        {Final(kText, kPingRequest), RawFrame(kFin | 0x20 | kText, kPingRequest), Final(kPing, "")},
-       {TextWith(kPongReply), CloseWith(1002)}},
+       {TextWith(kPongReply), FailsWith(1002)}},
   };
   const std::pair<uint8_t, const char*> reserved_bits[] = {
       {0x40, "RSV1"}, {0x20, "RSV2"}, {0x10, "RSV3"}, {0x70, "RSV1-3"}};
   for (const auto& [bits, name] : reserved_bits) {
     cases.push_back({absl::StrCat(name, " on text"), {RawFrame(kFin | bits | kText, kPingRequest)},
-                     {CloseWith(1002)}});
+                     {FailsWith(1002)}});
     cases.push_back({absl::StrCat(name, " on ping"), {RawFrame(kFin | bits | kPing, "")},
-                     {CloseWith(1002)}});
+                     {FailsWith(1002)}});
   }
   for (const uint8_t opcode : {3, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF}) {
     cases.push_back(
-        {absl::StrCat("reserved opcode ", opcode), {Final(opcode, "")}, {CloseWith(1002)}});
+        {absl::StrCat("reserved opcode ", opcode), {Final(opcode, "")}, {FailsWith(1002)}});
     cases.push_back({absl::StrCat("reserved opcode ", opcode, " with payload, after a message"),
                      {Final(kText, kPingRequest), Final(opcode, "reserved"), Final(kPing, "")},
-                     {TextWith(kPongReply), CloseWith(1002)}});
+                     {TextWith(kPongReply), FailsWith(1002)}});
   }
-  RunCases(port_, cases);
+  RunCases(cases);
 }
 
 // Autobahn 5: fragmentation, control frames between fragments.
@@ -316,26 +327,26 @@ TEST_F(WsConformanceTest, Fragmentation) {
       {"binary in 2 fragments: refused by the application",
        {NotFinal(kBinary, "\x01"), Final(kContinuation, "\x02")}, {TextWith("binary")}},
       {"final continuation, no message in progress", {Final(kContinuation, kPingRequest)},
-       {CloseWith(1002)}},
+       {FailsWith(1002)}},
       {"continuation, no message in progress, then text",
-       {NotFinal(kContinuation, "x"), Final(kText, kPingRequest)}, {CloseWith(1002)}},
+       {NotFinal(kContinuation, "x"), Final(kText, kPingRequest)}, {FailsWith(1002)}},
       {"continuation after a finished message",
        {Final(kText, kPingRequest), Final(kContinuation, "x")},
-       {TextWith(kPongReply), CloseWith(1002)}},
+       {TextWith(kPongReply), FailsWith(1002)}},
       {"text frame inside a fragmented message",
-       {NotFinal(kText, R"({"type":)"), Final(kText, kPingRequest)}, {CloseWith(1002)}},
+       {NotFinal(kText, R"({"type":)"), Final(kText, kPingRequest)}, {FailsWith(1002)}},
       {"text start inside a fragmented message",
-       {NotFinal(kText, R"({"type":)"), NotFinal(kText, R"({"type":)")}, {CloseWith(1002)}},
+       {NotFinal(kText, R"({"type":)"), NotFinal(kText, R"({"type":)")}, {FailsWith(1002)}},
       {"binary frame inside a fragmented text message",
-       {NotFinal(kText, R"({"type":)"), Final(kBinary, "x")}, {CloseWith(1002)}},
-      {"fragmented pong", {NotFinal(kPong, "a"), Final(kContinuation, "b")}, {CloseWith(1002)}},
+       {NotFinal(kText, R"({"type":)"), Final(kBinary, "x")}, {FailsWith(1002)}},
+      {"fragmented pong", {NotFinal(kPong, "a"), Final(kContinuation, "b")}, {FailsWith(1002)}},
       {"fragmented close", {NotFinal(kClose, CloseBody(1000)), Final(kContinuation, "")},
-       {CloseWith(1002)}},
+       {FailsWith(1002)}},
       {"fragmented ping inside a fragmented message",
        {NotFinal(kText, R"({"type":)"), NotFinal(kPing, "a"), Final(kContinuation, R"("ping"})")},
-       {CloseWith(1002)}},
+       {FailsWith(1002)}},
   };
-  RunCases(port_, cases);
+  RunCases(cases);
 }
 
 struct Utf8Sample {
@@ -389,23 +400,23 @@ TEST_F(WsConformanceTest, TextMustBeUtf8) {
   }
   for (const Utf8Sample& s : invalid) {
     const std::string text = absl::StrCat("ok ", s.bytes, " ok");
-    cases.push_back({"invalid, one frame: " + s.name, {Final(kText, text)}, {CloseWith(1007)}});
+    cases.push_back({"invalid, one frame: " + s.name, {Final(kText, text)}, {FailsWith(1007)}});
     cases.push_back({"invalid, one byte per fragment: " + s.name, BytePerFragment(text),
-                     {CloseWith(1007)}});
+                     {FailsWith(1007)}});
     // Fails fast: the first fragment already cannot be UTF-8, and the server
     // closes without waiting for the rest of the message.
     cases.push_back({"invalid, first fragment alone: " + s.name,
-                     {NotFinal(kText, absl::StrCat("ok ", s.bytes))}, {CloseWith(1007)}});
+                     {NotFinal(kText, absl::StrCat("ok ", s.bytes))}, {FailsWith(1007)}});
   }
   for (const Utf8Sample& s : truncated) {
     const std::string text = absl::StrCat("ok ", s.bytes);
-    cases.push_back({"truncated, one frame: " + s.name, {Final(kText, text)}, {CloseWith(1007)}});
+    cases.push_back({"truncated, one frame: " + s.name, {Final(kText, text)}, {FailsWith(1007)}});
     cases.push_back({"truncated, one byte per fragment: " + s.name, BytePerFragment(text),
-                     {CloseWith(1007)}});
+                     {FailsWith(1007)}});
     cases.push_back({"truncated, then an empty final fragment: " + s.name,
-                     {NotFinal(kText, text), Final(kContinuation, "")}, {CloseWith(1007)}});
+                     {NotFinal(kText, text), Final(kContinuation, "")}, {FailsWith(1007)}});
   }
-  RunCases(port_, cases);
+  RunCases(cases);
 }
 
 // Autobahn 7: the close handshake, close codes and reasons.
@@ -416,20 +427,20 @@ TEST_F(WsConformanceTest, CloseHandshakeCodesAndReasons) {
        {Final(kClose, CloseBody(1000)) + Final(kText, kPingRequest)}, {CloseWith(1000)}},
       {"close, then ping ignored, two writes",
        {Final(kClose, CloseBody(1000)), Final(kPing, "late")}, {CloseWith(1000)}},
-      {"close with a 1-byte payload", {Final(kClose, "\x03")}, {CloseWith(1002)}},
+      {"close with a 1-byte payload", {Final(kClose, "\x03")}, {FailsWith(1002)}},
       {"close with a 123-byte reason", {Final(kClose, CloseBody(1000, std::string(123, '*')))},
        {CloseWith(1000)}},
       {"close with a 124-byte reason: 126 bytes, too long for a control frame",
-       {Final(kClose, CloseBody(1000, std::string(124, '*')))}, {CloseWith(1002)}},
+       {Final(kClose, CloseBody(1000, std::string(124, '*')))}, {FailsWith(1002)}},
       {"close with a UTF-8 reason",
        {Final(kClose, CloseBody(1000, "\xce\xba\xe1\xbd\xb9\xcf\x83"))},
        {CloseWith(1000)}},
       {"close with a reason that is not UTF-8",
        {Final(kClose, CloseBody(1000, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"
                                       "edited"))},
-       {CloseWith(1007)}},
+       {FailsWith(1007)}},
       {"close with a truncated UTF-8 reason", {Final(kClose, CloseBody(1000, "ok \xe2\x82"))},
-       {CloseWith(1007)}},
+       {FailsWith(1007)}},
   };
   // Codes a peer may send (§7.4.1, §7.4.2, IANA registry): answered with the
   // same code (§5.5.1).
@@ -444,9 +455,9 @@ TEST_F(WsConformanceTest, CloseHandshakeCodesAndReasons) {
   for (const uint16_t code : {0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000,
                               65535}) {
     cases.push_back({absl::StrCat("invalid close code ", code), {Final(kClose, CloseBody(code))},
-                     {CloseWith(1002)}});
+                     {FailsWith(1002)}});
   }
-  RunCases(port_, cases);
+  RunCases(cases);
 }
 
 }  // namespace
