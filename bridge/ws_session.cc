@@ -264,7 +264,7 @@ void WsSession::HandleClientClose(std::string_view payload) {
   const CloseAnswer answer = AnswerClientClose(payload);
   if (!answer.valid) hub_.metrics().CountClientError(ClientError::kProtocol);
   Close(answer.code, answer.reason, 1000);
-  terminate_after_write_ = true;
+  end_after_write_ = true;
 }
 
 void WsSession::Deliver(const FramePtr& frame, bool live, int64_t now_ns, bool bounded) {
@@ -402,7 +402,7 @@ void WsSession::FinishWrite(const boost::system::error_code& ec) {
   }
   metrics.messages_out.fetch_add(delivered, std::memory_order_relaxed);
   if (!queue_.has_pending()) {
-    if (terminate_after_write_) Terminate();
+    if (end_after_write_) EndAfterClose();
     return;
   }
   Flush();
@@ -411,7 +411,29 @@ void WsSession::FinishWrite(const boost::system::error_code& ec) {
 void WsSession::Fail(uint16_t code, std::string_view reason) {
   reading_ = false;
   Close(code, reason, 1000);
-  terminate_after_write_ = true;
+  end_after_write_ = true;
+}
+
+// Closing the socket with unread input would send a reset at once and drop
+// what is still unsent (RFC 2525 §2.17), possibly the close frame itself; a
+// half-close sends everything queued, then the end of the stream.
+void WsSession::EndAfterClose() {
+  end_after_write_ = false;
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  DrainUntilEnd();
+}
+
+void WsSession::DrainUntilEnd() {
+  socket_.async_read_some(asio::buffer(read_buffer_),
+                          [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                            if (self->terminated_) return;
+                            if (ec) {  // the client closed too, or the connection failed
+                              self->Terminate();
+                              return;
+                            }
+                            self->DrainUntilEnd();
+                          });
 }
 
 void WsSession::Close(uint16_t code, std::string_view reason, int64_t linger_ms) {

@@ -107,6 +107,12 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void FinishWrite(const boost::system::error_code& ec);
   // Stops reading and closes with `code` after an input error.
   void Fail(uint16_t code, std::string_view reason);
+  // Ends the connection once our last close frame is written (RFC 6455
+  // §7.1.1: the server closes the TCP connection first): half-closes it, then
+  // reads and drops what the client still sends until it closes its side;
+  // Sweep ends it when that takes past the close deadline.
+  void EndAfterClose();
+  void DrainUntilEnd();
 
   boost::asio::ip::tcp::socket socket_;
   Hub& hub_;
@@ -125,7 +131,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
   bool open_ = true;           // false once a close is under way: no data, no requests
   bool reading_ = true;        // false after a fatal input error
-  bool terminate_after_write_ = false;
+  bool end_after_write_ = false;  // EndAfterClose() once the queue is written
   bool terminated_ = false;
   int64_t pending_since_ns_ = 0;   // when the queue last went from empty to non-empty
   int64_t writing_since_ns_ = 0;   // pending_since_ns_ of the batch in flight

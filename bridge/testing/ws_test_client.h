@@ -59,9 +59,9 @@ class WsTestClient {
   // did not all come, kUnavailable when the connection ended first (bytes
   // that did come stay for the next read).
   absl::StatusOr<std::string> ReadRaw(size_t n, absl::Duration timeout);
-  // OK once the server has ended the connection (end of stream or reset)
-  // with nothing left to read; kFailedPrecondition when bytes arrive instead,
-  // kDeadlineExceeded when it stays open.
+  // OK once the server has ended the connection cleanly (end of stream) with
+  // nothing left to read; kUnavailable for a reset, kFailedPrecondition when
+  // bytes arrive instead, kDeadlineExceeded when it stays open.
   absl::Status WaitForClose(absl::Duration timeout);
 
  private:
