@@ -1,7 +1,9 @@
 #include "bridge/ws_codec.h"
 
 #include <limits>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -100,6 +102,151 @@ TEST(WsCodec, RefusesProtocolViolations) {
             DecodeStatus::kProtocol);
   std::string long_ping = Masked(Opcode::kPing, std::string(126, 'x'));
   EXPECT_EQ(DecodeClientFrame(long_ping.data(), long_ping.size(), 1000, f), DecodeStatus::kProtocol);
+}
+
+TEST(WsCloseCode, AcceptsAssignedAndApplicationCodes) {
+  for (const uint16_t code : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013,
+                              1014, 3000, 3999, 4000, 4999}) {
+    EXPECT_TRUE(IsValidCloseCode(code)) << code;
+  }
+}
+
+TEST(WsCloseCode, RefusesReservedLocalOnlyUnassignedAndOutOfRangeCodes) {
+  for (const uint16_t code : {0, 1, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000,
+                              65535}) {
+    EXPECT_FALSE(IsValidCloseCode(code)) << code;
+  }
+}
+
+std::string ClosePayload(uint16_t code, std::string_view reason = "") {
+  std::string out{static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+  out.append(reason);
+  return out;
+}
+
+TEST(WsCloseCode, AnswersAClientCloseWithItsCodeOrTheError) {
+  const CloseAnswer empty = AnswerClientClose("");
+  EXPECT_EQ(empty.code, 1000);
+  EXPECT_TRUE(empty.valid);
+  const CloseAnswer echoed = AnswerClientClose(ClosePayload(4001, "bye \xce\xba"));
+  EXPECT_EQ(echoed.code, 4001);
+  EXPECT_TRUE(echoed.valid);
+  EXPECT_EQ(echoed.reason, "");
+  const CloseAnswer one_byte = AnswerClientClose("\x03");
+  EXPECT_EQ(one_byte.code, kCloseProtocolError);
+  EXPECT_FALSE(one_byte.valid);
+  const CloseAnswer local_only = AnswerClientClose(ClosePayload(1005));
+  EXPECT_EQ(local_only.code, kCloseProtocolError);
+  EXPECT_FALSE(local_only.valid);
+  const CloseAnswer bad_reason = AnswerClientClose(ClosePayload(1000, "\xed\xa0\x80"));
+  EXPECT_EQ(bad_reason.code, kCloseInvalidPayload);
+  EXPECT_FALSE(bad_reason.valid);
+  EXPECT_NE(bad_reason.reason, "");
+}
+
+// Well-formed and ill-formed sequences at the edges of Unicode's table of
+// well-formed UTF-8 byte sequences.
+const std::vector<std::string> kValidUtf8 = {
+    "",
+    "plain ASCII",
+    "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5",  // "kosme" in Greek
+    "\xc2\x80",                  // U+0080, first 2-byte
+    "\xe0\xa0\x80",              // U+0800, first 3-byte
+    "\xed\x9f\xbf",              // U+D7FF, last before the surrogates
+    "\xee\x80\x80",              // U+E000, first after them
+    "\xef\xbf\xbf",              // U+FFFF
+    "\xf0\x90\x80\x80",          // U+10000, first 4-byte
+    "\xf4\x8f\xbf\xbf",          // U+10FFFF, the last code point
+};
+const std::vector<std::string> kInvalidUtf8 = {
+    "\x80",                        // lone continuation byte
+    "\xc0\xaf",                    // overlong '/'
+    "\xc1\xbf",                    // overlong 2-byte
+    "\xe0\x80\xaf",                // overlong 3-byte
+    "\xf0\x80\x80\xaf",            // overlong 4-byte
+    "\xed\xa0\x80",                // U+D800, a surrogate
+    "\xed\xbf\xbf",                // U+DFFF, a surrogate
+    "\xf4\x90\x80\x80",            // U+110000, above the last code point
+    "\xf5\x80\x80\x80",            // lead byte past F4
+    "\xfe",
+    "\xff",
+    "\xce",                        // truncated 2-byte
+    "\xe2\x82",                    // truncated 3-byte
+    "\xf0\x9f\x98",                // truncated 4-byte
+    "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"
+    "edited",  // kosme with a surrogate inside
+};
+
+TEST(WsUtf8, ValidatesWholeText) {
+  for (const std::string& s : kValidUtf8) {
+    EXPECT_TRUE(IsValidUtf8(s)) << ::testing::PrintToString(s);
+  }
+  for (const std::string& s : kInvalidUtf8) {
+    EXPECT_FALSE(IsValidUtf8(s)) << ::testing::PrintToString(s);
+  }
+}
+
+// Feeds `text` in pieces cut at `cuts` (ascending offsets); true when every
+// piece was accepted and the text ends at a code point boundary.
+bool FeedInPieces(std::string_view text, const std::vector<size_t>& cuts) {
+  Utf8Validator v;
+  size_t from = 0;
+  for (const size_t cut : cuts) {
+    if (!v.Feed(text.substr(from, cut - from))) return false;
+    from = cut;
+  }
+  return v.Feed(text.substr(from)) && v.AtBoundary();
+}
+
+TEST(WsUtf8, ACodePointSplitBetweenFragmentsIsValid) {
+  const std::string text = "a\xce\xba\xe1\xbd\xb9\xf0\x9f\x98\x80z";
+  for (size_t cut = 0; cut <= text.size(); ++cut) EXPECT_TRUE(FeedInPieces(text, {cut})) << cut;
+  std::vector<size_t> every_byte;
+  for (size_t i = 1; i < text.size(); ++i) every_byte.push_back(i);
+  EXPECT_TRUE(FeedInPieces(text, every_byte));
+}
+
+TEST(WsUtf8, FailsOnTheFragmentThatMakesTheTextInvalid) {
+  Utf8Validator v;
+  EXPECT_TRUE(v.Feed("ok \xf4"));
+  EXPECT_FALSE(v.AtBoundary());
+  EXPECT_FALSE(v.Feed("\x90"));  // U+110000 and above: no completion is valid
+  v.Reset();
+  EXPECT_TRUE(v.Feed("\xed"));
+  EXPECT_FALSE(v.Feed("\xa0\x80"));  // a surrogate
+  v.Reset();
+  EXPECT_FALSE(v.Feed("text then \xc0"));  // C0 can only start an overlong form
+  v.Reset();
+  EXPECT_FALSE(v.Feed("\xe0\x80"));  // overlong whatever follows
+}
+
+TEST(WsUtf8, AMessageEndingInsideACodePointIsNotAtABoundary) {
+  Utf8Validator v;
+  EXPECT_TRUE(v.Feed("\xe2\x82"));
+  EXPECT_FALSE(v.AtBoundary());
+  EXPECT_TRUE(v.Feed("\xac"));  // U+20AC
+  EXPECT_TRUE(v.AtBoundary());
+}
+
+// However a text is cut into fragments, the validator agrees with the
+// whole-text check: random concatenations of valid and invalid sequences,
+// cut at random places.
+TEST(WsUtf8, FragmentedCheckAgreesWithTheWholeTextCheck) {
+  std::mt19937 rng(6455);
+  std::vector<std::string> pieces = kValidUtf8;
+  pieces.insert(pieces.end(), kInvalidUtf8.begin(), kInvalidUtf8.end());
+  for (int round = 0; round < 5000; ++round) {
+    std::string text;
+    const int count = std::uniform_int_distribution<int>(1, 4)(rng);
+    for (int i = 0; i < count; ++i) {
+      text += pieces[std::uniform_int_distribution<size_t>(0, pieces.size() - 1)(rng)];
+    }
+    std::vector<size_t> cuts;
+    for (size_t i = 1; i < text.size(); ++i) {
+      if (std::uniform_int_distribution<int>(0, 2)(rng) == 0) cuts.push_back(i);
+    }
+    ASSERT_EQ(FeedInPieces(text, cuts), IsValidUtf8(text)) << ::testing::PrintToString(text);
+  }
 }
 
 }  // namespace

@@ -123,6 +123,7 @@ void WsSession::HandleFrame(const DecodedFrame& frame) {
         return;
       }
       const bool binary = frame.opcode == Opcode::kBinary;
+      if (!binary && !AcceptText(frame.payload, /*first=*/true, frame.fin)) return;
       if (!frame.fin) {
         in_fragments_ = true;
         fragments_binary_ = binary;
@@ -143,6 +144,7 @@ void WsSession::HandleFrame(const DecodedFrame& frame) {
         Fail(kCloseTooBig, absl::StrCat("message larger than ", max_payload, " bytes"));
         return;
       }
+      if (!fragments_binary_ && !AcceptText(frame.payload, /*first=*/false, frame.fin)) return;
       fragments_.append(frame.payload);
       if (frame.fin) {
         in_fragments_ = false;
@@ -160,6 +162,21 @@ void WsSession::HandleFrame(const DecodedFrame& frame) {
       HandleClientClose(frame.payload);
       return;
   }
+}
+
+bool WsSession::AcceptText(std::string_view piece, bool first, bool last) {
+  bool valid;
+  if (first && last) {
+    valid = IsValidUtf8(piece);
+  } else {
+    if (first) text_utf8_.Reset();
+    valid = text_utf8_.Feed(piece) && (!last || text_utf8_.AtBoundary());
+  }
+  if (!valid) {
+    hub_.metrics().CountClientError(ClientError::kProtocol);
+    Fail(kCloseInvalidPayload, "text message is not UTF-8");
+  }
+  return valid;
 }
 
 bool WsSession::Admit() {
@@ -244,14 +261,10 @@ void WsSession::HandleClientClose(std::string_view payload) {
     Terminate();
     return;
   }
-  uint16_t code = kCloseNormal;
-  if (payload.size() >= 2) {
-    const uint16_t received = static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) |
-                                                    static_cast<uint8_t>(payload[1]));
-    if (received >= 1000 && received < 5000) code = received;
-  }
-  Close(code, "", 1000);
-  terminate_after_write_ = true;
+  const CloseAnswer answer = AnswerClientClose(payload);
+  if (!answer.valid) hub_.metrics().CountClientError(ClientError::kProtocol);
+  Close(answer.code, answer.reason, 1000);
+  end_after_write_ = true;
 }
 
 void WsSession::Deliver(const FramePtr& frame, bool live, int64_t now_ns, bool bounded) {
@@ -389,7 +402,7 @@ void WsSession::FinishWrite(const boost::system::error_code& ec) {
   }
   metrics.messages_out.fetch_add(delivered, std::memory_order_relaxed);
   if (!queue_.has_pending()) {
-    if (terminate_after_write_) Terminate();
+    if (end_after_write_) EndAfterClose();
     return;
   }
   Flush();
@@ -398,7 +411,29 @@ void WsSession::FinishWrite(const boost::system::error_code& ec) {
 void WsSession::Fail(uint16_t code, std::string_view reason) {
   reading_ = false;
   Close(code, reason, 1000);
-  terminate_after_write_ = true;
+  end_after_write_ = true;
+}
+
+// Closing the socket with unread input would send a reset at once and drop
+// what is still unsent (RFC 2525 §2.17), possibly the close frame itself; a
+// half-close sends everything queued, then the end of the stream.
+void WsSession::EndAfterClose() {
+  end_after_write_ = false;
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  DrainUntilEnd();
+}
+
+void WsSession::DrainUntilEnd() {
+  socket_.async_read_some(asio::buffer(read_buffer_),
+                          [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                            if (self->terminated_) return;
+                            if (ec) {  // the client closed too, or the connection failed
+                              self->Terminate();
+                              return;
+                            }
+                            self->DrainUntilEnd();
+                          });
 }
 
 void WsSession::Close(uint16_t code, std::string_view reason, int64_t linger_ms) {

@@ -83,9 +83,16 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // the session stopped reading (closed).
   bool ProcessInput();
   void HandleFrame(const DecodedFrame& frame);
-  // One complete message; binary ones are refused with an error frame.
+  // Checks one piece of a text message (the whole message when `first` and
+  // `last`) is UTF-8 so far; when not, fails the connection with 1007
+  // (RFC 6455 §8.1) and returns false.
+  bool AcceptText(std::string_view piece, bool first, bool last);
+  // One complete message (text already checked to be UTF-8); binary ones are
+  // refused with an error frame.
   void HandleMessage(std::string_view text, bool binary);
   void HandleRequest(const ClientRequest& request);
+  // Answers a client's close frame (see AnswerClientClose: its code echoed, or
+  // 1002/1007 for a bad one) and ends the connection once that is written.
   void HandleClientClose(std::string_view payload);
   // Deliver() without marking the session dirty.
   void Enqueue(const FramePtr& frame, bool live, int64_t now_ns, bool bounded);
@@ -100,6 +107,12 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void FinishWrite(const boost::system::error_code& ec);
   // Stops reading and closes with `code` after an input error.
   void Fail(uint16_t code, std::string_view reason);
+  // Ends the connection once our last close frame is written (RFC 6455
+  // §7.1.1: the server closes the TCP connection first): half-closes it, then
+  // reads and drops what the client still sends until it closes its side;
+  // Sweep ends it when that takes past the close deadline.
+  void EndAfterClose();
+  void DrainUntilEnd();
 
   boost::asio::ip::tcp::socket socket_;
   Hub& hub_;
@@ -114,10 +127,11 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   std::string fragments_;      // a fragmented message being assembled
   bool in_fragments_ = false;
   bool fragments_binary_ = false;
+  Utf8Validator text_utf8_;    // the fragmented text message, checked as it arrives
 
   bool open_ = true;           // false once a close is under way: no data, no requests
   bool reading_ = true;        // false after a fatal input error
-  bool terminate_after_write_ = false;
+  bool end_after_write_ = false;  // EndAfterClose() once the queue is written
   bool terminated_ = false;
   int64_t pending_since_ns_ = 0;   // when the queue last went from empty to non-empty
   int64_t writing_since_ns_ = 0;   // pending_since_ns_ of the batch in flight

@@ -37,6 +37,9 @@ absl::StatusOr<int> ConnectTcp(int port, int receive_buffer) {
   return fd;
 }
 
+// ReadSome's message for the end of the stream (a reset names recv's error).
+constexpr char kEndOfStream[] = "connection closed";
+
 absl::Status SendAll(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
     const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -58,7 +61,7 @@ absl::Status ReadSome(int fd, std::string& out, absl::Time deadline) {
   if (ready < 0) return absl::InternalError(std::strerror(errno));
   char buf[16384];
   const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-  if (n == 0) return absl::UnavailableError("connection closed");
+  if (n == 0) return absl::UnavailableError(kEndOfStream);
   if (n < 0) return absl::UnavailableError(absl::StrCat("recv: ", std::strerror(errno)));
   out.append(buf, static_cast<size_t>(n));
   return absl::OkStatus();
@@ -169,6 +172,26 @@ absl::StatusOr<std::string> WsTestClient::ReadText(absl::Duration timeout) {
           absl::StrCat("closed with ", frame->close_code, " ", frame->payload));
     }
   }
+}
+
+absl::StatusOr<std::string> WsTestClient::ReadRaw(size_t n, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (buffer_.size() < n) {
+    if (absl::Status s = Fill(deadline); !s.ok()) return s;
+  }
+  std::string bytes = buffer_.substr(0, n);
+  buffer_.erase(0, n);
+  return bytes;
+}
+
+absl::Status WsTestClient::WaitForClose(absl::Duration timeout) {
+  if (buffer_.empty()) {
+    const absl::Status s = Fill(absl::Now() + timeout);
+    if (absl::IsUnavailable(s) && s.message() == kEndOfStream) return absl::OkStatus();
+    if (!s.ok()) return s;
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("expected the connection to end, got ", buffer_.size(), " more bytes"));
 }
 
 absl::StatusOr<HttpResponse> HttpRequest(int port, std::string_view method, std::string_view path,

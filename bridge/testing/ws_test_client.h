@@ -9,6 +9,7 @@
 #ifndef PHYSICS_BRIDGE_TESTING_WS_TEST_CLIENT_H_
 #define PHYSICS_BRIDGE_TESTING_WS_TEST_CLIENT_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -52,6 +53,16 @@ class WsTestClient {
   // The next text frame's payload (control frames other than close skipped;
   // a close is an error naming its code).
   absl::StatusOr<std::string> ReadText(absl::Duration timeout);
+
+  // For tests that parse the server's bytes themselves. Exactly `n` bytes
+  // from the connection, waiting up to `timeout`: kDeadlineExceeded when they
+  // did not all come, kUnavailable when the connection ended first (bytes
+  // that did come stay for the next read).
+  absl::StatusOr<std::string> ReadRaw(size_t n, absl::Duration timeout);
+  // OK once the server has ended the connection cleanly (end of stream) with
+  // nothing left to read; kUnavailable for a reset, kFailedPrecondition when
+  // bytes arrive instead, kDeadlineExceeded when it stays open.
+  absl::Status WaitForClose(absl::Duration timeout);
 
  private:
   explicit WsTestClient(int fd) : fd_(fd) {}

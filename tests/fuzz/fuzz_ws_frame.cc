@@ -3,8 +3,11 @@
 // Checks: a decoded frame makes progress and stays inside the buffer
 // (0 < consumed <= size, payload inside it); it obeys RFC 6455's rules for
 // what it reports (known opcode, control frames final and <= 125 bytes, data
-// frames <= max_payload); its prefixes are kIncomplete; and re-masking the payload with AppendMaskedFrame decodes
-// to the same frame.
+// frames <= max_payload); its prefixes are kIncomplete; re-masking the
+// payload with AppendMaskedFrame decodes to the same frame; a data payload
+// checked as UTF-8 in three pieces (Utf8Validator) gets IsValidUtf8's verdict;
+// and a close payload is answered with a code that may be sent, its own code
+// when it is valid.
 // Its seeds (corpus/fuzz_ws_frame/*.bin) are binary: one max_payload byte,
 // then masked frames as AppendMaskedFrame writes them.
 #include <cstddef>
@@ -74,6 +77,28 @@ void CheckFrame(std::string_view wire, size_t max_payload, const char* base,
         "AppendMaskedFrame output decodes to the same frame");
 }
 
+void CheckUtf8Pieces(std::string_view payload) {
+  const size_t a = payload.size() / 3;
+  const size_t b = payload.size() * 2 / 3;
+  bridge::Utf8Validator v;
+  const bool pieces = v.Feed(payload.substr(0, a)) && v.Feed(payload.substr(a, b - a)) &&
+                      v.Feed(payload.substr(b)) && v.AtBoundary();
+  Check(pieces == bridge::IsValidUtf8(payload), "Utf8Validator agrees with IsValidUtf8",
+        absl::StrCat("pieces ", pieces, ", cut at ", a, " and ", b));
+}
+
+void CheckCloseAnswer(std::string_view payload) {
+  const bridge::CloseAnswer answer = bridge::AnswerClientClose(payload);
+  Check(bridge::IsValidCloseCode(answer.code), "a close is answered with a code that may be sent",
+        absl::StrCat("code ", answer.code));
+  if (answer.valid && payload.size() >= 2) {
+    const auto received = static_cast<uint16_t>((static_cast<uint8_t>(payload[0]) << 8) |
+                                                 static_cast<uint8_t>(payload[1]));
+    Check(answer.code == received, "a valid close code is echoed",
+          absl::StrCat("received ", received, ", answered ", answer.code));
+  }
+}
+
 void FuzzOne(const uint8_t* data, size_t size) {
   if (size == 0) return;
   const size_t max_payload = kMaxPayloads[data[0] % std::size(kMaxPayloads)];
@@ -87,6 +112,11 @@ void FuzzOne(const uint8_t* data, size_t size) {
         bridge::DecodeClientFrame(frame_bytes.data(), frame_bytes.size(), max_payload, f);
     if (st != DecodeStatus::kFrame) return;
     CheckFrame(rest, max_payload, frame_bytes.data(), f);
+    if (f.opcode == Opcode::kClose) {
+      CheckCloseAnswer(f.payload);
+    } else if (!IsControl(f.opcode)) {
+      CheckUtf8Pieces(f.payload);
+    }
     rest.remove_prefix(f.consumed);
   }
 }
