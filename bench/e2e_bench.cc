@@ -39,28 +39,24 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "bench/results_json.h"
 #include "bench/sample_state.h"
 #include "bridge/frame.h"
 #include "bridge/ws_codec.h"
 #include "engine/cli/flags.h"
 #include "engine/feed/sim_feed.h"
+#include "engine/http_client/http_client.h"
 #include "engine/schema/event_header.h"
 #include "engine/schema/state_message.h"
+#include "engine/schema/timestamp.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
-#include "tools/status/http_probe.h"
 
 namespace physics {
 namespace {
 
 using testing::Process;
 using testing::ProcessOptions;
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // CPU seconds (user + system) a process has used, from /proc/PID/stat.
 double ProcessCpuSeconds(pid_t pid) {
@@ -151,11 +147,9 @@ struct Client {
   size_t next_symbol = 0;         // the symbol index expected next
 };
 
-// A TCP connection to 127.0.0.1:port, TCP_NODELAY, optionally a small
-// receive buffer (the client that never reads).
-absl::Status ConnectTcp(Client& c, int port, int receive_buffer) {
+// A TCP connection to 127.0.0.1:port, TCP_NODELAY (the floor's clients).
+absl::Status ConnectTcp(Client& c, int port) {
   c.fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (receive_buffer > 0) setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(int));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -169,24 +163,19 @@ absl::Status ConnectTcp(Client& c, int port, int receive_buffer) {
 }
 
 // Connects to the bridge, upgrades to WebSocket and subscribes to everything.
+// `receive_buffer` > 0: a small receive window (the client that never reads).
 absl::Status Connect(Client& c, int port, int receive_buffer) {
-  if (absl::Status s = ConnectTcp(c, port, receive_buffer); !s.ok()) return s;
-  std::string request =
-      "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  absl::StatusOr<http::WebSocketConnection> ws =
+      http::UpgradeToWebSocket(http::Url{"127.0.0.1", std::to_string(port), "/ws"}, absl::Seconds(10),
+                               http::WebSocketOptions{.receive_buffer = receive_buffer});
+  if (!ws.ok()) return ws.status();
+  c.fd = ws->fd;
+  c.carry = std::move(ws->pending);
+  std::string subscribe;
   bridge::AppendMaskedFrame(bridge::Opcode::kText, true,
-                            R"({"type":"subscribe","channel":"state_update"})", 0x12345678, request);
-  if (::send(c.fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
-    return absl::UnavailableError("handshake write failed");
-  }
-  std::string response;
-  char ch;
-  while (response.size() < 4 || response.compare(response.size() - 4, 4, "\r\n\r\n") != 0) {
-    if (::recv(c.fd, &ch, 1, 0) != 1) return absl::UnavailableError("handshake read failed");
-    response.push_back(ch);
-  }
-  if (response.find(" 101 ") == std::string::npos) {
-    return absl::UnavailableError("handshake refused: " + response.substr(0, response.find('\r')));
+                            R"({"type":"subscribe","channel":"state_update"})", 0x12345678, subscribe);
+  if (::send(c.fd, subscribe.data(), subscribe.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(subscribe.size())) {
+    return absl::UnavailableError("subscribe write failed");
   }
   return absl::OkStatus();
 }
@@ -198,8 +187,8 @@ struct BridgeLatencySums {
 };
 
 absl::StatusOr<BridgeLatencySums> ScrapeBridge(int port) {
-  absl::StatusOr<ops::HttpResponse> r =
-      ops::HttpGet(ops::HttpUrl{"127.0.0.1", std::to_string(port), "/metrics"}, absl::Seconds(2));
+  absl::StatusOr<http::Response> r =
+      http::Get(http::Url{"127.0.0.1", std::to_string(port), "/metrics"}, absl::Seconds(2));
   if (!r.ok()) return r.status();
   BridgeLatencySums sums;
   const std::pair<absl::string_view, double*> wanted[] = {
@@ -366,7 +355,7 @@ bool Reader::Drain(Client& c, bool measuring, int64_t measure_from) {
       return false;
     }
     used += static_cast<size_t>(n);
-    const int64_t done = HandleFrames(c, std::string_view(scratch_.data(), used), NowMicros(),
+    const int64_t done = HandleFrames(c, std::string_view(scratch_.data(), used), schema::NowEpochMicros(),
                                       measuring, measure_from);
     if (done < 0) return false;
     std::memmove(scratch_.data(), scratch_.data() + done, used - static_cast<size_t>(done));
@@ -541,7 +530,7 @@ void Harness::Measure(std::vector<Client>& clients, Clock::time_point measure_at
     });
   }
   std::this_thread::sleep_until(measure_at);
-  measure_from.store(NowMicros(), std::memory_order_release);
+  measure_from.store(schema::NowEpochMicros(), std::memory_order_release);
   on_measure();
   for (std::thread& w : workers) w.join();
   for (const std::unique_ptr<Reader>& r : readers) {
@@ -636,7 +625,7 @@ absl::StatusOr<RunResult> Harness::RunFloor(const RunSpec& spec) {
   std::vector<Client> clients(static_cast<size_t>(spec.clients));
   std::vector<int> server_fds;
   for (size_t i = 0; i < clients.size(); ++i) {
-    if (absl::Status s = ConnectTcp(clients[i], ntohs(addr.sin_port), 0); !s.ok()) return s;
+    if (absl::Status s = ConnectTcp(clients[i], ntohs(addr.sin_port)); !s.ok()) return s;
     const int fd = ::accept(listener, nullptr, nullptr);
     if (fd < 0) return absl::UnavailableError(absl::StrCat("floor accept: ", strerror(errno)));
     const int one = 1, send_buffer = 256 * 1024;  // as the bridge sets them
@@ -671,7 +660,7 @@ absl::StatusOr<RunResult> Harness::RunFloor(const RunSpec& spec) {
         // A burst as the engine writes it: every symbol stamped now.
         schema::StateFields fields = bench::SampleState();
         fields.seq = seq;
-        fields.timestamp = NowMicros();
+        fields.timestamp = schema::NowEpochMicros();
         frames.clear();
         for (const std::string& symbol : symbols) {
           state.clear();
@@ -776,9 +765,8 @@ int Main(int argc, char** argv) {
                " bridge columns there are the sender threads')\n"
                "| symbols x Hz | clients | delivered/s | P50 ms | P99 ms | max ms | burst P99 median / worst ms | lost | bridge CPU us/msg | client CPU us/msg | bridge RSS MB | event->bridge ms | bridge->socket ms | note |\n"
                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
-  std::string json = "{\"benchmark\":\"e2e\",\"rows\":[";
-  for (size_t i = 0; i < results.size(); ++i) {
-    const RunResult& r = results[i];
+  std::vector<bench::JsonObject> rows;
+  for (const RunResult& r : results) {
     const std::string note = r.spec.floor         ? "floor: plain loopback sockets"
                              : r.spec.slow_client ? "+1 client that never reads: " + r.slow_client_outcome
                                                   : "";
@@ -788,23 +776,21 @@ int Main(int argc, char** argv) {
                                  r.burst_p99_worst_ms, r.lost, r.bridge_cpu_us_per_msg,
                                  r.client_cpu_us_per_msg, r.bridge_rss_mb, r.redis_to_bridge_ms,
                                  r.bridge_to_socket_ms, note);
-    absl::StrAppendFormat(&json,
-                          "%s{\"symbols\":%d,\"hz\":%g,\"clients\":%d,\"slow_client\":%s,\"floor\":%s,"
-                          "\"delivered_per_sec\":%.1f,\"p50_ms\":%.4f,\"p99_ms\":%.4f,\"max_ms\":%.4f,"
-                          "\"burst_p99_median_ms\":%.4f,\"burst_p99_worst_ms\":%.4f,"
-                          "\"lost\":%d,\"bridge_cpu_us_per_msg\":%.4f,\"client_cpu_us_per_msg\":%.4f,"
-                          "\"bridge_rss_mb\":%.2f,\"redis_to_bridge_ms\":%.4f,\"bridge_to_socket_ms\":%.4f,"
-                          "\"note\":\"%s\"}",
-                          i ? "," : "", r.spec.symbols, r.spec.hz, r.spec.clients,
-                          r.spec.slow_client ? "true" : "false", r.spec.floor ? "true" : "false",
-                          r.delivered_per_sec, r.p50_ms, r.p99_ms, r.max_ms, r.burst_p99_median_ms,
-                          r.burst_p99_worst_ms, r.lost,
-                          r.bridge_cpu_us_per_msg, r.client_cpu_us_per_msg, r.bridge_rss_mb,
-                          r.redis_to_bridge_ms, r.bridge_to_socket_ms, note);
+    // The run, what arrived, its latency, what it cost, the bridge's split.
+    rows.emplace_back()
+        .Int("symbols", r.spec.symbols).Number("hz", r.spec.hz).Int("clients", r.spec.clients)
+        .Bool("slow_client", r.spec.slow_client).Bool("floor", r.spec.floor)
+        .Number("delivered_per_sec", r.delivered_per_sec)
+        .Number("p50_ms", r.p50_ms).Number("p99_ms", r.p99_ms).Number("max_ms", r.max_ms)
+        .Number("burst_p99_median_ms", r.burst_p99_median_ms).Number("burst_p99_worst_ms", r.burst_p99_worst_ms)
+        .Int("lost", r.lost)
+        .Number("bridge_cpu_us_per_msg", r.bridge_cpu_us_per_msg)
+        .Number("client_cpu_us_per_msg", r.client_cpu_us_per_msg).Number("bridge_rss_mb", r.bridge_rss_mb)
+        .Number("redis_to_bridge_ms", r.redis_to_bridge_ms).Number("bridge_to_socket_ms", r.bridge_to_socket_ms)
+        .String("note", note);
   }
-  json += "]}\n";
-  if (!json_path.empty()) std::ofstream(json_path) << json;
-  return 0;
+  return bench::WriteResults("e2e_bench", json_path,
+                             bench::JsonObject().String("benchmark", "e2e").Array("rows", rows));
 }
 
 }  // namespace
