@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/results_json.h"
 #include "engine/cli/flags.h"
 
 namespace physics {
@@ -83,30 +84,20 @@ int Main(int argc, char** argv) {
   std::cout << absl::StrFormat("Gaps in %u spinning threads over %.0f s (time a thread did not run)\n\n",
                                cpus, seconds)
             << header << " worst ms | lost ms |\n" << rule << "---:|---:|\n";
-  std::string json = absl::StrFormat("{\"seconds\":%.3f,\"threads\":[", seconds);
+  std::vector<bench::JsonObject> json_threads;
   for (unsigned i = 0; i < cpus; ++i) {
     const CpuGaps& g = results[i];
     std::string row = absl::StrCat("| ", i, " |");
-    std::string counts;
+    bench::JsonObject counts;
     for (size_t c = 0; c < g.counts.size(); ++c) {
       absl::StrAppend(&row, " ", g.counts[c], " |");
-      absl::StrAppend(&counts, c ? "," : "", "\"", kClassNames[c], "\":", g.counts[c]);
+      counts.Int(kClassNames[c], g.counts[c]);
     }
     std::cout << row << absl::StrFormat(" %.2f | %.1f |\n", g.worst_ms, g.lost_ms);
-    absl::StrAppend(&json, i ? "," : "",
-                    absl::StrFormat("{\"gaps\":{%s},\"worst_ms\":%.3f,\"lost_ms\":%.3f}", counts,
-                                    g.worst_ms, g.lost_ms));
+    json_threads.emplace_back().Object("gaps", counts).Number("worst_ms", g.worst_ms).Number("lost_ms", g.lost_ms);
   }
-  absl::StrAppend(&json, "]}\n");
-  if (!json_path.empty()) {
-    std::ofstream out(json_path);
-    out << json;
-    if (!out) {
-      std::cerr << "cpu_gaps: cannot write " << json_path << "\n";
-      return 1;
-    }
-  }
-  return 0;
+  return bench::WriteResults("cpu_gaps", json_path,
+                             bench::JsonObject().Number("seconds", seconds).Array("threads", json_threads));
 }
 
 }  // namespace

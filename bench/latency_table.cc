@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "bench/results_json.h"
 #include "bench/sample_state.h"
 #include "engine/cli/flags.h"
 #include "engine/redis/connection.h"
@@ -153,24 +154,23 @@ int Main(int argc, char** argv) {
   std::cout << absl::StrFormat("\nLatency, ms, one connection, N = %d per operation (loopback redis-server)\n", count);
   std::cout << "| operation | documented P50/P95/P99 | ours P50/P95/P99 (max) | floor P50/P95/P99 | ours P99 / documented P50 | ours P99 / floor P99 |\n"
                "|---|---|---|---|---:|---:|\n";
-  std::string json = absl::StrCat("{\"benchmark\":\"latency_table\",\"n\":", count, ",\"rows\":[");
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const Row& r = rows[i];
+  std::vector<bench::JsonObject> json_rows;
+  for (const Row& r : rows) {
     over |= r.ours.p99 > r.documented.p99;
     std::cout << absl::StrFormat("| %s | %.1f / %.1f / %.1f | %.3f / %.3f / %.3f (%.3f) | %.3f / %.3f / %.3f | %.2f | %.2f |\n",
                                  r.op, r.documented.p50, r.documented.p95, r.documented.p99,
                                  r.ours.p50, r.ours.p95, r.ours.p99, r.ours.max, r.floor.p50,
                                  r.floor.p95, r.floor.p99, r.ours.p99 / r.documented.p50,
                                  r.ours.p99 / r.floor.p99);
-    absl::StrAppendFormat(&json,
-                          "%s{\"op\":\"%s\",\"documented_p99_ms\":%.3f,\"p50_ms\":%.4f,\"p95_ms\":%.4f,"
-                          "\"p99_ms\":%.4f,\"max_ms\":%.4f,\"floor_p50_ms\":%.4f,\"floor_p95_ms\":%.4f,"
-                          "\"floor_p99_ms\":%.4f}",
-                          i ? "," : "", r.op, r.documented.p99, r.ours.p50, r.ours.p95, r.ours.p99,
-                          r.ours.max, r.floor.p50, r.floor.p95, r.floor.p99);
+    json_rows.emplace_back()
+        .String("op", r.op).Number("documented_p99_ms", r.documented.p99)
+        .Number("p50_ms", r.ours.p50).Number("p95_ms", r.ours.p95).Number("p99_ms", r.ours.p99)
+        .Number("max_ms", r.ours.max)
+        .Number("floor_p50_ms", r.floor.p50).Number("floor_p95_ms", r.floor.p95).Number("floor_p99_ms", r.floor.p99);
   }
-  json += "]}\n";
-  if (!json_path.empty()) std::ofstream(json_path) << json;
+  const bench::JsonObject results =
+      bench::JsonObject().String("benchmark", "latency_table").Int("n", count).Array("rows", json_rows);
+  if (int code = bench::WriteResults("latency_table", json_path, results)) return code;
   if (check && over) {
     std::cerr << "latency_table: a P99 exceeds the documented P99\n";
     return 1;

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "bench/results_json.h"
 #include "engine/cli/flags.h"
 #include "engine/feed/sim_feed.h"
 #include "engine/loop/state_writer.h"
@@ -183,23 +184,21 @@ int Main(int argc, char** argv) {
   std::cout << absl::StrFormat("\nTick pipeline (window %d, redis-server on loopback)\n", window);
   std::cout << "| symbols | tick P50 ms | tick P99 ms | tick max ms | updates/s | redis-cli --pipe updates/s | ratio |\n"
                "|---:|---:|---:|---:|---:|---:|---:|\n";
-  std::string json = "{\"benchmark\":\"tick_pipeline\",\"window\":" + std::to_string(window) + ",\"rows\":[";
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const Row& r = rows[i];
+  std::vector<bench::JsonObject> json_rows;
+  for (const Row& r : rows) {
     const double ratio = r.pipe_updates_per_sec > 0 ? r.updates_per_sec / r.pipe_updates_per_sec : 0;
     std::cout << absl::StrFormat("| %d | %.3f | %.3f | %.3f | %.0f | %.0f | %.2f |\n", r.symbols,
                                  r.p50_ms, r.p99_ms, r.max_ms, r.updates_per_sec,
                                  r.pipe_updates_per_sec, ratio);
-    absl::StrAppendFormat(&json,
-                          "%s{\"symbols\":%d,\"ticks\":%d,\"p50_ms\":%.4f,\"p99_ms\":%.4f,"
-                          "\"max_ms\":%.4f,\"updates_per_sec\":%.0f,\"pipe_updates_per_sec\":%.0f,"
-                          "\"ratio\":%.4f}",
-                          i ? "," : "", r.symbols, r.ticks, r.p50_ms, r.p99_ms, r.max_ms,
-                          r.updates_per_sec, r.pipe_updates_per_sec, ratio);
+    json_rows.emplace_back()
+        .Int("symbols", static_cast<int64_t>(r.symbols)).Int("ticks", r.ticks)
+        .Number("p50_ms", r.p50_ms).Number("p99_ms", r.p99_ms).Number("max_ms", r.max_ms)
+        .Number("updates_per_sec", r.updates_per_sec).Number("pipe_updates_per_sec", r.pipe_updates_per_sec)
+        .Number("ratio", ratio);
   }
-  json += "]}\n";
-  if (!json_path.empty()) std::ofstream(json_path) << json;
-  return 0;
+  return bench::WriteResults(
+      "tick_pipeline", json_path,
+      bench::JsonObject().String("benchmark", "tick_pipeline").Int("window", window).Array("rows", json_rows));
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <span>
 #include <string_view>
@@ -14,10 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/cli/log.h"
 #include "engine/redis/backoff.h"
-#include "engine/schema/event_header.h"
 #include "engine/schema/state_message.h"
-#include "engine/schema/symbol.h"
-#include "simdjson.h"
 
 namespace physics::bridge {
 namespace {
@@ -35,6 +31,28 @@ std::string_view Str(const redisReply* r) { return std::string_view(r->str, r->l
 
 bool IsString(const redisReply* r) {
   return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS;
+}
+
+// The push in `reply` as plain fields (received_ns left 0), or nullopt when
+// `reply` is no push.
+std::optional<Push> ReadPush(const redisReply& reply) {
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements < 3 || !IsString(reply.element[0])) {
+    return std::nullopt;
+  }
+  const redisReply* const* e = reply.element;
+  Push push;
+  push.kind = Str(e[0]);
+  if (push.kind == "pmessage") {
+    if (reply.elements != 4) return std::nullopt;
+    push.pattern = Str(e[1]);
+    push.channel = Str(e[2]);
+    push.payload = Str(e[3]);
+  } else {
+    // message: channel, payload; (p)subscribe: channel or pattern, count.
+    if (IsString(e[1])) push.channel = Str(e[1]);
+    if (IsString(e[2])) push.payload = Str(e[2]);
+  }
+  return push;
 }
 
 int64_t WallNowMicros() {
@@ -55,22 +73,10 @@ Subscriber::Subscriber(redis::Config config, SubscriberOptions options, Subscrib
       options_(std::move(options)),
       sink_(sink),
       metrics_(metrics),
-      state_channel_(config_.Key(schema::kStateUpdateChannel)),
-      canary_channel_(config_.Key(absl::StrCat("physics-bridge:canary:", options_.instance_id))),
+      router_(config_.Key(""), config_.Key(absl::StrCat("physics-bridge:canary:", options_.instance_id)),
+              options_.channels),
       heartbeat_(config_, "bridge", options_.instance_id),
-      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-  for (size_t i = 0; i < options_.channels.size(); ++i) {
-    const std::string& entry = options_.channels[i];
-    const auto stream = static_cast<StreamId>(i + 1);
-    if (entry.find_first_of("*?[") != std::string::npos) {
-      patterns_.push_back(config_.Key(entry));
-      pattern_streams_.push_back(stream);
-    } else {
-      exact_channels_.push_back(config_.Key(entry));
-      exact_streams_.push_back(stream);
-    }
-  }
-}
+      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 Subscriber::~Subscriber() {
   Stop();
@@ -146,7 +152,7 @@ void Subscriber::Run() {
       SetDown("");
       connected_.store(true, std::memory_order_release);
       metrics_.redis_connected.store(1, std::memory_order_relaxed);
-      cli::LogInfo(absl::StrCat("subscribed to ", state_channel_, " on ", config_.Describe()));
+      cli::LogInfo(absl::StrCat("subscribed to ", router_.state_channel(), " on ", config_.Describe()));
       status = Serve();
       FlushBatch();
     }
@@ -200,23 +206,21 @@ absl::Status Subscriber::Subscribe() {
     absl::StatusOr<redis::Reply> reply = sub_->Command(argv);
     for (;;) {
       if (!reply.ok()) return reply.status();
-      const redisReply* r = reply->get();
-      if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1 && IsString(r->element[0]) &&
-          (Str(r->element[0]) == "subscribe" || Str(r->element[0]) == "psubscribe")) {
+      PushDecision decision = RoutePush(**reply);
+      if (decision.kind == PushDecision::Kind::kSubscribed) {
         if (++confirmed == argv.size() - 1) return absl::OkStatus();
       } else {
-        std::optional<std::string> ignored;  // Prime() follows and repairs everything
-        HandlePush(*r, &ignored);
+        Apply(std::move(decision));  // no repair needed: Prime() follows and repairs everything
       }
       reply = sub_->ReadReply();
     }
   };
-  std::vector<std::string_view> argv = {"SUBSCRIBE", canary_channel_, state_channel_};
-  argv.insert(argv.end(), exact_channels_.begin(), exact_channels_.end());
+  std::vector<std::string_view> argv = {"SUBSCRIBE", router_.canary_channel(), router_.state_channel()};
+  argv.insert(argv.end(), router_.exact_channels().begin(), router_.exact_channels().end());
   if (absl::Status s = collect(argv); !s.ok()) return s;
-  if (patterns_.empty()) return absl::OkStatus();
+  if (router_.patterns().empty()) return absl::OkStatus();
   argv = {"PSUBSCRIBE"};
-  argv.insert(argv.end(), patterns_.begin(), patterns_.end());
+  argv.insert(argv.end(), router_.patterns().begin(), router_.patterns().end());
   return collect(argv);
 }
 
@@ -261,113 +265,61 @@ absl::Status Subscriber::RepairSymbol(const std::string& symbol) {
 }
 
 void Subscriber::ForwardStored(std::string_view symbol, std::string_view state_json) {
-  std::string normalized, event;
-  schema::EventHeader header;
-  absl::Status s = schema::NormalizeSymbol(symbol, normalized);
-  if (s.ok() && normalized != symbol) s = absl::InvalidArgumentError("symbol is not upper case");
-  if (s.ok()) s = schema::EventFromStateJson(normalized, state_json, event);
-  std::shared_ptr<OutFrame> frame;
-  if (s.ok()) {
-    frame = BuildMessageFrame(schema::kStateUpdateChannel, event, true);
-    s = schema::ParseEventHeader(frame->data(), true, header);
-  }
-  if (!s.ok()) {
+  PushDecision decision = router_.RouteStored(symbol, state_json, SteadyNowNs());
+  if (decision.kind == PushDecision::Kind::kBad) {
     const uint64_t n = metrics_.bad_messages.fetch_add(1, std::memory_order_relaxed) + 1;
     if (ShouldLog(n)) {
       cli::LogWarn(absl::StrCat("skipping stored state ", std::string(schema::kStateKeyPrefix),
-                                std::string(symbol), ": ", std::string(s.message())));
+                                std::string(symbol), ": ", std::string(decision.error.message())));
     }
     return;
   }
-  if (!SeqTracker::Forwards(seqs_.Observe(header.symbol, header.seq, header.timestamp))) return;
-  frame->stream = kStateStream;
-  frame->symbol = std::move(header.symbol);
-  frame->seq = header.seq;
-  frame->received_ns = SteadyNowNs();
+  if (decision.kind != PushDecision::Kind::kDeliver) return;  // stale: clients have it already
   metrics_.repairs.fetch_add(1, std::memory_order_relaxed);
-  Emit(std::move(frame));
+  Emit(std::move(decision.frame));
 }
 
-void Subscriber::HandlePush(const redisReply& reply, std::optional<std::string>* needs_repair) {
-  if (reply.type != REDIS_REPLY_ARRAY || reply.elements < 3 || !IsString(reply.element[0])) return;
-  const std::string_view kind = Str(reply.element[0]);
-  std::string_view channel, payload;
-  std::optional<StreamId> stream;
-  if (kind == "message") {
-    channel = Str(reply.element[1]);
-    payload = Str(reply.element[2]);
-    if (channel == canary_channel_) {
-      uint64_t id = 0;
-      std::from_chars(payload.data(), payload.data() + payload.size(), id);
-      sink_.OnCanary(id);
-      return;
-    }
-    if (channel == state_channel_) {
-      stream = kStateStream;
-    } else {
-      for (size_t i = 0; i < exact_channels_.size(); ++i) {
-        if (channel == exact_channels_[i]) stream = exact_streams_[i];
-      }
-    }
-  } else if (kind == "pmessage" && reply.elements == 4) {
-    const std::string_view pattern = Str(reply.element[1]);
-    channel = Str(reply.element[2]);
-    payload = Str(reply.element[3]);
-    for (size_t i = 0; i < patterns_.size(); ++i) {
-      if (pattern == patterns_[i]) stream = pattern_streams_[i];
-    }
-  }
-  if (!stream) return;  // confirmations and anything not asked for
-  metrics_.messages_in.fetch_add(1, std::memory_order_relaxed);
+PushDecision Subscriber::RoutePush(const redisReply& reply) {
+  std::optional<Push> push = ReadPush(reply);
+  if (!push) return PushDecision{};
   // The messages of one batch arrived together: they share the first one's
   // time (which also lets a client's write observe its latency once per batch).
-  const int64_t received_ns = batch_.empty() ? SteadyNowNs() : batch_.front()->received_ns;
-  // Clients see channel names without the namespace, as they subscribe.
-  const size_t ns_size = config_.Key("").size();
-  const std::string_view client_channel = channel.substr(std::min(ns_size, channel.size()));
+  push->received_ns = batch_.empty() ? SteadyNowNs() : batch_.front()->received_ns;
+  return router_.Route(*push);
+}
 
-  std::shared_ptr<OutFrame> frame;
-  schema::EventHeader header;
-  if (*stream == kStateStream) {
-    frame = BuildMessageFrame(schema::kStateUpdateChannel, payload, true);
-    if (absl::Status s = schema::ParseEventHeader(frame->data(), true, header); !s.ok()) {
-      const uint64_t n = metrics_.bad_messages.fetch_add(1, std::memory_order_relaxed) + 1;
-      if (ShouldLog(n)) {
-        cli::LogWarn(absl::StrCat("dropping bad ", state_channel_, " message (", n,
-                                  " so far): ", std::string(s.message())));
-      }
-      return;
-    }
-    if (header.timestamp) metrics_.redis_latency.Observe(WallNowMicros() - *header.timestamp);
-    const SeqTracker::Verdict verdict = seqs_.Observe(header.symbol, header.seq, header.timestamp);
-    if (verdict == SeqTracker::Verdict::kStale) {
-      metrics_.stale_messages.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    if (verdict == SeqTracker::Verdict::kGap) {
-      metrics_.seq_gaps.fetch_add(1, std::memory_order_relaxed);
-      *needs_repair = header.symbol;
-    }
-  } else {
-    // Extra channels carry whatever their publishers send: forwarded verbatim
-    // when it is JSON, as a JSON string when it is other UTF-8 text.
-    if (!simdjson::validate_utf8(payload.data(), payload.size())) {
-      metrics_.bad_messages.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    thread_local simdjson::dom::parser validator;
-    frame = BuildMessageFrame(client_channel, payload, true);
-    if (validator.parse(frame->data().data(), frame->data().size(), false).error()) {
-      frame = BuildMessageFrame(client_channel, payload, false);
-    } else if (!schema::ParseEventHeader(frame->data(), true, header).ok()) {
-      header = {};
-    }
+std::string Subscriber::Apply(PushDecision decision) {
+  using Kind = PushDecision::Kind;
+  switch (decision.kind) {
+    case Kind::kIgnore:
+    case Kind::kSubscribed:
+      return {};
+    case Kind::kCanary:
+      sink_.OnCanary(decision.canary_id);
+      return {};
+    case Kind::kBad:
+    case Kind::kStale:
+    case Kind::kDeliver:
+      break;
   }
-  frame->stream = *stream;
-  frame->symbol = std::move(header.symbol);
-  frame->seq = header.seq;
-  frame->received_ns = received_ns;
-  Emit(std::move(frame));
+  metrics_.messages_in.fetch_add(1, std::memory_order_relaxed);
+  if (decision.event_time) metrics_.redis_latency.Observe(WallNowMicros() - *decision.event_time);
+  if (decision.kind == Kind::kBad) {
+    const uint64_t n = metrics_.bad_messages.fetch_add(1, std::memory_order_relaxed) + 1;
+    // Only state_update has a shape to break; extra channels are counted.
+    if (decision.stream == kStateStream && ShouldLog(n)) {
+      cli::LogWarn(absl::StrCat("dropping bad ", router_.state_channel(), " message (", n,
+                                " so far): ", std::string(decision.error.message())));
+    }
+    return {};
+  }
+  if (decision.kind == Kind::kStale) {
+    metrics_.stale_messages.fetch_add(1, std::memory_order_relaxed);
+    return {};
+  }
+  if (!decision.repair.empty()) metrics_.seq_gaps.fetch_add(1, std::memory_order_relaxed);
+  Emit(std::move(decision.frame));
+  return std::move(decision.repair);
 }
 
 void Subscriber::Emit(std::shared_ptr<OutFrame> frame) {
@@ -390,7 +342,7 @@ absl::Status Subscriber::ServeCanaries() {
     ids.swap(canary_requests_);
   }
   for (const uint64_t id : ids) {
-    absl::StatusOr<redis::Reply> r = cmd_->Command({"PUBLISH", canary_channel_, absl::StrCat(id)});
+    absl::StatusOr<redis::Reply> r = cmd_->Command({"PUBLISH", router_.canary_channel(), absl::StrCat(id)});
     if (!r.ok()) return r.status();
   }
   return absl::OkStatus();
@@ -433,10 +385,8 @@ absl::Status Subscriber::Serve() {
       }
       continue;
     }
-    std::optional<std::string> needs_repair;
-    HandlePush(**reply, &needs_repair);
-    if (needs_repair) {
-      if (absl::Status s = RepairSymbol(*needs_repair); !s.ok()) return s;
+    if (const std::string repair = Apply(RoutePush(**reply)); !repair.empty()) {
+      if (absl::Status s = RepairSymbol(repair); !s.ok()) return s;
     }
   }
 }

@@ -1,8 +1,9 @@
 // The bridge's Redis side: a thread that subscribes to state_update (and the
-// --channels), turns each message into a shared frame, primes and repairs the
-// latest state per symbol from physics:state:* (SCAN + MGET at start and after
-// every reconnect, GET after a seq gap), answers health canaries, writes the
-// ops:hb heartbeat, and reconnects with capped exponential backoff.
+// --channels), hands each message to the PushRouter and acts on its decision
+// (forward the frame, repair a symbol, answer a canary, count), primes and
+// repairs the latest state per symbol from physics:state:* (SCAN + MGET at
+// start and after every reconnect, GET after a seq gap), writes the ops:hb
+// heartbeat, and reconnects with capped exponential backoff.
 // Threads: one "subscriber" thread owns both Redis connections; Stop(),
 // RequestCanary() and DownReason() may be called from any thread. The sink is
 // called on the subscriber thread.
@@ -25,7 +26,7 @@
 #include "absl/time/time.h"
 #include "bridge/frame.h"
 #include "bridge/metrics.h"
-#include "bridge/seq_tracker.h"
+#include "bridge/push_router.h"
 #include "engine/redis/config.h"
 #include "engine/redis/connection.h"
 #include "engine/redis/heartbeat.h"
@@ -83,9 +84,13 @@ class Subscriber {
   absl::Status RepairSymbol(const std::string& symbol);
   absl::Status ServeCanaries();
   absl::Status MaybeHeartbeat();
-  // Handles one pub/sub reply; sets *needs_repair to a symbol after a seq gap.
-  void HandlePush(const redisReply& reply, std::optional<std::string>* needs_repair);
-  // Builds and forwards the event rebuilt from a stored state.
+  // Routes one reply read from the subscribed connection (kIgnore when it is
+  // not a pub/sub push).
+  PushDecision RoutePush(const redisReply& reply);
+  // Acts on a routed push: counts it, logs a bad state_update, hands frames
+  // and canaries on. Returns the symbol to repair after a seq gap, else "".
+  std::string Apply(PushDecision decision);
+  // Routes the state stored for `symbol` and forwards it unless stale.
   void ForwardStored(std::string_view symbol, std::string_view state_json);
   // Adds to the batch handed to the sink by FlushBatch().
   void Emit(std::shared_ptr<OutFrame> frame);
@@ -98,18 +103,12 @@ class Subscriber {
   const SubscriberOptions options_;
   SubscriberSink& sink_;
   BridgeMetrics& metrics_;
-  const std::string state_channel_;   // Key("state_update")
-  const std::string canary_channel_;  // Key("physics-bridge:canary:<id>")
-  std::vector<std::string> exact_channels_;   // Key(entry), stream = index + 1 ...
-  std::vector<StreamId> exact_streams_;
-  std::vector<std::string> patterns_;         // ... and for patterns
-  std::vector<StreamId> pattern_streams_;
 
   // Owned by the subscriber thread; replaced only under mu_ so RequestStop()
   // can shut their sockets down to interrupt a blocking call.
   std::optional<redis::Connection> sub_;
   std::optional<redis::Connection> cmd_;
-  SeqTracker seqs_;
+  PushRouter router_;  // canary channel Key("physics-bridge:canary:<id>")
   std::vector<FramePtr> batch_;
   redis::Heartbeat heartbeat_;        // ops:hb:bridge:<id>, as the engine's ops:hb:engine:<id>
   redis::Pipeline heartbeat_pipeline_;

@@ -4,11 +4,11 @@
 // retrying and reports the refusal in /healthz.
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "engine/http_client/http_client.h"
 #include "gtest/gtest.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
-#include "tools/status/http_probe.h"
 
 namespace physics {
 namespace {
@@ -72,13 +72,13 @@ TEST(RedisAuth, BridgeReportsRefusedCredentialsInHealthzAndKeepsRetrying) {
       .env = {{"REDIS_URL", Url(server, ":wrong")}},
       .unset_env = {"REDIS_NAMESPACE", "REDIS_PASSWORD"}});
   ASSERT_TRUE(bridge.ok());
-  const ops::HttpUrl healthz{"127.0.0.1", std::to_string(*port), "/healthz"};
+  const http::Url healthz{"127.0.0.1", std::to_string(*port), "/healthz"};
   // Until the server answers and has tried Redis at least once (before
   // that the reason is "not connected to Redis yet"; slow under ASan).
-  absl::StatusOr<ops::HttpResponse> r;
+  absl::StatusOr<http::Response> r;
   const absl::Time deadline = absl::Now() + absl::Seconds(15);
   do {
-    r = ops::HttpGet(healthz, absl::Seconds(2));
+    r = http::Get(healthz, absl::Seconds(2));
     if (r.ok() && r->body.find("not connected to Redis yet") == std::string::npos) break;
     absl::SleepFor(absl::Milliseconds(100));
   } while (absl::Now() < deadline);

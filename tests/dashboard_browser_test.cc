@@ -10,12 +10,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "engine/http_client/http_client.h"
 #include "gtest/gtest.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
-#include "tools/status/http_probe.h"
 
 namespace physics {
 namespace {
@@ -74,10 +74,10 @@ class DashboardBrowserTest : public ::testing::Test {
         .unset_env = {"REDIS_NAMESPACE"}}));
     // Until the bridge serves SPY's state (its subscription and the engine's
     // first ticks are through; seconds under ASan).
-    const ops::HttpUrl spy{"127.0.0.1", std::to_string(port_), "/api/state/SPY"};
+    const http::Url spy{"127.0.0.1", std::to_string(port_), "/api/state/SPY"};
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
-    absl::StatusOr<ops::HttpResponse> r;
-    while (!((r = ops::HttpGet(spy, absl::Seconds(2))).ok() && r->status == 200) && absl::Now() < deadline) {
+    absl::StatusOr<http::Response> r;
+    while (!((r = http::Get(spy, absl::Seconds(2))).ok() && r->status == 200) && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(100));
     }
     ASSERT_TRUE(r.ok() && r->status == 200) << "the bridge never served /api/state/SPY";

@@ -1,8 +1,5 @@
 #include "bridge/testing/ws_test_client.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,29 +10,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "engine/http_client/http_client.h"
 
 namespace physics::bridge::testing {
 namespace {
-
-absl::StatusOr<int> ConnectTcp(int port, int receive_buffer) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
-  if (receive_buffer > 0) {
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
-  }
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    const int e = errno;
-    ::close(fd);
-    return absl::UnavailableError(absl::StrCat("connect to port ", port, ": ", std::strerror(e)));
-  }
-  const int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  return fd;
-}
 
 // ReadSome's message for the end of the stream (a reset names recv's error).
 constexpr char kEndOfStream[] = "connection closed";
@@ -52,7 +30,8 @@ absl::Status SendAll(int fd, std::string_view bytes) {
   return absl::OkStatus();
 }
 
-// Reads into `out` until `done(out)` or EOF or the deadline.
+// Appends what arrives before the deadline to `out`: kDeadlineExceeded when
+// nothing did, kUnavailable at EOF or on an error.
 absl::Status ReadSome(int fd, std::string& out, absl::Time deadline) {
   const int64_t ms = std::max<int64_t>(0, absl::ToInt64Milliseconds(deadline - absl::Now()));
   pollfd pfd{fd, POLLIN, 0};
@@ -67,31 +46,21 @@ absl::Status ReadSome(int fd, std::string& out, absl::Time deadline) {
   return absl::OkStatus();
 }
 
+http::Url Loopback(int port, std::string_view target) {
+  return http::Url{"127.0.0.1", std::to_string(port), std::string(target)};
+}
+
 }  // namespace
 
 absl::StatusOr<WsTestClient> WsTestClient::Connect(int port, int receive_buffer,
                                                    std::string_view target,
                                                    std::string_view extra_headers) {
-  absl::StatusOr<int> fd = ConnectTcp(port, receive_buffer);
-  if (!fd.ok()) return fd.status();
-  WsTestClient client(*fd);
-  const std::string request = absl::StrCat(
-      "GET ", std::string(target), " HTTP/1.1\r\nHost: 127.0.0.1:", port,
-      "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n",
-      std::string(extra_headers), "\r\n");
-  if (absl::Status s = SendAll(*fd, request); !s.ok()) return s;
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
-  size_t end;
-  while ((end = client.buffer_.find("\r\n\r\n")) == std::string::npos) {
-    if (absl::Status s = ReadSome(*fd, client.buffer_, deadline); !s.ok()) return s;
-  }
-  if (client.buffer_.compare(0, 12, "HTTP/1.1 101") != 0 ||
-      client.buffer_.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == std::string::npos) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("handshake refused: ", client.buffer_.substr(0, end)));
-  }
-  client.buffer_.erase(0, end + 4);
+  absl::StatusOr<http::WebSocketConnection> ws = http::UpgradeToWebSocket(
+      Loopback(port, target), absl::Seconds(5),
+      http::WebSocketOptions{.receive_buffer = receive_buffer, .extra_headers = extra_headers});
+  if (!ws.ok()) return ws.status();
+  WsTestClient client(ws->fd);
+  client.buffer_ = std::move(ws->pending);
   return client;
 }
 
@@ -196,26 +165,11 @@ absl::Status WsTestClient::WaitForClose(absl::Duration timeout) {
 
 absl::StatusOr<HttpResponse> HttpRequest(int port, std::string_view method, std::string_view path,
                                          absl::Duration timeout, std::string_view extra_headers) {
-  absl::StatusOr<int> fd = ConnectTcp(port, 0);
-  if (!fd.ok()) return fd.status();
-  const std::string request = absl::StrCat(std::string(method), " ", std::string(path),
-                                           " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
-                                           std::string(extra_headers), "\r\n");
-  std::string response;
-  absl::Status s = SendAll(*fd, request);
-  const absl::Time deadline = absl::Now() + timeout;
-  while (s.ok()) s = ReadSome(*fd, response, deadline);
-  ::close(*fd);
-  if (!absl::IsUnavailable(s)) return s;  // EOF ends the response
-  const size_t end = response.find("\r\n\r\n");
-  if (response.size() < 12 || end == std::string::npos) {
-    return absl::InternalError(absl::StrCat("bad HTTP response: ", response));
-  }
-  HttpResponse out;
-  out.status = std::atoi(response.substr(9, 3).c_str());
-  out.headers = response.substr(0, end);
-  out.body = response.substr(end + 4);
-  return out;
+  absl::StatusOr<http::Response> r = http::Fetch(
+      Loopback(port, path), timeout,
+      http::RequestOptions{.method = method, .extra_headers = extra_headers, .user_agent = "ws_test_client"});
+  if (!r.ok()) return r.status();
+  return HttpResponse{r->status, std::move(r->head), std::move(r->body)};
 }
 
 }  // namespace physics::bridge::testing

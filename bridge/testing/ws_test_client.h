@@ -1,7 +1,8 @@
 // A small blocking WebSocket and HTTP/1.1 client for the bridge's integration
-// tests: raw sockets, so tests can also send what a well-behaved client never
-// would (binary, oversized, unmasked frames) and can stop reading on purpose.
-// Not thread-safe: one owner thread.
+// tests. The handshake and plain requests go through engine/http_client; the
+// frames are read and written on the raw socket here, so tests can also send
+// what a well-behaved client never would (binary, oversized, unmasked frames)
+// and can stop reading on purpose. Not thread-safe: one owner thread.
 //
 //   absl::StatusOr<WsTestClient> ws = WsTestClient::Connect(port);
 //   ws->SendText(R"({"type":"ping"})");
@@ -75,11 +76,12 @@ class WsTestClient {
 
 struct HttpResponse {
   int status = 0;
-  std::string headers;
+  std::string headers;  // the status line and header lines, as received
   std::string body;
 };
 
-// One request with "Connection: close"; reads the response to EOF.
+// One request to 127.0.0.1:port with "Connection: close"; reads the whole
+// response (errors as http::Fetch's).
 // `extra_headers`: lines ("Name: value\r\n" each) added to the request.
 absl::StatusOr<HttpResponse> HttpRequest(int port, std::string_view method, std::string_view path,
                                          absl::Duration timeout = absl::Seconds(5),

@@ -1,6 +1,8 @@
 // Minimal append-only JSON writing helpers for the hot path: numbers through
-// std::to_chars (shortest round-trip), no allocation once `out` has grown.
-// Pure functions; thread-safe.
+// std::to_chars (shortest round-trip), keys, strings (escaped or known plain),
+// no allocation once `out` has grown. Every JSON string the project writes
+// goes through AppendJsonString or AppendJsonPlainString. Pure functions;
+// thread-safe.
 #ifndef PHYSICS_ENGINE_SCHEMA_JSON_WRITER_H_
 #define PHYSICS_ENGINE_SCHEMA_JSON_WRITER_H_
 
@@ -47,6 +49,28 @@ inline void AppendJsonKey(std::string& out, std::string_view key) {
 inline void AppendJsonPlainString(std::string& out, std::string_view value) {
   out.push_back('"');
   out.append(value);
+  out.push_back('"');
+}
+
+// Appends `value` as a quoted JSON string: quotes and backslashes are
+// backslash-escaped, control characters written as \u00XX; every other byte is
+// copied (the caller ensures UTF-8).
+inline void AppendJsonString(std::string& out, std::string_view value) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (const char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      out.append("\\u00", 4);
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xF]);
+    } else {
+      out.push_back(c);
+    }
+  }
   out.push_back('"');
 }
 

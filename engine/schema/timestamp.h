@@ -1,9 +1,11 @@
 // Event-time handling: timestamps are int64 microseconds since the Unix epoch,
 // parsed from epoch seconds ("1766318400.123456") or ISO 8601 UTC, and written
-// as "2025-12-21T12:00:00.123456Z" (SPEC §3). Pure functions; thread-safe.
+// as "2025-12-21T12:00:00.123456Z" (SPEC §3), and the wall clock read as one.
+// Pure functions (but NowEpochMicros, which reads the clock); thread-safe.
 #ifndef PHYSICS_ENGINE_SCHEMA_TIMESTAMP_H_
 #define PHYSICS_ENGINE_SCHEMA_TIMESTAMP_H_
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -16,6 +18,15 @@ using EpochMicros = int64_t;
 
 // Length of FormatIso8601Micros' output.
 inline constexpr size_t kIso8601MicrosLength = 27;
+
+// The wall clock now (std::chrono::system_clock), as event time: what the
+// engine stamps simulated ticks and arrivals with, and what latencies from an
+// event's timestamp are measured against.
+inline EpochMicros NowEpochMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // Accepts epoch seconds with an optional fraction ("1766318400", "1766318400.5"),
 // or ISO 8601 UTC: "YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+00:00)" ('T' or ' ').

@@ -16,9 +16,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "engine/cli/flags.h"
+#include "engine/http_client/http_client.h"
 #include "engine/redis/connection.h"
 #include "tools/status/check.h"
-#include "tools/status/http_probe.h"
 #include "tools/status/redis_checks.h"
 #include "tools/status/report.h"
 #include "tools/status/system_checks.h"
@@ -115,7 +115,7 @@ int Main(int argc, char** argv) {
   absl::StatusOr<redis::Config> config = cli::ResolveRedisConfig(flags, redis_url, key_namespace);
   if (!config.ok()) return flags.UsageError(config.status());
   if (!options.bridge_url.empty()) {
-    if (absl::Status s = ParseHttpUrl(options.bridge_url).status(); !s.ok()) {
+    if (absl::Status s = http::ParseUrl(options.bridge_url).status(); !s.ok()) {
       return flags.UsageError(absl::StrCat("--bridge-url: ", std::string(s.message())));
     }
   }

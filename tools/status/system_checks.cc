@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "engine/http_client/http_client.h"
 #include "engine/schema/state_message.h"
 #include "engine/schema/timestamp.h"
-#include "tools/status/http_probe.h"
 #include "tools/status/redis_keys.h"
 #include "tools/status/state_json.h"
 
@@ -77,8 +77,10 @@ void ProbeBridgeHealth(const StatusOptions& options, CheckResult& check) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   url += "/healthz";
   check.AddText("healthz_url", url);
-  absl::StatusOr<HttpUrl> parsed = ParseHttpUrl(url);
-  absl::StatusOr<HttpResponse> r = parsed.ok() ? HttpGet(*parsed, options.timeout) : parsed.status();
+  absl::StatusOr<http::Url> parsed = http::ParseUrl(url);
+  absl::StatusOr<http::Response> r =
+      parsed.ok() ? http::Fetch(*parsed, options.timeout, http::RequestOptions{.user_agent = "physics-status"})
+                  : parsed.status();
   if (!r.ok()) {
     check.Add("healthz_status", int64_t{0});
     check.Raise(Level::kWarn, absl::StrCat("GET ", url, ": ", Message(r.status())));
