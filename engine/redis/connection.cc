@@ -14,6 +14,7 @@
 #include "engine/redis/error_reply.h"
 #include "engine/redis/internal/string_view.h"
 #include "engine/redis/resp.h"
+#include "engine/redis/sentinel.h"
 
 namespace physics::redis {
 namespace {
@@ -52,6 +53,7 @@ Connection::~Connection() = default;
 
 absl::StatusOr<Connection> Connection::Open(const Config& cfg, absl::Duration connect_timeout,
                                             absl::Duration io_timeout) {
+  if (cfg.uses_sentinels()) return OpenSentinelMaster(cfg, connect_timeout, io_timeout);
   const std::string endpoint = cfg.Describe();
   redisContext* raw = nullptr;
   if (connect_timeout == absl::InfiniteDuration()) {
@@ -137,7 +139,9 @@ absl::StatusOr<Reply> Connection::Command(std::span<const std::string_view> argv
   AppendResp(command_buffer_, argv);
   absl::StatusOr<Reply> reply = ReadOne(command_buffer_, io_timeout_, OnTimeout::kBreak);
   if (reply.ok() && (*reply)->type == REDIS_REPLY_ERROR) {
-    return StatusFromErrorReply(std::string_view((*reply)->str, (*reply)->len));
+    const std::string_view text((*reply)->str, (*reply)->len);
+    if (IsDemotedMasterError(text)) return MarkDemoted(text);
+    return StatusFromErrorReply(text);
   }
   return reply;
 }
@@ -246,6 +250,10 @@ absl::Status Connection::MarkBroken(std::string_view what) {
     ctx_->errstr[n] = '\0';
   }
   return absl::UnavailableError(absl::StrCat("Redis ", endpoint_, ": ", internal::ToAbsl(what)));
+}
+
+absl::Status Connection::MarkDemoted(std::string_view error_text) {
+  return MarkBroken(absl::StrCat("no longer the master (", internal::ToAbsl(error_text), ")"));
 }
 
 absl::Status Connection::NotUsable() const {

@@ -48,6 +48,9 @@ class Connection {
   // server that wants a password is detected here rather than on the first
   // write. io_timeout bounds every later wait for the socket (InfiniteDuration:
   // wait forever).
+  // A redis-sentinel:// Config is resolved here, at every call: the sentinels
+  // name the master, ROLE confirms it (sentinel.h, which also lists the errors
+  // of that step); connect_timeout then bounds the whole search.
   // Errors (one line, prefixed with cfg.Describe(), never the password):
   //   kUnavailable        unreachable, refused, timed out, reset, or Redis
   //                       still loading: back off and retry;
@@ -67,7 +70,9 @@ class Connection {
   // Sends one command (argv-style, binary safe) and reads its reply.
   // Error replies: the status of StatusFromErrorReply (kInternal or
   // kFailedPrecondition, kUnauthenticated/kPermissionDenied for auth and ACL)
-  // with Redis's message; the connection stays usable.
+  // with Redis's message; the connection stays usable. Except READONLY (the
+  // master was demoted): kUnavailable and the connection is broken, like an
+  // I/O error, so the owner reconnects (error_reply.h).
   // I/O errors and timeouts: kUnavailable, and the connection is broken
   // (ok() == false) because the reply stream is no longer in step.
   // REQUIRES: !argv.empty(); no replies are outstanding (e.g. after SUBSCRIBE).
@@ -136,6 +141,8 @@ class Connection {
   // Records `what` in the context (so ok() turns false and hiredis refuses
   // further use) and returns it as kUnavailable.
   absl::Status MarkBroken(std::string_view what);
+  // MarkBroken for a READONLY reply (IsDemotedMasterError).
+  absl::Status MarkDemoted(std::string_view error_text);
   absl::Status NotUsable() const;
 
   ContextPtr ctx_;

@@ -1,0 +1,29 @@
+#include "engine/redis/sentinel_list.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace physics::redis {
+
+std::string HostPort::ToString() const {
+  const bool ipv6 = host.find(':') != std::string::npos;
+  return absl::StrCat(ipv6 ? "[" : "", host, ipv6 ? "]" : "", ":", port);
+}
+
+SentinelList::SentinelList(std::vector<HostPort> addresses)
+    : addresses_(std::move(addresses)), order_(addresses_) {}
+
+std::vector<HostPort> SentinelList::InOrder() const {
+  absl::MutexLock lock(&mu_);
+  return order_;
+}
+
+void SentinelList::Prefer(const HostPort& answered) {
+  absl::MutexLock lock(&mu_);
+  const auto it = std::find(order_.begin(), order_.end(), answered);
+  if (it != order_.end()) std::rotate(order_.begin(), it, it + 1);
+}
+
+}  // namespace physics::redis

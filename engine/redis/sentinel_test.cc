@@ -1,0 +1,236 @@
+// Connection::Open with a redis-sentinel:// Config, and the READONLY reply of
+// a demoted master, against real redis-server and sentinel processes
+// (tests/support/sentinel_set.h). A failover takes ~1 s to be noticed
+// (down-after) and 1-3 s to complete here.
+#include "engine/redis/sentinel.h"
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "engine/redis/connection.h"
+#include "engine/redis/pipeline.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/net.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/sentinel_set.h"
+
+namespace physics::redis {
+namespace {
+
+using ::physics::testing::RedisServer;
+using ::physics::testing::RedisServerOptions;
+using ::physics::testing::SentinelProcess;
+using ::physics::testing::SentinelSet;
+using ::physics::testing::SentinelSetOptions;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr absl::Duration kConnect = absl::Seconds(1);
+constexpr absl::Duration kIo = absl::Seconds(2);
+constexpr absl::Duration kFailoverWait = absl::Seconds(20);
+
+std::string Str(const Reply& r) { return std::string(r->str, r->len); }
+
+std::string Endpoint(int port) { return absl::StrCat("redis://127.0.0.1:", port, "/0"); }
+
+// Open as a reconnect loop would: again until it works or `timeout` passes.
+absl::StatusOr<Connection> OpenWithin(const Config& cfg, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    absl::StatusOr<Connection> conn = Connection::Open(cfg, kConnect, kIo);
+    if (conn.ok() || absl::Now() >= deadline) return conn;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
+TEST(SentinelDiscovery, FindsTheMasterAndPutsTheSentinelThatAnsweredFirst) {
+  SentinelSet set;
+  ASSERT_TRUE(set.Start().ok());
+  absl::StatusOr<int> dead = testing::PickUnusedLoopbackPort();
+  ASSERT_TRUE(dead.ok());
+  // A dead sentinel first: asked, skipped, and moved behind the one that answered.
+  absl::StatusOr<Config> cfg = ParseRedisUrl(absl::StrCat(
+      "redis-sentinel://127.0.0.1:", *dead, ",127.0.0.1:", set.sentinel(1).port(), "#mymaster"));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+
+  absl::StatusOr<Connection> conn = Connection::Open(*cfg, kConnect, kIo);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  EXPECT_EQ(conn->endpoint(), Endpoint(set.node(0).port()));
+  ASSERT_TRUE(conn->Command({"SET", "k", "v"}).ok());
+  EXPECT_EQ(set.node(0).String({"GET", "k"}), "v");
+  EXPECT_EQ(cfg->sentinels->InOrder().front(), (HostPort{"127.0.0.1", set.sentinel(1).port()}));
+}
+
+TEST(SentinelDiscovery, UnknownMasterNameIsUnavailableSayingSo) {
+  SentinelSet set({.replicas = 0, .sentinels = 1});
+  ASSERT_TRUE(set.Start().ok());
+  Config cfg = set.config();
+  cfg.master_name = "nosuchmaster";
+  absl::StatusOr<Connection> conn = Connection::Open(cfg, absl::Milliseconds(300), kIo);
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(conn.status().message(),
+              AllOf(HasSubstr(absl::StrCat("127.0.0.1:", set.sentinel(0).port(),
+                                           ": knows no master named \"nosuchmaster\"")),
+                    HasSubstr("#nosuchmaster")));
+}
+
+TEST(SentinelDiscovery, AllSentinelsDownIsUnavailableNamingEachWithinTheConnectTimeout) {
+  absl::StatusOr<int> a = testing::PickUnusedLoopbackPort();
+  absl::StatusOr<int> b = testing::PickUnusedLoopbackPort();
+  ASSERT_TRUE(a.ok() && b.ok());
+  absl::StatusOr<Config> cfg = ParseRedisUrl(
+      absl::StrCat("redis-sentinel://127.0.0.1:", *a, ",127.0.0.1:", *b, "#mymaster"));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  const absl::Time start = absl::Now();
+  absl::StatusOr<Connection> conn = Connection::Open(*cfg, absl::Milliseconds(500), kIo);
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(conn.status().message()),
+              AllOf(HasSubstr("no master after"), HasSubstr(absl::StrCat("127.0.0.1:", *a, ": cannot connect")),
+                    HasSubstr(absl::StrCat("127.0.0.1:", *b, ": cannot connect")),
+                    Not(HasSubstr("\n"))));
+  EXPECT_GE(took, absl::Milliseconds(400));  // it kept trying ...
+  EXPECT_LT(took, absl::Seconds(2));         // ... within a bound
+}
+
+TEST(SentinelDiscovery, SentinelNamingAReplicaIsRefusedByRole) {
+  RedisServer master;
+  ASSERT_TRUE(master.Start().ok());
+  RedisServer replica(
+      RedisServerOptions{.extra_args = {"--replicaof", "127.0.0.1", absl::StrCat(master.port())}});
+  ASSERT_TRUE(replica.Start().ok());
+  // A lone sentinel told that the replica is the master answers with its address.
+  SentinelProcess sentinel({.master_name = "wrong", .master_port = replica.port(), .quorum = 1});
+  ASSERT_TRUE(sentinel.Start().ok());
+  absl::StatusOr<Config> cfg =
+      ParseRedisUrl(absl::StrCat("redis-sentinel://127.0.0.1:", sentinel.port(), "#wrong"));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+
+  absl::StatusOr<Connection> conn = Connection::Open(*cfg, absl::Milliseconds(300), kIo);
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(conn.status().message(),
+              HasSubstr(absl::StrCat("names master 127.0.0.1:", replica.port(),
+                                     " (says ROLE slave, not master)")));
+}
+
+TEST(SentinelDiscovery, SentinelAndDataNodePasswordsAreEachChecked) {
+  SentinelSet set({.replicas = 1, .sentinels = 2, .data_password = "data-pw",
+                   .sentinel_password = "sentinel-pw"});
+  ASSERT_TRUE(set.Start().ok());
+  absl::StatusOr<Connection> conn = Connection::Open(set.config(), kConnect, kIo);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  EXPECT_TRUE(conn->Command({"SET", "k", "v"}).ok());
+
+  Config no_sentinel_password = set.config();
+  no_sentinel_password.sentinel_password.clear();
+  conn = Connection::Open(no_sentinel_password, absl::Milliseconds(300), kIo);
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnauthenticated) << conn.status();
+  EXPECT_THAT(conn.status().message(), AllOf(HasSubstr("every sentinel refused"), HasSubstr("NOAUTH")));
+
+  Config wrong_data_password = set.config();
+  wrong_data_password.password = "wrong";
+  conn = Connection::Open(wrong_data_password, absl::Milliseconds(300), kIo);
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnauthenticated) << conn.status();
+  EXPECT_THAT(conn.status().message(),
+              AllOf(HasSubstr(Endpoint(set.node(0).port())), Not(HasSubstr("wrong"))));
+}
+
+TEST(SentinelFailover, ReconnectAfterTheMasterIsKilledLandsOnThePromotedReplica) {
+  SentinelSet set;
+  ASSERT_TRUE(set.Start().ok());
+  absl::StatusOr<Connection> conn = Connection::Open(set.config(), kConnect, kIo);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  ASSERT_TRUE(conn->Command({"SET", "k", "before"}).ok());
+  ASSERT_TRUE(conn->Command({"WAIT", "2", "1000"}).ok());  // both replicas have it
+
+  const int old_port = set.node(0).port();
+  set.node(0).Kill();
+  EXPECT_EQ(conn->Command({"SET", "k", "lost"}).status().code(), absl::StatusCode::kUnavailable);
+  absl::StatusOr<int> new_port = set.WaitForNewMaster(old_port, kFailoverWait);
+  ASSERT_TRUE(new_port.ok()) << new_port.status();
+
+  absl::StatusOr<Connection> again = OpenWithin(set.config(), absl::Seconds(5));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->endpoint(), Endpoint(*new_port));
+  absl::StatusOr<Reply> got = again->Command({"GET", "k"});
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(Str(*got), "before");
+  EXPECT_TRUE(again->Command({"SET", "k", "after"}).ok());
+}
+
+TEST(SentinelFailover, WriteToTheStalledOldMasterFailsAndTheReconnectFindsTheNewOne) {
+  SentinelSet set;
+  ASSERT_TRUE(set.Start().ok());
+  absl::StatusOr<Connection> conn = Connection::Open(set.config(), kConnect, kIo);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  ASSERT_TRUE(conn->Command({"SET", "k", "before"}).ok());
+
+  // Stalled past down-after: promoted around it. When it wakes, the sentinels
+  // make it a replica of the new master (and drop its clients).
+  const int old_port = set.node(0).port();
+  ASSERT_TRUE(set.Pause(0).ok());
+  absl::StatusOr<int> new_port = set.WaitForNewMaster(old_port, kFailoverWait);
+  ASSERT_TRUE(new_port.ok()) << new_port.status();
+  ASSERT_TRUE(set.Resume(0).ok());
+  ASSERT_TRUE(set.WaitForRole(0, "slave", kFailoverWait).ok());
+
+  Pipeline pipeline;
+  pipeline.Append({"SET", "k", "to-the-old-master"});
+  EXPECT_EQ(pipeline.Execute(*conn).code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(conn->ok());
+  absl::StatusOr<Connection> again = OpenWithin(set.config(), absl::Seconds(5));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->endpoint(), Endpoint(*new_port));
+  pipeline.Append({"SET", "k", "to-the-new-master"});
+  EXPECT_TRUE(pipeline.Execute(*again).ok());
+}
+
+// A demotion without Sentinel's client kill (an operator's REPLICAOF, or a
+// write that reaches the old master first) shows as READONLY replies.
+class DemotedMaster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(old_master_.Start().ok());
+    ASSERT_TRUE(new_master_.Start().ok());
+    absl::StatusOr<Connection> conn = old_master_.Connect();
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    conn_.emplace(*std::move(conn));
+    ASSERT_TRUE(conn_->Command({"SET", "k", "v"}).ok());
+    ASSERT_TRUE(
+        old_master_.Run({"REPLICAOF", "127.0.0.1", absl::StrCat(new_master_.port())}).ok());
+  }
+
+  RedisServer old_master_;
+  RedisServer new_master_;
+  std::optional<Connection> conn_;
+};
+
+TEST_F(DemotedMaster, ReadOnlyReplyToACommandBreaksTheConnection) {
+  absl::StatusOr<Reply> r = conn_->Command({"SET", "k", "w"});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(r.status().message(), AllOf(HasSubstr("no longer the master"), HasSubstr("READONLY")));
+  EXPECT_FALSE(conn_->ok());
+}
+
+TEST_F(DemotedMaster, ReadOnlyReplyInAPipelineBreaksTheConnection) {
+  Pipeline pipeline;
+  pipeline.Append({"PUBLISH", "c", "m"});  // allowed on a replica
+  pipeline.Append({"SET", "k", "w"});
+  pipeline.Append({"PING"});
+  absl::Status s = pipeline.Execute(*conn_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(s.message(), HasSubstr("READONLY"));
+  EXPECT_FALSE(conn_->ok());
+}
+
+TEST_F(DemotedMaster, OtherErrorRepliesStillKeepTheConnection) {
+  absl::StatusOr<Reply> r = conn_->Command({"NOSUCHCOMMAND"});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal);
+  EXPECT_TRUE(conn_->ok());
+}
+
+}  // namespace
+}  // namespace physics::redis
