@@ -50,7 +50,7 @@ class Connection {
   // wait forever).
   // A redis-sentinel:// Config is resolved here, at every call: the sentinels
   // name the master, ROLE confirms it (sentinel.h, which also lists the errors
-  // of that step); connect_timeout then bounds the whole search.
+  // of that step and how connect_timeout bounds the search).
   // Errors (one line, prefixed with cfg.Describe(), never the password):
   //   kUnavailable        unreachable, refused, timed out, reset, or Redis
   //                       still loading: back off and retry;

@@ -1,5 +1,6 @@
 #include "engine/redis/sentinel.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -81,8 +82,8 @@ class MasterFinder {
     sentinel_cfg.host = sentinel.host;
     sentinel_cfg.port = sentinel.port;
     sentinel_cfg.password = cfg_.sentinel_password;
-    absl::StatusOr<Connection> conn =
-        Connection::Open(sentinel_cfg, kSentinelTimeout, kSentinelTimeout);
+    const absl::Duration timeout = std::min(kSentinelTimeout, connect_timeout_);
+    absl::StatusOr<Connection> conn = Connection::Open(sentinel_cfg, timeout, timeout);
     if (!conn.ok()) return absl::Status(conn.status().code(), Reason(conn.status(), sentinel_cfg));
     absl::StatusOr<Reply> reply =
         conn->Command({"SENTINEL", "get-master-addr-by-name", cfg_.master_name});

@@ -16,7 +16,8 @@
 
 namespace physics::redis {
 
-// Each sentinel gets this long to accept the connection, and again to answer.
+// Each sentinel gets this long (or connect_timeout, when shorter) to accept
+// the connection, and again to answer.
 inline constexpr absl::Duration kSentinelTimeout = absl::Milliseconds(250);
 // The pause between two rounds over all sentinels.
 inline constexpr absl::Duration kSentinelRetryPause = absl::Milliseconds(100);
@@ -26,7 +27,9 @@ inline constexpr absl::Duration kSentinelRetryPause = absl::Milliseconds(100);
 // address accepts a connection (connect_timeout, AUTH/SELECT as for redis://)
 // and says ROLE = master wins, and the sentinel that gave it moves to the front
 // of the list. Rounds are repeated after kSentinelRetryPause until
-// connect_timeout has passed since the call (at least one full round is made).
+// connect_timeout has passed since the call (at least one full round is made,
+// so a call may last one round longer: at most 2 x min(kSentinelTimeout,
+// connect_timeout) per sentinel plus connect_timeout per named master).
 // The connection returned is a plain one to the master, with io_timeout.
 // Errors:
 //   kUnavailable       no usable master: one line with what each sentinel
