@@ -15,7 +15,9 @@
 // While Redis is unreachable it keeps nothing but the book's latest state,
 // retries with capped exponential backoff (never blocking a loop tick on a
 // connect attempt longer than its timeout), logs once per state change, and
-// writes the latest state as soon as Redis is back (SPEC §7). When due, the
+// writes the latest state as soon as Redis is back (SPEC §7); with a
+// redis-sentinel:// URL it retries at once when the sentinels announce a new
+// master (SPEC §9). When due, the
 // engine's heartbeat (ops:hb:engine:{id}, SPEC §2) rides in the same pipeline.
 // Not thread-safe: owned by the tick thread.
 #ifndef PHYSICS_ENGINE_LOOP_STATE_WRITER_H_
@@ -115,6 +117,7 @@ class StateWriter {
   std::optional<redis::Heartbeat> heartbeat_;
   redis::Backoff backoff_;
   std::chrono::steady_clock::time_point next_attempt_{};
+  uint64_t switches_at_loss_ = 0;  // SentinelList::switches() when the connection was lost
   std::chrono::steady_clock::time_point next_error_log_{};
   bool reported_down_ = false;  // an outage has been logged and not yet recovered
   WriterCounters counters_;

@@ -53,7 +53,18 @@ Connection::~Connection() = default;
 
 absl::StatusOr<Connection> Connection::Open(const Config& cfg, absl::Duration connect_timeout,
                                             absl::Duration io_timeout) {
-  if (cfg.uses_sentinels()) return OpenSentinelMaster(cfg, connect_timeout, io_timeout);
+  if (cfg.uses_sentinels()) {
+    cfg.sentinels->StartWatching(cfg.master_name, cfg.sentinel_password);
+    // Read first: a switch announced while we search costs one more search,
+    // never a connection that outlives its master unnoticed.
+    const uint64_t switches = cfg.sentinels->switches();
+    absl::StatusOr<Connection> conn = OpenSentinelMaster(cfg, connect_timeout, io_timeout);
+    if (conn.ok()) {
+      conn->watched_ = cfg.sentinels;
+      conn->switches_at_open_ = switches;
+    }
+    return conn;
+  }
   const std::string endpoint = cfg.Describe();
   redisContext* raw = nullptr;
   if (connect_timeout == absl::InfiniteDuration()) {
@@ -170,6 +181,9 @@ absl::StatusOr<Reply> Connection::ReadOne(std::string_view out, absl::Duration w
 absl::Status Connection::Exchange(std::string_view out, size_t replies,
                                   absl::FunctionRef<void(void*)> on_reply, absl::Duration wait,
                                   OnTimeout on_timeout, int wake_fd) {
+  if (watched_ != nullptr && watched_->switches() != switches_at_open_) {
+    return MarkBroken("the sentinels announced a new master");
+  }
   redisContext* c = ctx_.get();
   const int wait_ms = PollTimeoutMs(wait);
   size_t sent = 0;

@@ -21,6 +21,7 @@ extern "C" {
 }
 
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <span>
@@ -50,7 +51,9 @@ class Connection {
   // wait forever).
   // A redis-sentinel:// Config is resolved here, at every call: the sentinels
   // name the master, ROLE confirms it (sentinel.h, which also lists the errors
-  // of that step and how connect_timeout bounds the search).
+  // of that step and how connect_timeout bounds the search). Such a connection
+  // breaks (kUnavailable) at its next use once the sentinels announce a new
+  // master (sentinel_watch.h).
   // Errors (one line, prefixed with cfg.Describe(), never the password):
   //   kUnavailable        unreachable, refused, timed out, reset, or Redis
   //                       still loading: back off and retry;
@@ -149,6 +152,10 @@ class Connection {
   std::string endpoint_;
   absl::Duration io_timeout_;
   std::string command_buffer_;  // RESP of the current Command, reused.
+  // Sentinel connections only: the list whose switch count is checked before
+  // each exchange, and its value when the search for this master began.
+  std::shared_ptr<SentinelList> watched_;
+  uint64_t switches_at_open_ = 0;
 };
 
 }  // namespace physics::redis

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/redis/sentinel_watch.h"
 
 namespace physics::redis {
 
@@ -14,6 +15,21 @@ std::string HostPort::ToString() const {
 
 SentinelList::SentinelList(std::vector<HostPort> addresses)
     : addresses_(std::move(addresses)), order_(addresses_) {}
+
+SentinelList::~SentinelList() {
+  std::unique_ptr<SentinelWatch> watch;
+  {
+    absl::MutexLock lock(&mu_);
+    watch = std::move(watch_);
+  }
+  watch.reset();  // joins the thread, which may still call InOrder()
+}
+
+void SentinelList::StartWatching(const std::string& master_name,
+                                 const std::string& sentinel_password) {
+  absl::MutexLock lock(&mu_);
+  if (watch_ == nullptr) watch_ = std::make_unique<SentinelWatch>(*this, master_name, sentinel_password);
+}
 
 std::vector<HostPort> SentinelList::InOrder() const {
   absl::MutexLock lock(&mu_);

@@ -1,11 +1,18 @@
 // The sentinels of a redis-sentinel:// URL and the order to ask them in: the
 // one that answered last comes first, as Redis's guide for sentinel clients
 // asks, so a dead sentinel costs one timeout rather than one per reconnect.
+// Also counts the master switches the sentinels announced (sentinel_watch.h),
+// which connections and reconnect loops compare against.
 // Thread-safe: copies of a Config share one list (connections of several
 // threads may reorder it at once); the addresses themselves never change.
+// Threads: after StartWatching(), one "sentinel-watch" thread, joined by the
+// destructor (when the last Config sharing the list goes).
 #ifndef PHYSICS_ENGINE_REDIS_SENTINEL_LIST_H_
 #define PHYSICS_ENGINE_REDIS_SENTINEL_LIST_H_
 
+#include <atomic>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,10 +30,13 @@ struct HostPort {
   std::string ToString() const;
 };
 
+class SentinelWatch;
+
 class SentinelList {
  public:
   // REQUIRES: !addresses.empty().
   explicit SentinelList(std::vector<HostPort> addresses);
+  ~SentinelList();
 
   // The addresses as given in the URL (for Describe()).
   const std::vector<HostPort>& addresses() const { return addresses_; }
@@ -35,10 +45,20 @@ class SentinelList {
   // Moves `answered` to the front. Unknown addresses are ignored.
   void Prefer(const HostPort& answered);
 
+  // Starts listening for "+switch-master" of `master_name`, once; later
+  // calls do nothing. Connection::Open calls it for every sentinel Config.
+  void StartWatching(const std::string& master_name, const std::string& sentinel_password);
+  // How many master switches have been announced since StartWatching().
+  uint64_t switches() const { return switches_.load(std::memory_order_acquire); }
+  void NoteSwitch() { switches_.fetch_add(1, std::memory_order_acq_rel); }
+
  private:
   const std::vector<HostPort> addresses_;
   mutable absl::Mutex mu_;
   std::vector<HostPort> order_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> switches_{0};
+  // Last: destroyed (and its thread joined) before the rest of the list.
+  std::unique_ptr<SentinelWatch> watch_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace physics::redis

@@ -188,6 +188,34 @@ TEST(SentinelFailover, WriteToTheStalledOldMasterFailsAndTheReconnectFindsTheNew
   EXPECT_TRUE(pipeline.Execute(*again).ok());
 }
 
+TEST(SentinelWatch, AnnouncedSwitchBreaksAConnectionToTheStalledOldMasterAtOnce) {
+  SentinelSet set;
+  ASSERT_TRUE(set.Start().ok());
+  const Config cfg = set.config();
+  // A long I/O timeout: without the announcement, a stalled master would
+  // hold the next command this long.
+  absl::StatusOr<Connection> conn = Connection::Open(cfg, kConnect, absl::Seconds(30));
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  ASSERT_TRUE(set.Pause(0).ok());
+  ASSERT_TRUE(set.WaitForNewMaster(set.node(0).port(), kFailoverWait).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (cfg.sentinels->switches() == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(cfg.sentinels->switches(), 1u);
+
+  const absl::Time start = absl::Now();
+  absl::StatusOr<Reply> r = conn->Command({"PING"});
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(r.status().message(), HasSubstr("the sentinels announced a new master"));
+  EXPECT_FALSE(conn->ok());
+  absl::StatusOr<Connection> again = Connection::Open(cfg, kConnect, kIo);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->Command({"PING"}).ok());  // a connection opened after the switch is kept
+  ASSERT_TRUE(set.Resume(0).ok());
+}
+
 // A demotion without Sentinel's client kill (an operator's REPLICAOF, or a
 // write that reaches the old master first) shows as READONLY replies.
 class DemotedMaster : public ::testing::Test {
