@@ -45,6 +45,7 @@ class MasterFinder {
       ++rounds;
       answers.clear();
       size_t auth_refusals = 0;
+      bool answered = false;  // the first sentinel to answer in a round goes first
       for (const HostPort& sentinel : cfg_.sentinels->InOrder()) {
         absl::StatusOr<HostPort> master = AskSentinel(sentinel);
         if (!master.ok()) {
@@ -52,7 +53,8 @@ class MasterFinder {
           answers.push_back(absl::StrCat(sentinel.ToString(), ": ", master.status().message()));
           continue;
         }
-        cfg_.sentinels->Prefer(sentinel);
+        if (!answered) cfg_.sentinels->Prefer(sentinel);
+        answered = true;
         absl::StatusOr<Connection> conn = ConnectToMaster(*master);
         if (conn.ok()) return conn;
         // The sentinel vouched for this node: wrong credentials are ours.

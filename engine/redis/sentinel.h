@@ -25,8 +25,9 @@ inline constexpr absl::Duration kSentinelRetryPause = absl::Milliseconds(100);
 // Rounds over cfg.sentinels (in SentinelList order), each sentinel asked
 // SENTINEL get-master-addr-by-name cfg.master_name; the first answer whose
 // address accepts a connection (connect_timeout, AUTH/SELECT as for redis://)
-// and says ROLE = master wins, and the sentinel that gave it moves to the front
-// of the list. Rounds are repeated after kSentinelRetryPause until
+// and says ROLE = master wins. The first sentinel to name an address in a
+// round moves to the front of the list (only the first: with the master down,
+// the order, and so the error text, stays the same from call to call). Rounds are repeated after kSentinelRetryPause until
 // connect_timeout has passed since the call (at least one full round is made,
 // so a call may last one round longer: at most 2 x min(kSentinelTimeout,
 // connect_timeout) per sentinel plus connect_timeout per named master).

@@ -4,8 +4,10 @@
 // (down-after) and 1-3 s to complete here.
 #include "engine/redis/sentinel.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "engine/redis/connection.h"
@@ -114,6 +116,37 @@ TEST(SentinelDiscovery, SentinelNamingAReplicaIsRefusedByRole) {
   EXPECT_THAT(conn.status().message(),
               HasSubstr(absl::StrCat("names master 127.0.0.1:", replica.port(),
                                      " (says ROLE slave, not master)")));
+}
+
+TEST(SentinelDiscovery, OnlyTheFirstSentinelToAnswerMovesToTheFront) {
+  absl::StatusOr<int> dead_master = testing::PickUnusedLoopbackPort();
+  ASSERT_TRUE(dead_master.ok());
+  SentinelProcess a({.master_port = *dead_master, .quorum = 1});
+  SentinelProcess b({.master_port = *dead_master, .quorum = 1});
+  ASSERT_TRUE(a.Start().ok());
+  ASSERT_TRUE(b.Start().ok());
+  absl::StatusOr<int> dead_sentinel = testing::PickUnusedLoopbackPort();
+  ASSERT_TRUE(dead_sentinel.ok());
+  absl::StatusOr<Config> cfg =
+      ParseRedisUrl(absl::StrCat("redis-sentinel://127.0.0.1:", *dead_sentinel, ",127.0.0.1:",
+                                 a.port(), ",127.0.0.1:", b.port(), "#mymaster"));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+
+  // Both name the dead master; a, the first to answer, goes first, and stays
+  // there call after call, so the error reads the same each time.
+  auto last_round = [&cfg] {
+    absl::StatusOr<Connection> conn = Connection::Open(*cfg, absl::Milliseconds(200), kIo);
+    EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnavailable);
+    const std::string text(conn.status().message());
+    return text.substr(std::min(text.size(), text.find("last round: ")));
+  };
+  const std::string first = last_round();
+  EXPECT_THAT(first, HasSubstr(absl::StrCat("last round: 127.0.0.1:", a.port(), ": names master")));
+  EXPECT_EQ(last_round(), first);
+  EXPECT_EQ(cfg->sentinels->InOrder(),
+            (std::vector<HostPort>{{"127.0.0.1", a.port()},
+                                   {"127.0.0.1", *dead_sentinel},
+                                   {"127.0.0.1", b.port()}}));
 }
 
 TEST(SentinelDiscovery, SentinelAndDataNodePasswordsAreEachChecked) {
