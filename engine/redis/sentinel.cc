@@ -57,8 +57,11 @@ class MasterFinder {
         answered = true;
         absl::StatusOr<Connection> conn = ConnectToMaster(*master);
         if (conn.ok()) return conn;
-        // The sentinel vouched for this node: wrong credentials are ours.
-        if (IsAuthError(conn.status())) return conn.status();
+        // The sentinel vouched for this node: wrong credentials or a db index
+        // it does not have are ours, and no other answer will fix them.
+        if (IsAuthError(conn.status()) || absl::IsInvalidArgument(conn.status())) {
+          return conn.status();
+        }
         answers.push_back(absl::StrCat(sentinel.ToString(), ": names master ", master->ToString(),
                                        " (", conn.status().message(), ")"));
       }
@@ -113,7 +116,10 @@ class MasterFinder {
     data_cfg.unix_path.clear();
     absl::StatusOr<Connection> conn = Connection::Open(data_cfg, connect_timeout_, io_timeout_);
     if (!conn.ok()) {
-      if (IsAuthError(conn.status())) return conn.status();  // keeps the endpoint: a final error
+      // A final error keeps its endpoint; the others go into the summary.
+      if (IsAuthError(conn.status()) || absl::IsInvalidArgument(conn.status())) {
+        return conn.status();
+      }
       return absl::Status(conn.status().code(), Reason(conn.status(), data_cfg));
     }
     absl::StatusOr<Reply> role = conn->Command({"ROLE"});

@@ -38,7 +38,8 @@ inline constexpr absl::Duration kSentinelRetryPause = absl::Milliseconds(100);
 //                      master, the master's address unreachable or a replica);
 //   kUnauthenticated / kPermissionDenied
 //                      the master refused the data-node credentials (or ROLE),
-//                      or every sentinel refused REDIS_SENTINEL_PASSWORD.
+//                      or every sentinel refused REDIS_SENTINEL_PASSWORD;
+//   kInvalidArgument   the master has no such db index.
 // REQUIRES: cfg.uses_sentinels().
 absl::StatusOr<Connection> OpenSentinelMaster(const Config& cfg, absl::Duration connect_timeout,
                                               absl::Duration io_timeout);

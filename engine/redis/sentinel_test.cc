@@ -79,6 +79,17 @@ TEST(SentinelDiscovery, UnknownMasterNameIsUnavailableSayingSo) {
                     HasSubstr("#nosuchmaster")));
 }
 
+TEST(SentinelDiscovery, DbTheMasterDoesNotHaveIsInvalidArgumentAtOnce) {
+  SentinelSet set({.replicas = 0, .sentinels = 1});
+  ASSERT_TRUE(set.Start().ok());
+  Config cfg = set.config();
+  cfg.db = 99;
+  absl::StatusOr<Connection> conn = Connection::Open(cfg, kConnect, kIo);
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(conn.status().message(),
+              AllOf(HasSubstr(absl::StrCat("127.0.0.1:", set.node(0).port())), HasSubstr("SELECT 99")));
+}
+
 TEST(SentinelDiscovery, AllSentinelsDownIsUnavailableNamingEachWithinTheConnectTimeout) {
   absl::StatusOr<int> a = testing::PickUnusedLoopbackPort();
   absl::StatusOr<int> b = testing::PickUnusedLoopbackPort();
