@@ -53,18 +53,7 @@ Connection::~Connection() = default;
 
 absl::StatusOr<Connection> Connection::Open(const Config& cfg, absl::Duration connect_timeout,
                                             absl::Duration io_timeout) {
-  if (cfg.uses_sentinels()) {
-    cfg.sentinels->StartWatching(cfg.master_name, cfg.sentinel_password);
-    // Read first: a switch announced while we search costs one more search,
-    // never a connection that outlives its master unnoticed.
-    const uint64_t switches = cfg.sentinels->switches();
-    absl::StatusOr<Connection> conn = OpenSentinelMaster(cfg, connect_timeout, io_timeout);
-    if (conn.ok()) {
-      conn->watched_ = cfg.sentinels;
-      conn->switches_at_open_ = switches;
-    }
-    return conn;
-  }
+  if (cfg.uses_sentinels()) return OpenSentinelMaster(cfg, connect_timeout, io_timeout);
   const std::string endpoint = cfg.Describe();
   redisContext* raw = nullptr;
   if (connect_timeout == absl::InfiniteDuration()) {
@@ -182,7 +171,7 @@ absl::Status Connection::Exchange(std::string_view out, size_t replies,
                                   absl::FunctionRef<void(void*)> on_reply, absl::Duration wait,
                                   OnTimeout on_timeout, int wake_fd) {
   if (watched_ != nullptr && watched_->switches() != switches_at_open_) {
-    return MarkBroken("the sentinels announced a new master");
+    if (absl::Status s = CheckMasterSwitch(); !s.ok()) return s;
   }
   redisContext* c = ctx_.get();
   const int wait_ms = PollTimeoutMs(wait);
@@ -264,6 +253,16 @@ absl::Status Connection::MarkBroken(std::string_view what) {
     ctx_->errstr[n] = '\0';
   }
   return absl::UnavailableError(absl::StrCat("Redis ", endpoint_, ": ", internal::ToAbsl(what)));
+}
+
+absl::Status Connection::CheckMasterSwitch() {
+  const SentinelList::Switch last = watched_->LastSwitch();
+  // Found by asking just before the announcement: this is the new master.
+  if (last.master == master_) {
+    switches_at_open_ = last.count;
+    return absl::OkStatus();
+  }
+  return MarkBroken(absl::StrCat("the sentinels announced a new master, ", last.master.ToString()));
 }
 
 absl::Status Connection::MarkDemoted(std::string_view error_text) {

@@ -37,6 +37,9 @@ class MasterFinder {
   MasterFinder(const Config& cfg, absl::Duration connect_timeout, absl::Duration io_timeout)
       : cfg_(cfg), connect_timeout_(connect_timeout), io_timeout_(io_timeout) {}
 
+  // The master's address, after Run() succeeded.
+  const HostPort& found() const { return found_; }
+
   absl::StatusOr<Connection> Run() {
     const absl::Time deadline = absl::Now() + connect_timeout_;
     int rounds = 0;
@@ -56,7 +59,10 @@ class MasterFinder {
         if (!answered) cfg_.sentinels->Prefer(sentinel);
         answered = true;
         absl::StatusOr<Connection> conn = ConnectToMaster(*master);
-        if (conn.ok()) return conn;
+        if (conn.ok()) {
+          found_ = *master;
+          return conn;
+        }
         // The sentinel vouched for this node: wrong credentials or a db index
         // it does not have are ours, and no other answer will fix them.
         if (IsAuthError(conn.status()) || absl::IsInvalidArgument(conn.status())) {
@@ -147,13 +153,25 @@ class MasterFinder {
   const Config& cfg_;
   const absl::Duration connect_timeout_;
   const absl::Duration io_timeout_;
+  HostPort found_;
 };
 
 }  // namespace
 
 absl::StatusOr<Connection> OpenSentinelMaster(const Config& cfg, absl::Duration connect_timeout,
                                               absl::Duration io_timeout) {
-  return MasterFinder(cfg, connect_timeout, io_timeout).Run();
+  cfg.sentinels->StartWatching(cfg.master_name, cfg.sentinel_password);
+  // Read first: a switch announced during the search makes the connection
+  // check the announced address at its first use, never miss it.
+  const uint64_t switches = cfg.sentinels->switches();
+  MasterFinder finder(cfg, connect_timeout, io_timeout);
+  absl::StatusOr<Connection> conn = finder.Run();
+  if (conn.ok()) {
+    conn->watched_ = cfg.sentinels;
+    conn->switches_at_open_ = switches;
+    conn->master_ = finder.found();
+  }
+  return conn;
 }
 
 }  // namespace physics::redis

@@ -31,6 +31,17 @@ void SentinelList::StartWatching(const std::string& master_name,
   if (watch_ == nullptr) watch_ = std::make_unique<SentinelWatch>(*this, master_name, sentinel_password);
 }
 
+SentinelList::Switch SentinelList::LastSwitch() const {
+  absl::MutexLock lock(&mu_);
+  return Switch{switches_.load(std::memory_order_acquire), announced_master_};
+}
+
+void SentinelList::NoteSwitch(const HostPort& new_master) {
+  absl::MutexLock lock(&mu_);
+  announced_master_ = new_master;
+  switches_.fetch_add(1, std::memory_order_acq_rel);
+}
+
 std::vector<HostPort> SentinelList::InOrder() const {
   absl::MutexLock lock(&mu_);
   return order_;

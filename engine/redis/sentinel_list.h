@@ -48,15 +48,24 @@ class SentinelList {
   // Starts listening for "+switch-master" of `master_name`, once; later
   // calls do nothing. Connection::Open calls it for every sentinel Config.
   void StartWatching(const std::string& master_name, const std::string& sentinel_password);
-  // How many master switches have been announced since StartWatching().
+  // How many master switches have been announced since StartWatching(): a
+  // cheap check for connections to make before each use.
   uint64_t switches() const { return switches_.load(std::memory_order_acquire); }
-  void NoteSwitch() { switches_.fetch_add(1, std::memory_order_acq_rel); }
+  // The count and the newest master announced (count 0: none yet).
+  struct Switch {
+    uint64_t count = 0;
+    HostPort master;
+  };
+  Switch LastSwitch() const;
+  // Called by the watch for each announcement of our master.
+  void NoteSwitch(const HostPort& new_master);
 
  private:
   const std::vector<HostPort> addresses_;
   mutable absl::Mutex mu_;
   std::vector<HostPort> order_ ABSL_GUARDED_BY(mu_);
-  std::atomic<uint64_t> switches_{0};
+  std::atomic<uint64_t> switches_{0};  // written under mu_, read without it
+  HostPort announced_master_ ABSL_GUARDED_BY(mu_);
   // Last: destroyed (and its thread joined) before the rest of the list.
   std::unique_ptr<SentinelWatch> watch_ ABSL_GUARDED_BY(mu_);
 };

@@ -260,6 +260,21 @@ TEST(SentinelWatch, AnnouncedSwitchBreaksAConnectionToTheStalledOldMasterAtOnce)
   ASSERT_TRUE(set.Resume(0).ok());
 }
 
+TEST(SentinelWatch, AnnouncementOfTheConnectedMasterKeepsTheConnectionAnyOtherBreaksIt) {
+  SentinelSet set({.replicas = 0, .sentinels = 1});
+  ASSERT_TRUE(set.Start().ok());
+  const Config cfg = set.config();
+  absl::StatusOr<Connection> conn = Connection::Open(cfg, kConnect, kIo);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  // Asked just before the announcement, it found the new master already.
+  cfg.sentinels->NoteSwitch({"127.0.0.1", set.node(0).port()});
+  EXPECT_TRUE(conn->Command({"PING"}).ok());
+  cfg.sentinels->NoteSwitch({"127.0.0.1", 1});
+  absl::StatusOr<Reply> r = conn->Command({"PING"});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(r.status().message(), HasSubstr("announced a new master, 127.0.0.1:1"));
+}
+
 // A demotion without Sentinel's client kill (an operator's REPLICAOF, or a
 // write that reaches the old master first) shows as READONLY replies.
 class DemotedMaster : public ::testing::Test {

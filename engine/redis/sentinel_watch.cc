@@ -5,11 +5,17 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string_view>
 #include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 
 #include "engine/redis/backoff.h"
 #include "engine/redis/connection.h"
+#include "engine/redis/internal/string_view.h"
 #include "engine/redis/sentinel.h"
 
 namespace physics::redis {
@@ -19,15 +25,22 @@ constexpr std::string_view kChannel = "+switch-master";
 
 std::string_view Str(const redisReply* r) { return std::string_view(r->str, r->len); }
 
-// "+switch-master" payload: "<name> <old-ip> <old-port> <new-ip> <new-port>".
-bool AnnouncesSwitchOf(const redisReply& reply, std::string_view master_name) {
-  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 3) return false;
+// The new master of a "+switch-master" message about `master_name`; its
+// payload is "<name> <old-ip> <old-port> <new-ip> <new-port>".
+std::optional<HostPort> NewMasterIn(const redisReply& reply, std::string_view master_name) {
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 3) return std::nullopt;
   for (size_t i = 0; i < 3; ++i) {
-    if (reply.element[i]->type != REDIS_REPLY_STRING) return false;
+    if (reply.element[i]->type != REDIS_REPLY_STRING) return std::nullopt;
   }
-  const std::string_view payload = Str(reply.element[2]);
-  return Str(reply.element[0]) == "message" && Str(reply.element[1]) == kChannel &&
-         payload.substr(0, payload.find(' ')) == master_name;
+  if (Str(reply.element[0]) != "message" || Str(reply.element[1]) != kChannel) return std::nullopt;
+  const std::vector<absl::string_view> words =
+      absl::StrSplit(internal::ToAbsl(Str(reply.element[2])), ' ');
+  int port = 0;
+  if (words.size() != 5 || internal::ToStd(words[0]) != master_name ||
+      !absl::SimpleAtoi(words[4], &port)) {
+    return std::nullopt;
+  }
+  return HostPort{std::string(words[3]), port};
 }
 
 }  // namespace
@@ -80,7 +93,9 @@ bool SentinelWatch::WatchOne(const HostPort& sentinel) {
     absl::StatusOr<Reply> reply = conn->ReadReplyWithin(absl::InfiniteDuration(), wake_fd_);
     if (absl::IsDeadlineExceeded(reply.status())) continue;  // woken: stopping
     if (!reply.ok()) break;
-    if (AnnouncesSwitchOf(**reply, master_name_)) sentinels_.NoteSwitch();
+    if (std::optional<HostPort> master = NewMasterIn(**reply, master_name_)) {
+      sentinels_.NoteSwitch(*master);
+    }
   }
   return true;
 }

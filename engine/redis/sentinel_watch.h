@@ -20,7 +20,7 @@ namespace physics::redis {
 class SentinelWatch {
  public:
   // Starts the thread. Each announcement for `master_name` calls
-  // sentinels.NoteSwitch(). REQUIRES: `sentinels` outlives this object.
+  // sentinels.NoteSwitch(new master). REQUIRES: `sentinels` outlives this.
   SentinelWatch(SentinelList& sentinels, std::string master_name, std::string sentinel_password);
   SentinelWatch(const SentinelWatch&) = delete;
   SentinelWatch& operator=(const SentinelWatch&) = delete;
