@@ -15,7 +15,7 @@ class RedisFlagsTest : public ::testing::Test {
   void TearDown() override { Clear(); }
   static void Clear() {
     for (const char* v : {"REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_DB", "REDIS_PASSWORD",
-                          "REDIS_NAMESPACE"}) {
+                          "REDIS_NAMESPACE", "REDIS_SENTINEL_PASSWORD"}) {
       ::unsetenv(v);
     }
   }
@@ -54,6 +54,17 @@ TEST_F(RedisFlagsTest, FlagsOverrideTheEnvironmentOneByOne) {
   EXPECT_EQ(ns->port, 7000);
   EXPECT_EQ(ns->key_namespace, "other");
   EXPECT_EQ(DescribeTarget(*ns), "redis://10.0.0.1:7000/2, namespace other");
+}
+
+TEST_F(RedisFlagsTest, SentinelUrlFlagTakesTheSentinelPasswordFromTheEnvironment) {
+  ::setenv("REDIS_SENTINEL_PASSWORD", "s-pw", 1);
+  absl::StatusOr<redis::Config> c =
+      Resolve({"--redis-url", "redis-sentinel://:data-pw@10.0.0.1,10.0.0.2:26380#mymaster"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->master_name, "mymaster");
+  EXPECT_EQ(c->password, "data-pw");
+  EXPECT_EQ(c->sentinel_password, "s-pw");
+  EXPECT_EQ(DescribeTarget(*c), "redis-sentinel://10.0.0.1:26379,10.0.0.2:26380/0#mymaster");
 }
 
 TEST_F(RedisFlagsTest, BadValuesAreInvalidArgumentsNamingThem) {

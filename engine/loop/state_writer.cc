@@ -29,7 +29,9 @@ StateWriter::StateWriter(redis::Config config, WriterOptions options)
 absl::Status StateWriter::EnsureConnected() {
   if (conn_) return absl::OkStatus();
   const auto now = std::chrono::steady_clock::now();
-  if (now < next_attempt_) return absl::UnavailableError("waiting to reconnect");
+  // The sentinels announced a new master since the loss: no reason to wait.
+  const bool switched = config_.uses_sentinels() && config_.sentinels->switches() != switches_at_loss_;
+  if (now < next_attempt_ && !switched) return absl::UnavailableError("waiting to reconnect");
   absl::StatusOr<redis::Connection> conn =
       redis::Connection::Open(config_, options_.connect_timeout, options_.io_timeout);
   if (!conn.ok()) {
@@ -43,6 +45,7 @@ absl::Status StateWriter::EnsureConnected() {
 
 void StateWriter::ConnectionLost(const absl::Status& why) {
   conn_.reset();
+  if (config_.uses_sentinels()) switches_at_loss_ = config_.sentinels->switches();
   const absl::Duration wait = backoff_.Next();
   next_attempt_ = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(wait);
   if (!reported_down_) {

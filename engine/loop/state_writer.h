@@ -12,7 +12,8 @@
 // unreachable it keeps nothing but the book's latest state, retries with
 // capped exponential backoff (never holding a loop tick on a connect attempt
 // longer than its timeout), logs once per change of state, and writes the
-// latest state as soon as Redis is back (SPEC §7).
+// latest state as soon as Redis is back (SPEC §7); with a redis-sentinel://
+// URL it retries at once when the sentinels announce a new master (SPEC §9).
 // Not thread-safe: owned by the tick thread.
 #ifndef PHYSICS_ENGINE_LOOP_STATE_WRITER_H_
 #define PHYSICS_ENGINE_LOOP_STATE_WRITER_H_
@@ -111,6 +112,7 @@ class StateWriter {
   std::optional<redis::Heartbeat> heartbeat_;
   redis::Backoff backoff_;
   std::chrono::steady_clock::time_point next_attempt_{};
+  uint64_t switches_at_loss_ = 0;  // SentinelList::switches() when the connection was lost
   std::chrono::steady_clock::time_point next_error_log_{};
   bool reported_down_ = false;  // an outage has been logged and not yet recovered
   WriterCounters counters_;

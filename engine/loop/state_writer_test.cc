@@ -8,11 +8,13 @@
 #include "engine/loop/symbol_book.h"
 #include "gtest/gtest.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/sentinel_set.h"
 
 namespace physics::loop {
 namespace {
 
 using ::physics::testing::RedisServer;
+using ::physics::testing::SentinelSet;
 
 // One tick in which each of `count` symbols trades once.
 void Trade(SymbolBook& book, int count, schema::EpochMicros ts) {
@@ -138,6 +140,46 @@ TEST(StateWriter, AnErrorInsideATransactionIsReportedAndTheStoresStand) {
   EXPECT_EQ(writer.counters().error_replies, 1);
   EXPECT_NE(server.String({"GET", "physics:state:S2"}), "");
   EXPECT_NE(server.String({"HGET", "market:snapshot:S2", "price"}), "");
+  EXPECT_TRUE(book.unwritten().empty());
+}
+
+TEST(StateWriter, ReadOnlyFromADemotedMasterKeepsTheStatesForTheNextConnection) {
+  RedisServer old_master, new_master;
+  ASSERT_TRUE(old_master.Start().ok());
+  ASSERT_TRUE(new_master.Start().ok());
+  SymbolBook book(100, "");
+  StateWriter writer(old_master.config(), WriterOptions{});
+  Trade(book, 3, 1766318400LL * 1'000'000);
+  book.CloseTick();
+  ASSERT_TRUE(writer.Flush(book).ok());
+  ASSERT_TRUE(old_master.Run({"REPLICAOF", "127.0.0.1", absl::StrCat(new_master.port())}).ok());
+
+  Trade(book, 3, 1766318401LL * 1'000'000);
+  book.CloseTick();
+  EXPECT_EQ(writer.Flush(book).code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(writer.connected());
+  EXPECT_EQ(book.unwritten().size(), 3u);  // to be written after the reconnect
+}
+
+TEST(StateWriter, RetriesAtOnceWhenTheSentinelsAnnounceANewMaster) {
+  SentinelSet set({.replicas = 0, .sentinels = 1});
+  ASSERT_TRUE(set.Start().ok());
+  const redis::Config config = set.config();  // shares its sentinel list with the writer's copy
+  SymbolBook book(100, "");
+  StateWriter writer(config, WriterOptions{});
+  schema::EpochMicros ts = 1766318400LL * 1'000'000;
+  auto tick = [&] {
+    Trade(book, 3, ts += 1'000'000);
+    book.CloseTick();
+    return writer.Flush(book);
+  };
+  ASSERT_TRUE(tick().ok());
+  ASSERT_TRUE(set.node(0).Run({"CLIENT", "KILL", "TYPE", "normal"}).ok());
+  EXPECT_FALSE(tick().ok());  // the connection is gone: back off 100 ms ...
+  EXPECT_EQ(tick().message(), "waiting to reconnect");
+  // ... unless the sentinels announce a master meanwhile (here the same one).
+  config.sentinels->NoteSwitch({"127.0.0.1", set.node(0).port()});
+  EXPECT_TRUE(tick().ok());
   EXPECT_TRUE(book.unwritten().empty());
 }
 

@@ -1,12 +1,17 @@
 #include "engine/redis/config.h"
 
 #include <algorithm>
+#include <memory>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "engine/redis/internal/string_view.h"
 
@@ -14,7 +19,10 @@ namespace physics::redis {
 namespace {
 
 constexpr absl::string_view kAcceptedUrls =
-    "accepted: redis://[[user]:password@]host[:port][/db] or unix:///path.sock[?db=N]";
+    "accepted: redis://[[user]:password@]host[:port][/db], unix:///path.sock[?db=N] or "
+    "redis-sentinel://[[user]:password@]host[:port][,host[:port]...][/db]#MASTER";
+
+constexpr int kDefaultSentinelPort = 26379;
 
 // The URL as it may appear in a log: the password replaced by "***".
 std::string MaskPassword(absl::string_view url) {
@@ -81,6 +89,7 @@ class UrlParser {
   absl::StatusOr<Config> Parse() {
     if (StartsWithNoCase("unix://")) return ParseUnix(url_.substr(7));
     if (StartsWithNoCase("redis://")) return ParseTcp(url_.substr(8));
+    if (StartsWithNoCase("redis-sentinel://")) return ParseSentinel(url_.substr(17));
     if (StartsWithNoCase("rediss://")) return Bad("TLS (rediss://) is not supported");
     return Bad("unknown scheme");
   }
@@ -112,18 +121,8 @@ class UrlParser {
     return s.substr(at + 1);
   }
 
-  absl::StatusOr<Config> ParseTcp(absl::string_view rest) const {
-    Config cfg;
-    absl::StatusOr<absl::string_view> after_userinfo = TakeUserInfo(rest, cfg);
-    if (!after_userinfo.ok()) return after_userinfo.status();
-    rest = *after_userinfo;
-    if (rest.find('?') != absl::string_view::npos) return Bad("query parameters are not supported");
-
-    const size_t slash = rest.find('/');
-    absl::string_view authority = rest.substr(0, slash);
-    const absl::string_view path =
-        slash == absl::string_view::npos ? absl::string_view() : rest.substr(slash + 1);
-
+  // "host[:port]" or "[IPv6][:port]", for redis:// and each sentinel.
+  absl::StatusOr<HostPort> ParseHostPort(absl::string_view authority, int default_port) const {
     absl::string_view host;
     absl::string_view port;
     if (absl::StartsWith(authority, "[")) {  // [IPv6]:port
@@ -143,17 +142,69 @@ class UrlParser {
       }
     }
     if (host.empty()) return Bad("missing host");
-    cfg.host = std::string(host);
+    HostPort out{std::string(host), default_port};
     if (!port.empty()) {
       const std::optional<int> p = ParsePort(port);
       if (!p) return Bad(absl::StrCat("port \"", port, "\" is not an integer in 1-65535"));
-      cfg.port = *p;
+      out.port = *p;
     }
+    return out;
+  }
+
+  // Splits "authority[/db]" (no query) and parses the db into cfg.db.
+  absl::StatusOr<absl::string_view> TakeDb(absl::string_view rest, Config& cfg) const {
+    if (rest.find('?') != absl::string_view::npos) return Bad("query parameters are not supported");
+    const size_t slash = rest.find('/');
+    if (slash == absl::string_view::npos) return rest;
+    const absl::string_view path = rest.substr(slash + 1);
     if (!path.empty()) {
       const std::optional<int> db = ParseDb(path);
       if (!db) return Bad(absl::StrCat("db \"", path, "\" is not a non-negative integer"));
       cfg.db = *db;
     }
+    return rest.substr(0, slash);
+  }
+
+  absl::StatusOr<Config> ParseTcp(absl::string_view rest) const {
+    Config cfg;
+    absl::StatusOr<absl::string_view> after_userinfo = TakeUserInfo(rest, cfg);
+    if (!after_userinfo.ok()) return after_userinfo.status();
+    absl::StatusOr<absl::string_view> authority = TakeDb(*after_userinfo, cfg);
+    if (!authority.ok()) return authority.status();
+    absl::StatusOr<HostPort> address = ParseHostPort(*authority, cfg.port);
+    if (!address.ok()) return address.status();
+    cfg.host = std::move(address->host);
+    cfg.port = address->port;
+    return cfg;
+  }
+
+  absl::StatusOr<Config> ParseSentinel(absl::string_view rest) const {
+    Config cfg;
+    cfg.host.clear();
+    cfg.port = 0;
+    // The master name comes after the last '#', so a '#' in a password works.
+    const size_t hash = rest.rfind('#');
+    if (hash == absl::string_view::npos) return Bad("missing #MASTER (the master's name)");
+    const absl::string_view name = rest.substr(hash + 1);
+    if (name.empty() || !std::ranges::all_of(name, [](char c) {
+          return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-';
+        })) {
+      // Not echoed: a stray '#' before the password would put the password here.
+      return Bad("the master name after '#' must be 1 or more of [A-Za-z0-9._-]");
+    }
+    cfg.master_name = std::string(name);
+    absl::StatusOr<absl::string_view> after_userinfo = TakeUserInfo(rest.substr(0, hash), cfg);
+    if (!after_userinfo.ok()) return after_userinfo.status();
+    absl::StatusOr<absl::string_view> authority = TakeDb(*after_userinfo, cfg);
+    if (!authority.ok()) return authority.status();
+    std::vector<HostPort> sentinels;
+    for (const absl::string_view entry : absl::StrSplit(*authority, ',')) {
+      if (entry.empty()) return Bad("empty sentinel address (a stray ',' or none given)");
+      absl::StatusOr<HostPort> address = ParseHostPort(entry, kDefaultSentinelPort);
+      if (!address.ok()) return address.status();
+      sentinels.push_back(*std::move(address));
+    }
+    cfg.sentinels = std::make_shared<SentinelList>(std::move(sentinels));
     return cfg;
   }
 
@@ -205,13 +256,20 @@ void Config::AppendKey(std::string& out, std::string_view name) const {
 }
 
 std::string Config::Describe() const {
+  if (uses_sentinels()) {
+    return absl::StrCat("redis-sentinel://", user, user.empty() ? "" : "@",
+                        absl::StrJoin(sentinels->addresses(), ",",
+                                      [](std::string* out, const HostPort& a) {
+                                        out->append(a.ToString());
+                                      }),
+                        "/", db, "#", master_name);
+  }
   if (!unix_path.empty()) {
     return db == 0 ? absl::StrCat("unix://", unix_path)
                    : absl::StrCat("unix://", unix_path, "?db=", db);
   }
-  const bool ipv6 = host.find(':') != std::string::npos;
-  return absl::StrCat("redis://", user, user.empty() ? "" : "@", ipv6 ? "[" : "", host,
-                      ipv6 ? "]" : "", ":", port, "/", db);
+  return absl::StrCat("redis://", user, user.empty() ? "" : "@", HostPort{host, port}.ToString(),
+                      "/", db);
 }
 
 absl::StatusOr<Config> ParseRedisUrl(std::string_view url) {
@@ -274,6 +332,9 @@ absl::StatusOr<Config> ConfigFromEnv(std::function<const char*(const char*)> get
     if (const std::optional<absl::string_view> pw = get("REDIS_PASSWORD")) {
       cfg.password = std::string(*pw);
     }
+  }
+  if (const std::optional<absl::string_view> pw = get("REDIS_SENTINEL_PASSWORD")) {
+    cfg.sentinel_password = std::string(*pw);
   }
   if (const std::optional<absl::string_view> ns = get("REDIS_NAMESPACE")) {
     absl::StatusOr<std::string> parsed = ParseNamespace(internal::ToStd(*ns));

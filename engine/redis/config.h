@@ -1,8 +1,10 @@
 // Where the Redis server is and how to log in: parsed from a REDIS_URL or the
 // REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD variables, plus the key
-// namespace (SPEC §2, §8). Both the engine and the bridge read it this way.
-// Thread-safety: Config is a plain value; the functions are pure (ConfigFromEnv
-// only reads through the injected getenv).
+// namespace (SPEC §2, §8), or the sentinels to ask for the master (SPEC §9).
+// Every program reads it this way.
+// Thread-safety: Config is a value (copies share only the thread-safe
+// SentinelList); the functions are pure (ConfigFromEnv only reads through the
+// injected getenv).
 //
 //   absl::StatusOr<Config> cfg = ConfigFromEnv();
 //   if (!cfg.ok()) { std::cerr << cfg.status().message() << "\n"; return 2; }
@@ -12,10 +14,12 @@
 #define PHYSICS_ENGINE_REDIS_CONFIG_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "engine/redis/sentinel_list.h"
 
 namespace physics::redis {
 
@@ -28,6 +32,15 @@ struct Config {
   int db = 0;
   std::string key_namespace;  // "" or e.g. "agentic"; never ends with ':'
 
+  // redis-sentinel:// only (non-null): ask these sentinels for the address of
+  // master `master_name` at every Connection::Open; host, port and unix_path
+  // are then unused. user/password/db are those of the data nodes.
+  std::shared_ptr<SentinelList> sentinels;
+  std::string master_name;
+  std::string sentinel_password;  // AUTH for the sentinels; "" => none
+
+  bool uses_sentinels() const { return sentinels != nullptr; }
+
   // The key or channel name with the namespace prefix: "agentic:physics:state:SPY",
   // or `name` unchanged when there is no namespace.
   std::string Key(std::string_view name) const;
@@ -35,8 +48,9 @@ struct Config {
   // for building keys on the hot path.
   void AppendKey(std::string& out, std::string_view name) const;
 
-  // For logs and error messages: "redis://[user@]host:port/db" or
-  // "unix:///path.sock[?db=N]". Never contains the password.
+  // For logs and error messages: "redis://[user@]host:port/db",
+  // "unix:///path.sock[?db=N]" or "redis-sentinel://[user@]h1:p1,h2:p2/db#NAME".
+  // Never contains a password.
   std::string Describe() const;
 };
 
@@ -45,6 +59,10 @@ struct Config {
 //                                                  user and password may be %-encoded;
 //                                                  host may be an [IPv6] literal)
 //   unix://[[user]:password@]/path.sock[?db=N]
+//   redis-sentinel://[[user]:password@]host[:port][,host[:port]...][/db]#MASTER
+//                                                 (sentinels, port defaults to 26379;
+//                                                  MASTER from [A-Za-z0-9._-]; the
+//                                                  credentials are the data nodes')
 // A userinfo without ':' is taken as the password, as redis-cli -u does.
 // Errors: kInvalidArgument, one line naming the bad part and what is accepted;
 // the password is masked in the message.
@@ -58,6 +76,8 @@ absl::StatusOr<std::string> ParseNamespace(std::string_view ns);
 // Reads REDIS_URL when set and non-empty, else REDIS_HOST, REDIS_PORT, REDIS_DB
 // and REDIS_PASSWORD (each optional); then REDIS_NAMESPACE. When REDIS_URL carries
 // no password, REDIS_PASSWORD supplies it (a common container set-up).
+// REDIS_SENTINEL_PASSWORD is the sentinels' own password (kept in
+// sentinel_password whatever the URL, so a --redis-url flag can use it).
 // Defaults: redis://127.0.0.1:6379/0, no namespace.
 // Errors: kInvalidArgument naming the variable, its value (password masked) and
 // what is accepted.

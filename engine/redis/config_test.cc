@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -178,6 +179,89 @@ TEST(RedisUrl, ErrorMessageIsOneLine) {
               Not(HasSubstr("\n")));
 }
 
+TEST(SentinelUrl, ParsesSentinelsDbAndMasterName) {
+  absl::StatusOr<Config> cfg =
+      ParseRedisUrl("redis-sentinel://alice:s3cret@s1:26380,10.0.0.7,[::1]:5000/2#mymaster");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  ASSERT_TRUE(cfg->uses_sentinels());
+  EXPECT_EQ(cfg->sentinels->addresses(),
+            (std::vector<HostPort>{{"s1", 26380}, {"10.0.0.7", 26379}, {"::1", 5000}}));
+  EXPECT_EQ(cfg->master_name, "mymaster");
+  EXPECT_EQ(cfg->user, "alice");  // the data nodes' credentials, as in Lettuce
+  EXPECT_EQ(cfg->password, "s3cret");
+  EXPECT_EQ(cfg->sentinel_password, "");
+  EXPECT_EQ(cfg->db, 2);
+  EXPECT_EQ(cfg->Describe(), "redis-sentinel://alice@s1:26380,10.0.0.7:26379,[::1]:5000/2#mymaster");
+}
+
+TEST(SentinelUrl, OneSentinelWithDefaultPortAndDb) {
+  absl::StatusOr<Config> cfg = ParseRedisUrl("REDIS-SENTINEL://localhost#ha.main_1-a");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->sentinels->addresses(), (std::vector<HostPort>{{"localhost", 26379}}));
+  EXPECT_EQ(cfg->db, 0);
+  EXPECT_EQ(cfg->master_name, "ha.main_1-a");
+}
+
+TEST(SentinelUrl, HashInPasswordIsNotTheMasterName) {
+  absl::StatusOr<Config> cfg = ParseRedisUrl("redis-sentinel://:pa#ss@h:1#m");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->password, "pa#ss");
+  EXPECT_EQ(cfg->master_name, "m");
+}
+
+TEST(SentinelUrl, RejectsMissingOrBadMasterNameNamingIt) {
+  EXPECT_THAT(ParseRedisUrl("redis-sentinel://h:26379").status().message(),
+              AllOf(HasSubstr("missing #MASTER"), HasSubstr("accepted: ")));
+  EXPECT_THAT(ParseRedisUrl("redis-sentinel://h#").status().message(),
+              HasSubstr("master name after '#' must be 1 or more of [A-Za-z0-9._-]"));
+  EXPECT_THAT(ParseRedisUrl("redis-sentinel://h#my master").status().message(),
+              HasSubstr("master name after '#'"));
+  // A '#' typed before the password must not show the password as a name.
+  EXPECT_THAT(ParseRedisUrl("redis-sentinel://a#b:hunter2@h").status().message(),
+              Not(HasSubstr("hunter2")));
+}
+
+TEST(SentinelUrl, RejectsEmptyOrBadSentinelAddresses) {
+  EXPECT_THAT(ParseRedisUrl("redis-sentinel://#m").status().message(),
+              HasSubstr("empty sentinel address"));
+  EXPECT_THAT(ParseRedisUrl("redis-sentinel://a,,b#m").status().message(),
+              HasSubstr("empty sentinel address"));
+  EXPECT_THAT(ParseRedisUrl("redis-sentinel://a:1,b:99999#m").status().message(),
+              AllOf(HasSubstr("port \"99999\""), HasSubstr("1-65535")));
+  EXPECT_THAT(ParseRedisUrl("redis-sentinel://[::1#m").status().message(),
+              HasSubstr("unterminated [IPv6] host"));
+  EXPECT_THAT(ParseRedisUrl("redis-sentinel://a/x#m").status().message(), HasSubstr("db \"x\""));
+  EXPECT_THAT(ParseRedisUrl("redis-sentinel://a?x=1#m").status().message(),
+              HasSubstr("query parameters"));
+}
+
+TEST(SentinelUrl, ErrorsAreOneLineAndMaskThePassword) {
+  absl::StatusOr<Config> cfg = ParseRedisUrl("redis-sentinel://alice:hunter2@a,,b#m");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(cfg.status().message()),
+              AllOf(Not(HasSubstr("hunter2")), Not(HasSubstr("\n")),
+                    HasSubstr("redis-sentinel://alice:***@a,,b#m")));
+}
+
+TEST(SentinelUrl, CopiesShareTheSentinelOrder) {
+  absl::StatusOr<Config> cfg = ParseRedisUrl("redis-sentinel://a,b,c#m");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  const Config copy = *cfg;
+  copy.sentinels->Prefer({"c", 26379});
+  EXPECT_EQ(cfg->sentinels->InOrder(),
+            (std::vector<HostPort>{{"c", 26379}, {"a", 26379}, {"b", 26379}}));
+  copy.sentinels->Prefer({"unknown", 1});
+  EXPECT_EQ(cfg->sentinels->InOrder().front(), (HostPort{"c", 26379}));
+  // Describe() keeps the URL's order.
+  EXPECT_EQ(cfg->Describe(), "redis-sentinel://a:26379,b:26379,c:26379/0#m");
+}
+
+TEST(RedisUrl, UnknownSchemeListsTheAcceptedForms) {
+  EXPECT_THAT(ParseRedisUrl("sentinel://h#m").status().message(),
+              AllOf(HasSubstr("redis://"), HasSubstr("unix://"), HasSubstr("redis-sentinel://")));
+}
+
 TEST(RedisConfig, DescribeNeverShowsThePassword) {
   absl::StatusOr<Config> cfg = ParseRedisUrl("redis://alice:hunter2@h:6380/2");
   ASSERT_TRUE(cfg.ok());
@@ -278,6 +362,17 @@ TEST(RedisEnv, RejectsBadUrlNamingTheVariable) {
   absl::StatusOr<Config> cfg = ConfigFromEnv(env.getenv());
   EXPECT_EQ(cfg.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(cfg.status().message(), AllOf(HasSubstr("REDIS_URL"), Not(HasSubstr("pw@"))));
+}
+
+TEST(RedisEnv, ReadsSentinelPasswordApartFromTheDataPassword) {
+  FakeEnv env({{"REDIS_URL", "redis-sentinel://h1,h2#mymaster"},
+               {"REDIS_PASSWORD", "data-pw"},
+               {"REDIS_SENTINEL_PASSWORD", "sentinel-pw"}});
+  absl::StatusOr<Config> cfg = ConfigFromEnv(env.getenv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->password, "data-pw");
+  EXPECT_EQ(cfg->sentinel_password, "sentinel-pw");
+  EXPECT_THAT(cfg->Describe(), AllOf(Not(HasSubstr("pw")), HasSubstr("#mymaster")));
 }
 
 TEST(RedisEnv, ReadsNamespace) {

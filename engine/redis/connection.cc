@@ -14,6 +14,7 @@
 #include "engine/redis/error_reply.h"
 #include "engine/redis/internal/string_view.h"
 #include "engine/redis/resp.h"
+#include "engine/redis/sentinel.h"
 
 namespace physics::redis {
 namespace {
@@ -52,6 +53,7 @@ Connection::~Connection() = default;
 
 absl::StatusOr<Connection> Connection::Open(const Config& cfg, absl::Duration connect_timeout,
                                             absl::Duration io_timeout) {
+  if (cfg.uses_sentinels()) return OpenSentinelMaster(cfg, connect_timeout, io_timeout);
   const std::string endpoint = cfg.Describe();
   redisContext* raw = nullptr;
   if (connect_timeout == absl::InfiniteDuration()) {
@@ -137,7 +139,9 @@ absl::StatusOr<Reply> Connection::Command(std::span<const std::string_view> argv
   AppendResp(command_buffer_, argv);
   absl::StatusOr<Reply> reply = ReadOne(command_buffer_, io_timeout_, OnTimeout::kBreak);
   if (reply.ok() && (*reply)->type == REDIS_REPLY_ERROR) {
-    return StatusFromErrorReply(std::string_view((*reply)->str, (*reply)->len));
+    const std::string_view text((*reply)->str, (*reply)->len);
+    if (IsDemotedMasterError(text)) return MarkDemoted(text);
+    return StatusFromErrorReply(text);
   }
   return reply;
 }
@@ -166,6 +170,9 @@ absl::StatusOr<Reply> Connection::ReadOne(std::string_view out, absl::Duration w
 absl::Status Connection::Exchange(std::string_view out, size_t replies,
                                   absl::FunctionRef<void(void*)> on_reply, absl::Duration wait,
                                   OnTimeout on_timeout, int wake_fd) {
+  if (watched_ != nullptr && watched_->switches() != switches_at_open_) {
+    if (absl::Status s = CheckMasterSwitch(); !s.ok()) return s;
+  }
   redisContext* c = ctx_.get();
   const int wait_ms = PollTimeoutMs(wait);
   size_t sent = 0;
@@ -246,6 +253,20 @@ absl::Status Connection::MarkBroken(std::string_view what) {
     ctx_->errstr[n] = '\0';
   }
   return absl::UnavailableError(absl::StrCat("Redis ", endpoint_, ": ", internal::ToAbsl(what)));
+}
+
+absl::Status Connection::CheckMasterSwitch() {
+  const SentinelList::Switch last = watched_->LastSwitch();
+  // Found by asking just before the announcement: this is the new master.
+  if (last.master == master_) {
+    switches_at_open_ = last.count;
+    return absl::OkStatus();
+  }
+  return MarkBroken(absl::StrCat("the sentinels announced a new master, ", last.master.ToString()));
+}
+
+absl::Status Connection::MarkDemoted(std::string_view error_text) {
+  return MarkBroken(absl::StrCat("no longer the master (", internal::ToAbsl(error_text), ")"));
 }
 
 absl::Status Connection::NotUsable() const {

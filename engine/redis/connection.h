@@ -21,6 +21,7 @@ extern "C" {
 }
 
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <span>
@@ -41,6 +42,11 @@ struct ReplyDeleter {
 // A reply from hiredis; freeing it frees its nested elements.
 using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 
+class Connection;
+// sentinel.h: Connection::Open for a redis-sentinel:// Config.
+absl::StatusOr<Connection> OpenSentinelMaster(const Config& cfg, absl::Duration connect_timeout,
+                                              absl::Duration io_timeout);
+
 class Connection {
  public:
   // Connects (bounded by connect_timeout), then sends AUTH when a user or
@@ -48,6 +54,11 @@ class Connection {
   // server that wants a password is detected here rather than on the first
   // write. io_timeout bounds every later wait for the socket (InfiniteDuration:
   // wait forever).
+  // A redis-sentinel:// Config is resolved here, at every call: the sentinels
+  // name the master, ROLE confirms it (sentinel.h, which also lists the errors
+  // of that step and how connect_timeout bounds the search). Such a connection
+  // breaks (kUnavailable) at its next use once the sentinels announce another
+  // node as the master (sentinel_watch.h).
   // Errors (one line, prefixed with cfg.Describe(), never the password):
   //   kUnavailable        unreachable, refused, timed out, reset, or Redis
   //                       still loading: back off and retry;
@@ -67,7 +78,9 @@ class Connection {
   // Sends one command (argv-style, binary safe) and reads its reply.
   // Error replies: the status of StatusFromErrorReply (kInternal or
   // kFailedPrecondition, kUnauthenticated/kPermissionDenied for auth and ACL)
-  // with Redis's message; the connection stays usable.
+  // with Redis's message; the connection stays usable. Except READONLY (the
+  // master was demoted): kUnavailable and the connection is broken, like an
+  // I/O error, so the owner reconnects (error_reply.h).
   // I/O errors and timeouts: kUnavailable, and the connection is broken
   // (ok() == false) because the reply stream is no longer in step.
   // REQUIRES: !argv.empty(); no replies are outstanding (e.g. after SUBSCRIBE).
@@ -99,6 +112,8 @@ class Connection {
 
  private:
   friend class Pipeline;
+  friend absl::StatusOr<Connection> OpenSentinelMaster(const Config&, absl::Duration,
+                                                       absl::Duration);
 
   struct ContextDeleter {
     void operator()(redisContext* c) const;
@@ -136,12 +151,23 @@ class Connection {
   // Records `what` in the context (so ok() turns false and hiredis refuses
   // further use) and returns it as kUnavailable.
   absl::Status MarkBroken(std::string_view what);
+  // After an announced switch: OK (and up to date) when the new master is
+  // master_, else MarkBroken.
+  absl::Status CheckMasterSwitch();
+  // MarkBroken for a READONLY reply (IsDemotedMasterError).
+  absl::Status MarkDemoted(std::string_view error_text);
   absl::Status NotUsable() const;
 
   ContextPtr ctx_;
   std::string endpoint_;
   absl::Duration io_timeout_;
   std::string command_buffer_;  // RESP of the current Command, reused.
+  // Sentinel connections only: the list whose switch count is checked before
+  // each exchange, its value when the search for this master began (or at
+  // the last announcement naming master_), and the master's address.
+  std::shared_ptr<SentinelList> watched_;
+  uint64_t switches_at_open_ = 0;
+  HostPort master_;
 };
 
 }  // namespace physics::redis

@@ -27,4 +27,8 @@ absl::Status StatusFromErrorReply(std::string_view text) {
   return absl::InternalError(message);
 }
 
+bool IsDemotedMasterError(std::string_view text) {
+  return text.substr(0, text.find(' ')) == "READONLY";
+}
+
 }  // namespace physics::redis

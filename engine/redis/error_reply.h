@@ -21,6 +21,13 @@ namespace physics::redis {
 //   anything else ("ERR ...")                  -> kInternal
 absl::Status StatusFromErrorReply(std::string_view text);
 
+// True for READONLY ("You can't write against a read only replica"): the
+// server we took for the master has been demoted (a failover), so the
+// connection leads nowhere useful. Connection::Command and Pipeline::Execute
+// then break the connection and return kUnavailable, so that every owner's
+// reconnect path runs (and a redis-sentinel:// Config finds the new master).
+bool IsDemotedMasterError(std::string_view text);
+
 }  // namespace physics::redis
 
 #endif  // PHYSICS_ENGINE_REDIS_ERROR_REPLY_H_

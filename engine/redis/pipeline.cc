@@ -10,6 +10,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "engine/redis/error_reply.h"
 #include "engine/redis/resp.h"
 
 namespace physics::redis {
@@ -63,12 +64,18 @@ void Pipeline::Tally::Reset() {
   errors = 0;
   current_has_error = false;
   has_first_error = false;
+  has_demoted_error = false;
   first_error_index = 0;
   first_error_len = 0;
 }
 
 void Pipeline::Tally::NoteError(std::string_view text) {
   current_has_error = true;
+  if (!has_demoted_error && IsDemotedMasterError(text)) {
+    has_demoted_error = true;
+    demoted_error_len = std::min(text.size(), demoted_error.size());
+    std::memcpy(demoted_error.data(), text.data(), demoted_error_len);
+  }
   if (!has_first_error) {
     has_first_error = true;
     first_error_index = replies;
@@ -139,6 +146,9 @@ absl::Status Pipeline::Execute(Connection& conn) {
     if (!io.ok()) return io;
   }
   if (tally_.errors == 0) return absl::OkStatus();
+  if (tally_.has_demoted_error) {
+    return conn.MarkDemoted(std::string_view(tally_.demoted_error.data(), tally_.demoted_error_len));
+  }
   return absl::InternalError(absl::StrCat(
       "Redis rejected ", tally_.errors, " of ", count_, " pipelined commands; first (command #",
       tally_.first_error_index, "): ",

@@ -62,7 +62,10 @@ class Pipeline {
   //                    the connection is broken, drop it and reconnect;
   //   kInternal        "Redis rejected K of N pipelined commands; first (command
   //                    #i): <error text>"; all replies were consumed, so the
-  //                    connection stays usable.
+  //                    connection stays usable;
+  //   kUnavailable     also when any reply is READONLY (the master was
+  //                    demoted): the connection is then broken, so the owner
+  //                    reconnects and rewrites (error_reply.h).
   // The pipeline is empty afterwards in every case. An empty pipeline is OK
   // without I/O. REQUIRES: no replies are outstanding on `conn`.
   absl::Status Execute(Connection& conn);
@@ -82,6 +85,9 @@ class Pipeline {
     size_t first_error_index = 0;  // index of the reply holding the first error
     size_t first_error_len = 0;    // truncated to first_error.size()
     std::array<char, 256> first_error{};
+    bool has_demoted_error = false;  // a READONLY reply: the server is a replica now
+    size_t demoted_error_len = 0;
+    std::array<char, 128> demoted_error{};
   };
 
   static void* CountString(const redisReadTask* task, char* str, size_t len);

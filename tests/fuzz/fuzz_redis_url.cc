@@ -2,7 +2,8 @@
 // is used twice: as a whole URL, and split into the parts around a known
 // password, url = scheme + A + ":" + kSecret + "@" + B.
 // Checks: an accepted URL gives a usable address (a unix path that is
-// absolute, or a host and a port in 1-65535) and db >= 0; errors are one
+// absolute, a host and a port in 1-65535, or sentinels that each have both
+// and a master name) and db >= 0; errors are one
 // line; neither Describe() nor an error message ever shows the password; an
 // accepted namespace is 1-64 of [A-Za-z0-9._:-] without a trailing ':', and
 // parsing it again gives it back.
@@ -23,7 +24,14 @@ namespace {
 constexpr std::string_view kSecret = "Sw0rdf1shX";
 
 void CheckConfig(const redis::Config& cfg, std::string_view url) {
-  if (!cfg.unix_path.empty()) {
+  if (cfg.uses_sentinels()) {
+    Check(!cfg.sentinels->addresses().empty(), "sentinel URL: at least one sentinel", url);
+    for (const redis::HostPort& s : cfg.sentinels->addresses()) {
+      Check(!s.host.empty(), "sentinel URL: each sentinel has a host", url);
+      Check(s.port >= 1 && s.port <= 65535, "sentinel URL: port in 1-65535", url);
+    }
+    Check(!cfg.master_name.empty(), "sentinel URL: a master name", url);
+  } else if (!cfg.unix_path.empty()) {
     Check(cfg.unix_path.size() >= 2 && cfg.unix_path[0] == '/', "unix URL: absolute socket path", url);
   } else {
     Check(!cfg.host.empty(), "redis URL: a host", url);
@@ -44,7 +52,8 @@ void FuzzWholeUrl(std::string_view url) {
 }
 
 void FuzzPassword(FuzzedDataProvider& in) {
-  static constexpr std::string_view kSchemes[] = {"redis://", "unix://", "REDIS://", "Unix://"};
+  static constexpr std::string_view kSchemes[] = {"redis://", "unix://", "REDIS://", "Unix://",
+                                                   "redis-sentinel://"};
   const std::string_view scheme = in.PickValueInArray(kSchemes);
   const std::string a = in.ConsumeRandomLengthString(256);
   const std::string b = in.ConsumeRemainingBytesAsString();
