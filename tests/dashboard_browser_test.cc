@@ -11,8 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
+#include "tests/support/redis_reads.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 #include "tools/status/http_probe.h"
@@ -75,12 +77,11 @@ class DashboardBrowserTest : public ::testing::Test {
     // Until the bridge serves SPY's state (its subscription and the engine's
     // first ticks are through; seconds under ASan).
     const ops::HttpUrl spy{"127.0.0.1", std::to_string(port_), "/api/state/SPY"};
-    const absl::Time deadline = absl::Now() + absl::Seconds(30);
-    absl::StatusOr<ops::HttpResponse> r;
-    while (!((r = ops::HttpGet(spy, absl::Seconds(2))).ok() && r->status == 200) && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    ASSERT_TRUE(r.ok() && r->status == 200) << "the bridge never served /api/state/SPY";
+    const absl::StatusOr<ops::HttpResponse> r = testing::EventuallyValue(
+        [&] { return ops::HttpGet(spy, absl::Seconds(2)); },
+        [](const ops::HttpResponse& response) { return response.status == 200; }, absl::Seconds(30),
+        absl::Milliseconds(100));
+    ASSERT_TRUE(r.ok()) << "the bridge never served /api/state/SPY: " << r.status();
   }
   std::string Url() const { return absl::StrCat("http://127.0.0.1:", port_, "/"); }
 
@@ -113,7 +114,15 @@ TEST_F(DashboardBrowserTest, ShowsARowPerSymbolAndTheValuesChange) {
   const std::map<std::string, int64_t> first = AllRows();
   ASSERT_EQ(first.size(), 12u) << "rows seen: " << first.size();
   EXPECT_TRUE(first.count("SPY") && first.count("QQQ"));
-  absl::SleepFor(absl::Seconds(2));
+  // Until the engine has stored a state two ticks newer of every symbol on
+  // the page: the bridge has had the message of the first of them for a tick.
+  const absl::Status newer = testing::Eventually([&] {
+    for (const auto& [symbol, seq] : first) {
+      if (testing::StateSeq(redis_, symbol) < seq + 2) return false;
+    }
+    return true;
+  });
+  ASSERT_TRUE(newer.ok()) << newer;
   const std::map<std::string, int64_t> second = AllRows();
   ASSERT_EQ(second.size(), 12u);
   for (const auto& [symbol, seq] : second) {
