@@ -7,10 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "engine/feed/csv_feed.h"
-#include "engine/loop/symbol_book.h"
 #include "gtest/gtest.h"
 #include "simdjson.h"
+#include "tests/support/csv_replay.h"
 #include "tests/support/eventually.h"
 #include "tests/support/files.h"
 #include "tests/support/process.h"
@@ -112,38 +111,14 @@ std::string WriteReplayCsv(const testing::TempDir& dir) {
   return path;
 }
 
-// What the engine must have written: the same file through the same library.
-struct Expected {
-  std::map<std::string, std::string> state;           // symbol -> state JSON
-  std::vector<std::string> events;                    // in publish order
-};
-
-Expected ComputeExpected(const std::string& path, double hz) {
-  Expected e;
-  loop::SymbolBook book(1000, "");
-  auto feed = *feed::CsvFeed::Open(path, hz);
-  struct Never : feed::Interrupt {
-    bool requested() const override { return false; }
-    bool WaitUntil(feed::SteadyTime) const override { return false; }
-  } never;
-  while (*feed->Poll({}, book, never) == feed::PollResult::kCloseTick) {
-    book.CloseTick();
-    for (const loop::SymbolState* s : book.unwritten()) {
-      e.state[s->symbol] = s->state_json;
-      e.events.push_back(s->event_json);
-    }
-    book.MarkAllWritten();
-  }
-  return e;
-}
-
 TEST(EngineCsvReplay, WritesExactlyTheExpectedKeysValuesTtlsAndMessages) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());
   testing::TempDir dir = *testing::TempDir::Create();
   const std::string csv = WriteReplayCsv(dir);
-  const Expected expected = ComputeExpected(csv, 1);
-  ASSERT_EQ(expected.state.size(), 3u);
+  // What the engine must write: the same file through the same library.
+  const testing::CsvReplay expected = testing::ReplayCsvFile(csv, 1).value();
+  ASSERT_EQ(expected.states.size(), 3u);
 
   Subscriber sub(server, "state_update");
   Process engine = SpawnEngine(server, {"--feed", "csv:" + csv, "--snapshot-ttl", "45"});
@@ -151,7 +126,7 @@ TEST(EngineCsvReplay, WritesExactlyTheExpectedKeysValuesTtlsAndMessages) {
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(st->exit_code, 0) << engine.ReadStderr();
 
-  for (const auto& [symbol, json] : expected.state) {
+  for (const auto& [symbol, json] : expected.states) {
     EXPECT_EQ(Get(server, "physics:state:" + symbol), json) << symbol;
     EXPECT_EQ(server.Integer({"TTL", "physics:state:" + symbol}), -1);
     const int64_t ttl = server.Integer({"TTL", "market:snapshot:" + symbol});
@@ -179,7 +154,7 @@ TEST(EngineCsvReplay, SameFileGivesSameBytes) {
   ASSERT_TRUE(server.Start().ok());
   testing::TempDir dir = *testing::TempDir::Create();
   const std::string csv = WriteReplayCsv(dir);
-  const Expected expected = ComputeExpected(csv, 2);
+  const testing::CsvReplay expected = testing::ReplayCsvFile(csv, 2).value();
   ASSERT_FALSE(expected.events.empty());
   std::vector<std::string> runs[2];
   for (auto& run : runs) {

@@ -12,10 +12,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "engine/feed/csv_feed.h"
-#include "engine/loop/symbol_book.h"
 #include "gtest/gtest.h"
 #include "simdjson.h"
+#include "tests/support/csv_replay.h"
 #include "tests/support/eventually.h"
 #include "tests/support/files.h"
 #include "tests/support/process.h"
@@ -68,23 +67,6 @@ std::string MakeCsv(int buckets, int* invalid_rows) {
     }
   }
   return csv;
-}
-
-// The final state per symbol of the same ticks through the csv feed.
-std::map<std::string, std::string> ExpectedStates(const std::string& path) {
-  std::map<std::string, std::string> states;
-  loop::SymbolBook book(1000, "");
-  auto feed = *feed::CsvFeed::Open(path, 1);
-  struct Never : feed::Interrupt {
-    bool requested() const override { return false; }
-    bool WaitUntil(feed::SteadyTime) const override { return false; }
-  } never;
-  while (*feed->Poll({}, book, never) == feed::PollResult::kCloseTick) {
-    book.CloseTick();
-    for (const loop::SymbolState* s : book.unwritten()) states[s->symbol] = s->state_json;
-    book.MarkAllWritten();
-  }
-  return states;
 }
 
 std::map<std::string, std::string> States(const RedisServer& server, const std::string& prefix = "") {
@@ -148,7 +130,7 @@ struct StreamFixture {
     int invalid_rows = 0;
     csv_path = dir.File("ticks.csv");
     EXPECT_TRUE(testing::WriteFile(csv_path, MakeCsv(buckets, &invalid_rows)).ok());
-    expected = ExpectedStates(csv_path);
+    expected = testing::ReplayCsvFile(csv_path, 1).value().states;  // final state per symbol
     const int64_t rows = static_cast<int64_t>(buckets) * 2 * kSymbols.size() + invalid_rows;
     invalid = invalid_rows + rows / kInjectEvery;
   }
