@@ -1,5 +1,7 @@
 // physics-bridge end to end, fault side (SPEC §6, §7): Redis outages and
 // restarts, /healthz proving delivery, and a client that never reads.
+#include <atomic>
+#include <csignal>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -65,8 +67,12 @@ TEST_F(BridgeTest, RedisRestartKeepsClientsAndResendsTheCurrentState) {
   EXPECT_EQ(*ws.ReadText(kWait), R"({"type":"pong"})");
   // Redis comes back (empty); the engine writes its newer state before the
   // bridge has resubscribed, so the publish itself is lost to the bridge.
+  // The bridge is held stopped meanwhile: its retries (every 0.1 s at first)
+  // would otherwise race the write.
+  ASSERT_TRUE(bridge_->Signal(SIGSTOP).ok());
   ASSERT_TRUE(redis_.Start().ok());
   SetState("SPY", 4, 454);
+  ASSERT_TRUE(bridge_->Signal(SIGCONT).ok());
   absl::StatusOr<std::string> repaired = ws.ReadText(absl::Seconds(8));
   ASSERT_TRUE(repaired.ok()) << repaired.status();
   EXPECT_EQ(SeqOf(*repaired), 4);
@@ -76,21 +82,26 @@ TEST_F(BridgeTest, RedisRestartKeepsClientsAndResendsTheCurrentState) {
 }
 
 TEST_F(BridgeTest, ClientThatNeverReadsIsClosedWhileOthersKeepReceiving) {
-  StartBridge({"--slow-client-ms", "300", "--queue-depth", "64"});
+  // The normal client is read by this test's thread, which a loaded machine
+  // can stall: a queue as deep as all that is published and a second's grace
+  // keep it from being conflated or closed as slow (both happened at 64
+  // frames and 300 ms); the client that never reads is closed all the same.
+  constexpr int64_t kMaxEvents = 20000;
+  StartBridge({"--slow-client-ms", "1000", "--queue-depth", absl::StrCat(kMaxEvents)});
   absl::StatusOr<WsTestClient> slow = WsTestClient::Connect(port_, /*receive_buffer=*/4096);
   ASSERT_TRUE(slow.ok());
   ASSERT_TRUE(slow->SendText(R"({"type":"subscribe","channel":"state_update"})").ok());
   WsTestClient normal = Subscribed();
 
   // 4 KiB events so the slow client's socket fills fast; the normal client
-  // reads on its own thread and checks that it sees every seq in order.
+  // is read here and must see every seq in order.
   const std::string pad(4000, 'x');
   std::atomic<bool> publishing{true};
   int64_t last_published = 0;
   std::thread publisher([&] {
     absl::StatusOr<redis::Connection> conn = redis_.Connect();
     ASSERT_TRUE(conn.ok());
-    for (int64_t seq = 1; publishing.load() && seq <= 20000; ++seq) {
+    for (int64_t seq = 1; publishing.load() && seq <= kMaxEvents; ++seq) {
       std::string event = EventJson("SPY", seq, 450);
       event.insert(event.size() - 2, absl::StrCat(",\"pad\":\"", pad, "\""));
       ASSERT_TRUE(conn->Command({"PUBLISH", "state_update", event}).ok());
@@ -98,6 +109,16 @@ TEST_F(BridgeTest, ClientThatNeverReadsIsClosedWhileOthersKeepReceiving) {
       if (seq % 20 == 0) absl::SleepFor(absl::Milliseconds(5));
     }
   });
+  // Stops the publisher however the test ends (a failed ASSERT included), so
+  // a failure is reported rather than ending in std::terminate.
+  struct StopOnExit {
+    std::atomic<bool>& publishing;
+    std::thread& publisher;
+    ~StopOnExit() {
+      publishing = false;
+      if (publisher.joinable()) publisher.join();
+    }
+  } stop_publisher{publishing, publisher};
   int64_t expected = 1;
   const absl::Time deadline = absl::Now() + absl::Seconds(15);
   while (Metric("bridge_slow_client_closes_total") < 1 && absl::Now() < deadline) {

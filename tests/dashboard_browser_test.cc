@@ -14,6 +14,7 @@
 #include "tests/support/eventually.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
+#include "tests/support/programs.h"
 #include "tests/support/redis_reads.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
@@ -68,12 +69,9 @@ class DashboardBrowserTest : public ::testing::Test {
     absl::StatusOr<int> port = testing::PickUnusedLoopbackPort();
     ASSERT_TRUE(port.ok()) << port.status();
     port_ = *port;
-    const std::vector<std::pair<std::string, std::string>> env = {{"REDIS_URL", redis_.url()}};
-    engine_.emplace(*Process::Spawn(ProcessOptions{
-        .argv = {kEngine, "--hz", "5", "--symbols", "12"}, .env = env, .unset_env = {"REDIS_NAMESPACE"}}));
-    bridge_.emplace(*Process::Spawn(ProcessOptions{
-        .argv = {kBridge, "--listen", absl::StrCat("127.0.0.1:", port_)}, .env = env,
-        .unset_env = {"REDIS_NAMESPACE"}}));
+    engine_.emplace(testing::SpawnWithRedis(kEngine, redis_.url(), {"--hz", "5", "--symbols", "12"}).value());
+    bridge_.emplace(
+        testing::SpawnWithRedis(kBridge, redis_.url(), {"--listen", absl::StrCat("127.0.0.1:", port_)}).value());
     // Until the bridge serves SPY's state (its subscription and the engine's
     // first ticks are through; seconds under ASan).
     const ops::HttpUrl spy{"127.0.0.1", std::to_string(port_), "/api/state/SPY"};

@@ -48,7 +48,6 @@ constexpr const char* kTop = PHYSICS_TOP_BIN;
 // Probes that start a program (physics-status, tmux) poll more slowly.
 constexpr absl::Duration kProgramPoll = absl::Milliseconds(50);
 
-
 // ---------------------------------------------------------------- Docker
 
 TEST(Compose, ConfigValidatesWithHealthchecksAndConditions) {
