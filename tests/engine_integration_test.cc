@@ -1,14 +1,15 @@
 // physics-engine end to end: a real process writing to a real redis-server.
 #include <sys/socket.h>
 
+#include <atomic>
 #include <csignal>
-#include <map>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "simdjson.h"
 #include "tests/support/csv_replay.h"
 #include "tests/support/eventually.h"
 #include "tests/support/files.h"
