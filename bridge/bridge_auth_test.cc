@@ -1,13 +1,14 @@
 // physics-bridge end to end, access control (docs/SPEC.md §6): --token,
 // --token-file, $PHYSICS_BRIDGE_TOKEN and --allowed-origins against the real
 // process.
-#include <cstdio>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "bridge/testing/bridge_fixture.h"
 #include "gtest/gtest.h"
+#include "tests/support/files.h"
 #include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
 
 namespace physics::bridge::testing {
 namespace {
@@ -66,14 +67,12 @@ TEST_F(BridgeTest, TokenFlagGuardsWsAndApiAndCountsFailures) {
 
 TEST_F(BridgeTest, TokenFromAFileWithItsTrailingNewlineStripped) {
   SetState("SPY", 3, 450);
-  const std::string path = ::testing::TempDir() + "/bridge_auth_token";
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  ASSERT_NE(f, nullptr);
-  std::fputs(absl::StrCat(kToken, "\n").c_str(), f);
-  std::fclose(f);
+  absl::StatusOr<physics::testing::TempDir> dir = physics::testing::TempDir::Create();
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  const std::string path = dir->File("bridge_auth_token");
+  ASSERT_TRUE(physics::testing::WriteFile(path, absl::StrCat(kToken, "\n")).ok());
   StartBridge({"--token-file", path});
   ExpectTokenRequired(port_);
-  std::remove(path.c_str());
 }
 
 TEST_F(BridgeTest, TokenFromTheEnvironmentAndAFlagOverridesIt) {

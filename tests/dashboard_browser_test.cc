@@ -12,8 +12,11 @@
 #include "absl/time/clock.h"
 #include "engine/http_client/http_client.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
+#include "tests/support/programs.h"
+#include "tests/support/redis_reads.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 
@@ -66,21 +69,17 @@ class DashboardBrowserTest : public ::testing::Test {
     absl::StatusOr<int> port = testing::PickUnusedLoopbackPort();
     ASSERT_TRUE(port.ok()) << port.status();
     port_ = *port;
-    const std::vector<std::pair<std::string, std::string>> env = {{"REDIS_URL", redis_.url()}};
-    engine_.emplace(*Process::Spawn(ProcessOptions{
-        .argv = {kEngine, "--hz", "5", "--symbols", "12"}, .env = env, .unset_env = {"REDIS_NAMESPACE"}}));
-    bridge_.emplace(*Process::Spawn(ProcessOptions{
-        .argv = {kBridge, "--listen", absl::StrCat("127.0.0.1:", port_)}, .env = env,
-        .unset_env = {"REDIS_NAMESPACE"}}));
+    engine_.emplace(testing::SpawnWithRedis(kEngine, redis_.url(), {"--hz", "5", "--symbols", "12"}).value());
+    bridge_.emplace(
+        testing::SpawnWithRedis(kBridge, redis_.url(), {"--listen", absl::StrCat("127.0.0.1:", port_)}).value());
     // Until the bridge serves SPY's state (its subscription and the engine's
     // first ticks are through; seconds under ASan).
     const http::Url spy{"127.0.0.1", std::to_string(port_), "/api/state/SPY"};
-    const absl::Time deadline = absl::Now() + absl::Seconds(30);
-    absl::StatusOr<http::Response> r;
-    while (!((r = http::Get(spy, absl::Seconds(2))).ok() && r->status == 200) && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    ASSERT_TRUE(r.ok() && r->status == 200) << "the bridge never served /api/state/SPY";
+    const absl::StatusOr<http::Response> r = testing::EventuallyValue(
+        [&] { return http::Get(spy, absl::Seconds(2)); },
+        [](const http::Response& response) { return response.status == 200; }, absl::Seconds(30),
+        absl::Milliseconds(100));
+    ASSERT_TRUE(r.ok()) << "the bridge never served /api/state/SPY: " << r.status();
   }
   std::string Url() const { return absl::StrCat("http://127.0.0.1:", port_, "/"); }
 
@@ -113,7 +112,15 @@ TEST_F(DashboardBrowserTest, ShowsARowPerSymbolAndTheValuesChange) {
   const std::map<std::string, int64_t> first = AllRows();
   ASSERT_EQ(first.size(), 12u) << "rows seen: " << first.size();
   EXPECT_TRUE(first.count("SPY") && first.count("QQQ"));
-  absl::SleepFor(absl::Seconds(2));
+  // Until the engine has stored a state two ticks newer of every symbol on
+  // the page: the bridge has had the message of the first of them for a tick.
+  const absl::Status newer = testing::Eventually([&] {
+    for (const auto& [symbol, seq] : first) {
+      if (testing::StateSeq(redis_, symbol) < seq + 2) return false;
+    }
+    return true;
+  });
+  ASSERT_TRUE(newer.ok()) << newer;
   const std::map<std::string, int64_t> second = AllRows();
   ASSERT_EQ(second.size(), 12u);
   for (const auto& [symbol, seq] : second) {

@@ -1,27 +1,35 @@
 // physics-engine end to end: a real process writing to a real redis-server.
 #include <sys/socket.h>
 
+#include <atomic>
 #include <csignal>
-#include <fstream>
-#include <map>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "engine/feed/csv_feed.h"
-#include "engine/loop/symbol_book.h"
 #include "gtest/gtest.h"
-#include "simdjson.h"
+#include "tests/support/csv_replay.h"
+#include "tests/support/eventually.h"
+#include "tests/support/files.h"
 #include "tests/support/process.h"
+#include "tests/support/programs.h"
+#include "tests/support/redis_reads.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 
 namespace physics {
 namespace {
 
+using testing::Eventually;
+using testing::EventuallyValue;
+using testing::Get;
+using testing::HGetAll;
 using testing::Process;
 using testing::ProcessOptions;
 using testing::RedisServer;
+using testing::StateSeq;
 
 constexpr const char* kEngine = PHYSICS_ENGINE_BIN;
 
@@ -44,12 +52,6 @@ std::string ReplayCsv() {
     }
   }
   return csv;
-}
-
-std::string WriteFile(const testing::TempDir& dir, const std::string& name, const std::string& text) {
-  const std::string path = dir.path() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
 }
 
 // Collects every message published on `channel` from a background thread.
@@ -84,9 +86,10 @@ class Subscriber {
     std::lock_guard<std::mutex> lock(mu_);
     return messages_;
   }
-  std::vector<std::string> WaitFor(size_t count, absl::Duration timeout = absl::Seconds(10)) {
-    const absl::Time until = absl::Now() + timeout;
-    while (messages().size() < count && absl::Now() < until) absl::SleepFor(absl::Milliseconds(10));
+  // The messages once there are `count` of them (or all so far after 10 s:
+  // callers compare them with what they expect).
+  std::vector<std::string> WaitFor(size_t count) {
+    Eventually([&] { return messages().size() >= count; }).IgnoreError();
     return messages();
   }
 
@@ -98,60 +101,25 @@ class Subscriber {
   std::vector<std::string> messages_;
 };
 
-std::string Get(const RedisServer& server, std::string_view key) { return server.String({"GET", key}); }
-
-std::map<std::string, std::string> HGetAll(const RedisServer& server, std::string_view key) {
-  std::map<std::string, std::string> out;
-  absl::StatusOr<redis::Reply> r = server.Run({"HGETALL", key});
-  if (!r.ok()) return out;
-  for (size_t i = 0; i + 1 < (*r)->elements; i += 2) {
-    out[(*r)->element[i]->str] = std::string((*r)->element[i + 1]->str, (*r)->element[i + 1]->len);
-  }
-  return out;
+Process SpawnEngine(const RedisServer& server, std::vector<std::string> args, testing::EnvVars env = {}) {
+  return testing::SpawnWithRedis(kEngine, server.url(), std::move(args), std::move(env)).value();
 }
 
-Process SpawnEngine(const RedisServer& server, std::vector<std::string> args,
-                    std::vector<std::pair<std::string, std::string>> env = {}) {
-  args.insert(args.begin(), kEngine);
-  env.emplace_back("REDIS_URL", server.url());
-  absl::StatusOr<Process> p = Process::Spawn(ProcessOptions{.argv = args, .env = env,
-                                                            .unset_env = {"REDIS_NAMESPACE"}});
-  EXPECT_TRUE(p.ok()) << p.status();
-  return *std::move(p);
-}
-
-// What the engine must have written: the same file through the same library.
-struct Expected {
-  std::map<std::string, std::string> state;           // symbol -> state JSON
-  std::vector<std::string> events;                    // in publish order
-};
-
-Expected ComputeExpected(const std::string& path, double hz) {
-  Expected e;
-  loop::SymbolBook book(1000, "");
-  auto feed = *feed::CsvFeed::Open(path, hz);
-  struct Never : feed::Interrupt {
-    bool requested() const override { return false; }
-    bool WaitUntil(feed::SteadyTime) const override { return false; }
-  } never;
-  while (*feed->Poll({}, book, never) == feed::PollResult::kCloseTick) {
-    book.CloseTick();
-    for (const loop::SymbolState* s : book.unwritten()) {
-      e.state[s->symbol] = s->state_json;
-      e.events.push_back(s->event_json);
-    }
-    book.MarkAllWritten();
-  }
-  return e;
+// The engine's csv input: ReplayCsv() in `dir`.
+std::string WriteReplayCsv(const testing::TempDir& dir) {
+  const std::string path = dir.File("ticks.csv");
+  EXPECT_TRUE(testing::WriteFile(path, ReplayCsv()).ok());
+  return path;
 }
 
 TEST(EngineCsvReplay, WritesExactlyTheExpectedKeysValuesTtlsAndMessages) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());
   testing::TempDir dir = *testing::TempDir::Create();
-  const std::string csv = WriteFile(dir, "ticks.csv", ReplayCsv());
-  const Expected expected = ComputeExpected(csv, 1);
-  ASSERT_EQ(expected.state.size(), 3u);
+  const std::string csv = WriteReplayCsv(dir);
+  // What the engine must write: the same file through the same library.
+  const testing::CsvReplay expected = testing::ReplayCsvFile(csv, 1).value();
+  ASSERT_EQ(expected.states.size(), 3u);
 
   Subscriber sub(server, "state_update");
   Process engine = SpawnEngine(server, {"--feed", "csv:" + csv, "--snapshot-ttl", "45"});
@@ -159,7 +127,7 @@ TEST(EngineCsvReplay, WritesExactlyTheExpectedKeysValuesTtlsAndMessages) {
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(st->exit_code, 0) << engine.ReadStderr();
 
-  for (const auto& [symbol, json] : expected.state) {
+  for (const auto& [symbol, json] : expected.states) {
     EXPECT_EQ(Get(server, "physics:state:" + symbol), json) << symbol;
     EXPECT_EQ(server.Integer({"TTL", "physics:state:" + symbol}), -1);
     const int64_t ttl = server.Integer({"TTL", "market:snapshot:" + symbol});
@@ -186,18 +154,18 @@ TEST(EngineCsvReplay, SameFileGivesSameBytes) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());
   testing::TempDir dir = *testing::TempDir::Create();
-  const std::string csv = WriteFile(dir, "ticks.csv", ReplayCsv());
+  const std::string csv = WriteReplayCsv(dir);
+  const testing::CsvReplay expected = testing::ReplayCsvFile(csv, 2).value();
+  ASSERT_FALSE(expected.events.empty());
   std::vector<std::string> runs[2];
   for (auto& run : runs) {
     ASSERT_TRUE(server.Run({"FLUSHALL"}).ok());
     Subscriber sub(server, "state_update");
     Process engine = SpawnEngine(server, {"--feed", "csv:" + csv, "--hz", "2"});
     ASSERT_EQ(engine.Wait(absl::Seconds(30))->exit_code, 0);
-    run = sub.WaitFor(1);
-    absl::SleepFor(absl::Milliseconds(200));
-    run = sub.messages();
+    run = sub.WaitFor(expected.events.size());
   }
-  EXPECT_FALSE(runs[0].empty());
+  EXPECT_EQ(runs[0], expected.events);
   EXPECT_EQ(runs[0], runs[1]);
 }
 
@@ -206,7 +174,7 @@ TEST(EngineCsvReplay, ErrorRepliesAreReportedAndTheOtherWritesStand) {
   ASSERT_TRUE(server.Start().ok());
   ASSERT_TRUE(server.Run({"SET", "market:snapshot:SPY", "not a hash"}).ok());
   testing::TempDir dir = *testing::TempDir::Create();
-  const std::string csv = WriteFile(dir, "ticks.csv", ReplayCsv());
+  const std::string csv = WriteReplayCsv(dir);
   Process engine = SpawnEngine(server, {"--feed", "csv:" + csv});
   ASSERT_EQ(engine.Wait(absl::Seconds(30))->exit_code, 0) << engine.ReadStderr();
   const std::string log = engine.ReadStderr();
@@ -222,7 +190,7 @@ TEST(EngineNamespace, PrefixesEveryKeyAndChannel) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());
   testing::TempDir dir = *testing::TempDir::Create();
-  const std::string csv = WriteFile(dir, "ticks.csv", ReplayCsv());
+  const std::string csv = WriteReplayCsv(dir);
   Subscriber sub(server, "agentic:state_update");
   Process engine = SpawnEngine(server, {"--feed", "csv:" + csv}, {{"REDIS_NAMESPACE", "agentic"}});
   ASSERT_EQ(engine.Wait(absl::Seconds(30))->exit_code, 0) << engine.ReadStderr();
@@ -232,43 +200,36 @@ TEST(EngineNamespace, PrefixesEveryKeyAndChannel) {
   EXPECT_FALSE(sub.WaitFor(1).empty());
 }
 
-int64_t StateSeq(const RedisServer& server, std::string_view symbol) {
-  const std::string json = Get(server, absl::StrCat("physics:state:", std::string(symbol)));
-  if (json.empty()) return 0;
-  simdjson::dom::parser parser;
-  return int64_t(parser.parse(json)["seq"]);
-}
-
 TEST(EngineRedisFaults, RecoversAfterRedisIsKilledAndRestarted) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());
   Process engine = SpawnEngine(server, {"--hz", "20", "--symbols", "5"});
-  absl::SleepFor(absl::Seconds(1));
-  const int64_t before = StateSeq(server, "SPY");
-  EXPECT_GT(before, 5);
+  absl::StatusOr<int64_t> before =
+      EventuallyValue([&] { return StateSeq(server, "SPY"); }, [](int64_t seq) { return seq > 5; });
+  ASSERT_TRUE(before.ok()) << before.status() << engine.ReadStderr();
 
   server.Kill();
+  // The outage lasts 1.5 s (30 ticks at 20 Hz): its length is what the
+  // engine is tested against, not a guess at how long something takes.
   absl::SleepFor(absl::Seconds(1.5));
   ASSERT_TRUE(engine.running()) << engine.ReadStderr();
   ASSERT_TRUE(server.Start().ok());  // same port, empty data
   // The next reconnect attempt may be up to one backoff step (0.8-1.6 s
-  // here) away: wait for the write rather than a fixed time.
-  const absl::Time until = absl::Now() + absl::Seconds(10);
-  while (StateSeq(server, "SPY") == 0 && absl::Now() < until) absl::SleepFor(absl::Milliseconds(20));
+  // here) away.
+  absl::StatusOr<int64_t> after =
+      EventuallyValue([&] { return StateSeq(server, "SPY"); }, [](int64_t seq) { return seq > 0; });
+  ASSERT_TRUE(after.ok()) << after.status() << engine.ReadStderr();
 
   // The engine kept computing through the outage: the first state written
   // after the restart is already far ahead of where it was.
-  const int64_t after = StateSeq(server, "SPY");
-  EXPECT_GT(after, before + 30) << engine.ReadStderr();
+  EXPECT_GT(*after, *before + 30) << engine.ReadStderr();
   EXPECT_EQ(server.Integer({"EXISTS", "physics:state:QQQ", "market:snapshot:QQQ"}), 2);
 
   const testing::ExitStatus st = engine.Terminate();
   EXPECT_EQ(st.exit_code, 0) << engine.ReadStderr();
   const std::string log = engine.ReadStderr();
   // One line per state change, not one per tick.
-  size_t downs = 0;
-  for (size_t at = 0; (at = log.find("unavailable", at)) != std::string::npos; ++at) ++downs;
-  EXPECT_EQ(downs, 1u) << log;
+  EXPECT_EQ(testing::CountOf(log, "unavailable"), 1u) << log;
   EXPECT_NE(log.find("is back"), std::string::npos) << log;
 }
 
@@ -277,11 +238,16 @@ TEST(EngineRedisFaults, StartsWithRedisDownAndWritesOnceItIsUp) {
   ASSERT_TRUE(server.Start().ok());
   server.Kill();
   Process engine = SpawnEngine(server, {"--hz", "20", "--symbols", "3"});
-  absl::SleepFor(absl::Seconds(1));
-  ASSERT_TRUE(engine.running());
+  // Until the engine has met the outage (and reported it), still running.
+  ASSERT_TRUE(Eventually([&] { return engine.ReadStderr().find(" unavailable (") != std::string::npos; })
+                  .ok())
+      << engine.ReadStderr();
+  ASSERT_TRUE(engine.running()) << engine.ReadStderr();
   ASSERT_TRUE(server.Start().ok());
-  absl::SleepFor(absl::Seconds(1.5));
-  EXPECT_GT(StateSeq(server, "SPY"), 20) << engine.ReadStderr();
+  // It connects at its next backoff step and then writes every tick.
+  absl::StatusOr<int64_t> seq =
+      EventuallyValue([&] { return StateSeq(server, "SPY"); }, [](int64_t s) { return s > 20; });
+  EXPECT_TRUE(seq.ok()) << seq.status() << engine.ReadStderr();
   EXPECT_EQ(engine.Terminate().exit_code, 0);
 }
 
@@ -289,7 +255,8 @@ TEST(EngineSignals, SigtermFinishesTheTickAndExitsZeroPromptly) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());
   Process engine = SpawnEngine(server, {"--hz", "1", "--symbols", "3"});
-  absl::SleepFor(absl::Seconds(1.5));
+  // Mid-run: a first tick written, the next one ~1 s away.
+  ASSERT_TRUE(Eventually([&] { return StateSeq(server, "SPY") >= 1; }).ok()) << engine.ReadStderr();
   const absl::Time sent = absl::Now();
   ASSERT_TRUE(engine.Signal(SIGTERM).ok());
   absl::StatusOr<testing::ExitStatus> st = engine.Wait(absl::Seconds(2));

@@ -4,28 +4,32 @@
 // through the csv feed in-process: event-time bucketing makes the stream feed
 // deterministic, so the states must be byte-equal.
 #include <csignal>
-#include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <set>
 
-#include "absl/functional/function_ref.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "engine/feed/csv_feed.h"
-#include "engine/loop/symbol_book.h"
 #include "gtest/gtest.h"
 #include "simdjson.h"
+#include "tests/support/csv_replay.h"
+#include "tests/support/eventually.h"
+#include "tests/support/files.h"
 #include "tests/support/process.h"
+#include "tests/support/programs.h"
+#include "tests/support/redis_reads.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 
 namespace physics {
 namespace {
 
+using testing::Eventually;
+using testing::FieldMap;
+using testing::Get;
 using testing::Process;
-using testing::ProcessOptions;
 using testing::RedisServer;
 
 constexpr const char* kEngine = PHYSICS_ENGINE_BIN;
@@ -65,25 +69,6 @@ std::string MakeCsv(int buckets, int* invalid_rows) {
   return csv;
 }
 
-// The final state per symbol of the same ticks through the csv feed.
-std::map<std::string, std::string> ExpectedStates(const std::string& path) {
-  std::map<std::string, std::string> states;
-  loop::SymbolBook book(1000, "");
-  auto feed = *feed::CsvFeed::Open(path, 1);
-  struct Never : feed::Interrupt {
-    bool requested() const override { return false; }
-    bool WaitUntil(feed::SteadyTime) const override { return false; }
-  } never;
-  while (*feed->Poll({}, book, never) == feed::PollResult::kCloseTick) {
-    book.CloseTick();
-    for (const loop::SymbolState* s : book.unwritten()) states[s->symbol] = s->state_json;
-    book.MarkAllWritten();
-  }
-  return states;
-}
-
-std::string Get(const RedisServer& server, std::string_view key) { return server.String({"GET", key}); }
-
 std::map<std::string, std::string> States(const RedisServer& server, const std::string& prefix = "") {
   std::map<std::string, std::string> out;
   for (const std::string& s : kSymbols) {
@@ -93,16 +78,12 @@ std::map<std::string, std::string> States(const RedisServer& server, const std::
 }
 
 // A field of the group's XINFO GROUPS entry, as text ("" when unavailable).
-std::string GroupField(const RedisServer& server, std::string_view field) {
+std::string GroupField(const RedisServer& server, const std::string& field) {
   absl::StatusOr<redis::Reply> r = server.Run({"XINFO", "GROUPS", "market:ticks"});
   if (!r.ok() || (*r)->type != REDIS_REPLY_ARRAY || (*r)->elements == 0) return "";
-  const redisReply* g = (*r)->element[0];
-  for (size_t i = 0; i + 1 < g->elements; i += 2) {
-    if (std::string_view(g->element[i]->str, g->element[i]->len) != field) continue;
-    const redisReply* v = g->element[i + 1];
-    return v->type == REDIS_REPLY_INTEGER ? absl::StrCat(v->integer) : std::string(v->str, v->len);
-  }
-  return "";
+  const std::map<std::string, std::string> group = FieldMap(*(*r)->element[0]);
+  auto it = group.find(field);
+  return it == group.end() ? "" : it->second;
 }
 
 int64_t EntriesRead(const RedisServer& server) {
@@ -122,23 +103,9 @@ bool Drained(const RedisServer& server) {
          GroupField(server, "pending") == "0";
 }
 
-bool WaitFor(absl::FunctionRef<bool()> done, absl::Duration timeout) {
-  const absl::Time until = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() > until) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
-}
-
 Process Spawn(const char* binary, const RedisServer& server, std::vector<std::string> args,
-              std::vector<std::pair<std::string, std::string>> env = {}) {
-  args.insert(args.begin(), binary);
-  env.emplace_back("REDIS_URL", server.url());
-  absl::StatusOr<Process> p = Process::Spawn(ProcessOptions{.argv = args, .env = env,
-                                                            .unset_env = {"REDIS_NAMESPACE"}});
-  EXPECT_TRUE(p.ok()) << p.status();
-  return *std::move(p);
+              testing::EnvVars env = {}) {
+  return testing::SpawnWithRedis(binary, server.url(), std::move(args), std::move(env)).value();
 }
 
 // SIGTERM; expects exit code 0 within a second.
@@ -162,8 +129,8 @@ struct StreamFixture {
   explicit StreamFixture(int buckets) {
     int invalid_rows = 0;
     csv_path = dir.File("ticks.csv");
-    std::ofstream(csv_path) << MakeCsv(buckets, &invalid_rows);
-    expected = ExpectedStates(csv_path);
+    EXPECT_TRUE(testing::WriteFile(csv_path, MakeCsv(buckets, &invalid_rows)).ok());
+    expected = testing::ReplayCsvFile(csv_path, 1).value().states;  // final state per symbol
     const int64_t rows = static_cast<int64_t>(buckets) * 2 * kSymbols.size() + invalid_rows;
     invalid = invalid_rows + rows / kInjectEvery;
   }
@@ -187,10 +154,7 @@ void ExpectDeadLetters(const RedisServer& server, int64_t count) {
   for (size_t i = 0; i < (*r)->elements; ++i) {
     const redisReply* entry = (*r)->element[i];
     ids.emplace(entry->element[0]->str, entry->element[0]->len);
-    std::map<std::string, std::string> fields;
-    for (size_t f = 0; f + 1 < entry->element[1]->elements; f += 2) {
-      fields[entry->element[1]->element[f]->str] = entry->element[1]->element[f + 1]->str;
-    }
+    std::map<std::string, std::string> fields = FieldMap(*entry->element[1]);
     EXPECT_FALSE(fields["reason"].empty());
     EXPECT_TRUE(fields.count("symbol") && fields.count("timestamp"));
     // The DLQ entry keeps its source's id: the source entry exists and matches.
@@ -207,14 +171,23 @@ TEST(FeedPubSub, PublishedTicksEndUpInStateAndBadOnesAreRejected) {
   ASSERT_TRUE(server.Start().ok());
   const std::vector<std::pair<std::string, std::string>> ns = {{"REDIS_NAMESPACE", "agentic"}};
   Process engine = Spawn(kEngine, server, {"--feed", "pubsub", "--hz", "10"}, ns);
-  ASSERT_TRUE(WaitFor([&] { return server.Integer({"PUBSUB", "NUMPAT"}) == 1; }, absl::Seconds(5)))
+  ASSERT_TRUE(Eventually([&] { return server.Integer({"PUBSUB", "NUMPAT"}) == 1; }, absl::Seconds(5)).ok())
       << engine.ReadStderr();
   Process publisher = Spawn(kPublish, server, {"--to", "pubsub", "--symbols", "SPY,QQQ,IWM",
                                                "--rate", "300", "--duration", "1",
                                                "--invalid-every", "50"}, ns);
   ASSERT_EQ(publisher.Wait(absl::Seconds(10))->exit_code, 0) << publisher.ReadStderr();
-  absl::SleepFor(absl::Milliseconds(300));  // the last loop tick
 
+  // Until the loop tick after the last published tick has written all three.
+  const absl::Status written = Eventually([&]() -> absl::Status {
+    for (const char* symbol : {"SPY", "QQQ", "IWM"}) {
+      if (const int64_t seq = testing::StateSeq(server, symbol, "agentic:"); seq < 5) {
+        return absl::NotFoundError(absl::StrCat(symbol, "'s seq is ", seq));
+      }
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(written.ok()) << written << engine.ReadStderr();
   simdjson::dom::parser parser;
   for (const char* symbol : {"SPY", "QQQ", "IWM"}) {
     const std::string json = Get(server, absl::StrCat("agentic:physics:state:", symbol));
@@ -242,7 +215,7 @@ TEST(FeedStream, FoldsEveryEntryAcksItAndDeadLettersTheInvalidOnes) {
   ASSERT_TRUE(server.Start().ok());
   fixture.Publish(server);
   Process engine = Spawn(kEngine, server, {"--feed", "stream"});
-  ASSERT_TRUE(WaitFor([&] { return Drained(server); }, absl::Seconds(20))) << engine.ReadStderr();
+  ASSERT_TRUE(Eventually([&] { return Drained(server); }, absl::Seconds(20)).ok()) << engine.ReadStderr();
 
   EXPECT_EQ(States(server), fixture.expected);
   ExpectDeadLetters(server, fixture.invalid);
@@ -261,15 +234,15 @@ TEST(FeedStreamFaults, RedisKilledTwiceMidStreamLosesNothing) {
   Process engine = Spawn(kEngine, server, {"--feed", "stream"});
   int outages = 0;
   for (const int64_t at : {total / 3, 2 * total / 3}) {
-    ASSERT_TRUE(WaitFor([&] { return EntriesRead(server) >= at; }, absl::Seconds(20)));
+    ASSERT_TRUE(Eventually([&] { return EntriesRead(server) >= at; }, absl::Seconds(20)).ok());
     if (Drained(server)) break;  // too fast to be hit: what follows still holds
     server.Kill();
     ++outages;
-    absl::SleepFor(absl::Milliseconds(300));
+    absl::SleepFor(absl::Milliseconds(300));  // the outage: the engine must ride it out
     ASSERT_TRUE(engine.running()) << engine.ReadStderr();
     ASSERT_TRUE(server.Start().ok());
   }
-  ASSERT_TRUE(WaitFor([&] { return Drained(server); }, absl::Seconds(30))) << engine.ReadStderr();
+  ASSERT_TRUE(Eventually([&] { return Drained(server); }, absl::Seconds(30)).ok()) << engine.ReadStderr();
 
   EXPECT_EQ(server.Integer({"XLEN", "market:ticks"}), total) << "the AOF kept the stream";
   EXPECT_EQ(States(server), fixture.expected);
@@ -292,12 +265,12 @@ TEST(FeedStreamFaults, EngineKilledMidStreamAndRestartedEndsInTheSameState) {
   const int64_t total = server.Integer({"XLEN", "market:ticks"});
   {
     Process first = Spawn(kEngine, server, {"--feed", "stream"});
-    ASSERT_TRUE(WaitFor([&] { return EntriesRead(server) >= total / 2; }, absl::Seconds(20)));
+    ASSERT_TRUE(Eventually([&] { return EntriesRead(server) >= total / 2; }, absl::Seconds(20)).ok());
     first.Kill();
   }
   EXPECT_FALSE(Drained(server)) << "the engine finished before it could be killed";
   Process second = Spawn(kEngine, server, {"--feed", "stream"});
-  ASSERT_TRUE(WaitFor([&] { return Drained(server); }, absl::Seconds(30))) << second.ReadStderr();
+  ASSERT_TRUE(Eventually([&] { return Drained(server); }, absl::Seconds(30)).ok()) << second.ReadStderr();
 
   EXPECT_EQ(States(server), fixture.expected);
   ExpectDeadLetters(server, fixture.invalid);
@@ -314,9 +287,14 @@ TEST(FeedStreamFaults, EngineKilledMidStreamAndRestartedEndsInTheSameState) {
 TEST(FeedSignals, SigtermWhileWaitingForTicksExitsZeroWithinASecond) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());
-  for (const char* feed : {"pubsub", "stream"}) {
+  // Each feed waiting: subscribed to the tick channels, or blocked reading
+  // the stream.
+  const std::pair<const char*, std::function<bool()>> feeds[] = {
+      {"pubsub", [&] { return server.Integer({"PUBSUB", "NUMPAT"}) == 1; }},
+      {"stream", [&] { return testing::InfoNumber(server, "blocked_clients") == 1; }}};
+  for (const auto& [feed, waiting] : feeds) {
     Process engine = Spawn(kEngine, server, {"--feed", feed, "--hz", "0.5"});
-    absl::SleepFor(absl::Milliseconds(700));
+    ASSERT_TRUE(Eventually(waiting).ok()) << feed << ": " << engine.ReadStderr();
     ASSERT_TRUE(engine.running()) << engine.ReadStderr();
     ExpectPromptCleanExit(engine);
   }

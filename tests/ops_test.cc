@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -19,17 +19,25 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
+#include "tests/support/files.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
+#include "tests/support/programs.h"
+#include "tests/support/redis_reads.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
 
 namespace physics {
 namespace {
 
+using testing::Eventually;
+using testing::OnPath;
 using testing::Process;
-using testing::ProcessOptions;
 using testing::RedisServer;
+using testing::ReadFileOrEmpty;
+using testing::RunResult;
+using testing::RunToCompletion;
 
 const std::string kSource = PHYSICS_SOURCE_DIR;
 constexpr const char* kEngine = PHYSICS_ENGINE_BIN;
@@ -37,52 +45,14 @@ constexpr const char* kBridge = PHYSICS_BRIDGE_BIN;
 constexpr const char* kStatus = PHYSICS_STATUS_BIN;
 constexpr const char* kTop = PHYSICS_TOP_BIN;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs a program to completion (at most `timeout`) and returns its output.
-RunResult RunProgram(std::vector<std::string> argv, absl::Duration timeout = absl::Seconds(15)) {
-  absl::StatusOr<Process> p = Process::Spawn({.argv = std::move(argv), .unset_env = {"REDIS_URL", "REDIS_NAMESPACE"}});
-  if (!p.ok()) return {-1, "", std::string(p.status().message())};
-  absl::StatusOr<testing::ExitStatus> st = p->Wait(timeout);
-  if (!st.ok()) p->Kill();
-  return {st.ok() && st->signal == 0 ? st->exit_code : -1, p->ReadStdout(), p->ReadStderr()};
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-bool OnPath(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  for (absl::string_view dir : absl::StrSplit(path == nullptr ? "" : path, ':')) {
-    if (access(absl::StrCat(dir, "/", program).c_str(), X_OK) == 0) return true;
-  }
-  return false;
-}
-
-// Waits until `done` holds, polling every 50 ms; false on timeout.
-template <typename F>
-bool Eventually(F done, absl::Duration timeout = absl::Seconds(10)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!done()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return true;
-}
+// Probes that start a program (physics-status, tmux) poll more slowly.
+constexpr absl::Duration kProgramPoll = absl::Milliseconds(50);
 
 // ---------------------------------------------------------------- Docker
 
 TEST(Compose, ConfigValidatesWithHealthchecksAndConditions) {
   if (!OnPath("docker-compose")) GTEST_SKIP() << "docker-compose is not installed (tools/setup.sh installs it)";
-  const RunResult r = RunProgram({"docker-compose", "-f", kSource + "/docker-compose.yml", "config"});
+  const RunResult r = RunToCompletion({"docker-compose", "-f", kSource + "/docker-compose.yml", "config"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* expected : {"redis:7-alpine", "redis-cli", "appendfsync everysec", "noeviction",
                                "redis-data:/data", "condition: service_healthy", "physics-status",
@@ -111,7 +81,7 @@ const std::map<std::string, DebianPackages> kDebianPackages = {
 std::set<std::string> CMakeDependencies() {
   std::set<std::string> deps;
   std::vector<bool> optional_block;  // per open if(): a tests/benchmarks block?
-  std::istringstream in(ReadFile(kSource + "/CMakeLists.txt"));
+  std::istringstream in(ReadFileOrEmpty(kSource + "/CMakeLists.txt"));
   for (std::string line; std::getline(in, line);) {
     absl::string_view l = absl::StripAsciiWhitespace(line);
     if (absl::StartsWith(l, "if(")) {
@@ -136,7 +106,7 @@ std::set<std::string> CMakeDependencies() {
 // The apt-get install arguments of each FROM stage of the Dockerfile.
 std::vector<std::set<std::string>> DockerfileAptPackages() {
   std::vector<std::set<std::string>> stages;
-  std::string text = ReadFile(kSource + "/Dockerfile");
+  std::string text = ReadFileOrEmpty(kSource + "/Dockerfile");
   // Join continuation lines so each RUN is one line.
   text = absl::StrReplaceAll(text, {{"\\\n", " "}});
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
@@ -157,7 +127,7 @@ TEST(Dockerfile, AptPackagesMatchTheCMakeDependencies) {
   ASSERT_EQ(stages.size(), 2u) << "expected a build and a runtime stage";
   const std::set<std::string>& build = stages[0];
   const std::set<std::string>& runtime = stages[1];
-  const std::string setup = ReadFile(kSource + "/tools/setup.sh");
+  const std::string setup = ReadFileOrEmpty(kSource + "/tools/setup.sh");
 
   std::set<std::string> expected_dev;
   for (const std::string& dep : CMakeDependencies()) {
@@ -193,7 +163,7 @@ TEST(Dockerfile, RuntimeStageHasEverySharedLibraryTheProgramsLoad) {
   const std::set<std::string> runtime = DockerfileAptPackages().at(1);
   std::map<std::string, std::string> loaded_by;  // library path -> a program loading it
   for (const char* program : {kEngine, kBridge, kStatus, kTop}) {
-    const RunResult ldd = RunProgram({"ldd", program});
+    const RunResult ldd = RunToCompletion({"ldd", program});
     ASSERT_EQ(ldd.exit_code, 0) << ldd.err;
     for (absl::string_view line : absl::StrSplit(ldd.out, '\n')) {
       const size_t arrow = line.find("=> /");
@@ -208,7 +178,7 @@ TEST(Dockerfile, RuntimeStageHasEverySharedLibraryTheProgramsLoad) {
     argv.push_back(path);
     if (!absl::StartsWith(path, "/usr/")) argv.push_back("/usr" + path);
   }
-  const RunResult owners = RunProgram(argv, absl::Seconds(60));
+  const RunResult owners = RunToCompletion(argv, absl::Seconds(60));
   std::map<std::string, std::string> package_of;  // path -> package
   for (absl::string_view line : absl::StrSplit(owners.out, '\n', absl::SkipEmpty())) {
     const size_t colon = line.find(':'), sep = line.find(": ");
@@ -235,44 +205,37 @@ class StatusTest : public ::testing::Test {
     absl::StatusOr<int> port = testing::PickUnusedLoopbackPort();
     ASSERT_TRUE(port.ok());
     bridge_url_ = absl::StrCat("http://127.0.0.1:", *port);
-    engine_.emplace(*Process::Spawn({.argv = {kEngine, "--hz", "5", "--symbols", "20", "--redis-url", redis_.url()}}));
-    bridge_.emplace(*Process::Spawn(
-        {.argv = {kBridge, "--listen", absl::StrCat("127.0.0.1:", *port), "--redis-url", redis_.url()}}));
-    // The engine's heartbeat (SPEC §2) may not exist in this build yet; then
-    // the test plays the engine's part so the rest of the report is checked.
-    if (!Eventually([&] { return HeartbeatExists("engine"); }, absl::Seconds(2))) {
-      simulated_engine_heartbeat_ = true;
-      ASSERT_TRUE(redis_.Run({"SET", "ops:hb:engine:test", "1", "EX", "30"}).ok());
-    }
-  }
-
-  bool HeartbeatExists(const std::string& service) {
-    for (const std::string& pattern : {"ops:hb:" + service + ":*", "ops:hb:physics-" + service + ":*"}) {
-      absl::StatusOr<redis::Reply> r = redis_.Run({"KEYS", pattern});
-      if (r.ok() && (*r)->elements > 0) return true;
-    }
-    return false;
+    engine_.emplace(testing::SpawnWithRedis(kEngine, redis_.url(), {"--hz", "5", "--symbols", "20"}).value());
+    bridge_.emplace(
+        testing::SpawnWithRedis(kBridge, redis_.url(), {"--listen", absl::StrCat("127.0.0.1:", *port)}).value());
+    // The engine's own heartbeat (docs/SPEC.md §2), written at start-up.
+    const absl::Status beat = Eventually([&] { return !testing::Keys(redis_, "ops:hb:engine:*").empty(); });
+    ASSERT_TRUE(beat.ok()) << "physics-engine wrote no ops:hb:engine:* heartbeat: " << beat << "\n"
+                           << engine_->ReadStderr();
   }
 
   RunResult Status(std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = {kStatus, "--redis-url", redis_.url(), "--bridge-url", bridge_url_,
                                      "--max-latency-ms", "100"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    return RunProgram(argv);
+    return RunToCompletion(argv);
   }
 
-  // Runs physics-status until it exits with `code` (the system takes a moment
-  // to settle: the bridge's first canary, the engine's first ticks).
-  RunResult StatusUntil(int code, std::vector<std::string> extra = {}) {
+  // Runs physics-status until its result satisfies `done` (the system takes
+  // a moment to settle: the bridge's first canary, the engine's first ticks,
+  // a stopped engine's states ageing) or 10 s have passed; the last result.
+  RunResult StatusUntil(const std::function<bool(const RunResult&)>& done, std::vector<std::string> extra = {}) {
     RunResult r;
-    Eventually([&] { return (r = Status(extra)).exit_code == code; }, absl::Seconds(10));
+    Eventually([&] { return done(r = Status(extra)); }, absl::Seconds(10), kProgramPoll).IgnoreError();
     return r;
+  }
+  RunResult StatusUntil(int code) {
+    return StatusUntil([code](const RunResult& r) { return r.exit_code == code; });
   }
 
   RedisServer redis_;
   std::string bridge_url_;
   std::optional<Process> engine_, bridge_;
-  bool simulated_engine_heartbeat_ = false;
 };
 
 TEST_F(StatusTest, ReportsOkForARunningSystem) {
@@ -290,25 +253,18 @@ TEST_F(StatusTest, ReportsOkForARunningSystem) {
   EXPECT_EQ(json.exit_code, 0);
   EXPECT_TRUE(absl::StartsWith(json.out, R"({"overall":"OK")")) << json.out;
   EXPECT_TRUE(absl::StrContains(json.out, R"("state_update_subscribers":1)")) << json.out;
-  if (simulated_engine_heartbeat_) {
-    std::cerr << "NOTE: physics-engine wrote no ops:hb:engine:* heartbeat; the test set one itself\n";
-  }
 }
 
 TEST_F(StatusTest, WarnsWhenTheEngineStops) {
   ASSERT_EQ(StatusUntil(0).exit_code, 0);
-  engine_->Terminate();
-  // A stopped engine's heartbeat expires within 30 s; play that forward.
-  if (simulated_engine_heartbeat_) {
-    ASSERT_TRUE(redis_.Run({"DEL", "ops:hb:engine:test"}).ok());
-  }
-  absl::SleepFor(absl::Milliseconds(1500));
-  const RunResult r = Status({"--max-state-age", "1"});
+  EXPECT_EQ(engine_->Terminate().exit_code, 0) << engine_->ReadStderr();
+  // Until the last states written are more than a second old.
+  const RunResult r = StatusUntil(
+      [](const RunResult& r) { return absl::StrContains(r.out, "WARN  states"); }, {"--max-state-age", "1"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_TRUE(absl::StrContains(r.out, "WARN  states")) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "oldest state older than 1 s")) << r.out;
-  // The engine deletes its heartbeat when it stops cleanly (and the test
-  // deleted its stand-in above).
+  // The engine deletes its heartbeat when it stops cleanly.
   EXPECT_TRUE(absl::StrContains(r.out, "WARN  engine       no fresh heartbeat")) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "WARN  overall")) << r.out;
 }
@@ -327,7 +283,7 @@ TEST_F(StatusTest, FailsNamingTheCauseWhenRedisIsDown) {
 }
 
 TEST(Status, BadFlagIsOneLineAndExitCode2) {
-  const RunResult r = RunProgram({kStatus, "--check", "engine,nope"});
+  const RunResult r = RunToCompletion({kStatus, "--check", "engine,nope"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(r.err, "--check \"engine,nope\": expected all or a comma list of")) << r.err;
 }
@@ -362,7 +318,7 @@ class TopTest : public ::testing::Test {
   RunResult Tmux(std::vector<std::string> args) {
     std::vector<std::string> argv = {"tmux", "-S", socket_};
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunProgram(argv);
+    return RunToCompletion(argv);
   }
   void Type(const std::string& text) { Tmux({"send-keys", "-t", "0", "-l", text}); }
   void Keys(std::vector<std::string> keys) {
@@ -382,21 +338,22 @@ class TopTest : public ::testing::Test {
     return rows;
   }
   bool ShowsRows(const std::vector<std::string>& expected) {
-    return Eventually([&] { return Rows() == expected; }, absl::Seconds(5));
+    return Eventually([&] { return Rows() == expected; }, absl::Seconds(5), kProgramPoll).ok();
   }
   // Runs `stty -a` in the pane's shell and returns its output.
   std::string ShellStty() {
     const std::string out = dir_.File("stty.txt");
     Type(absl::StrCat("stty -a > ", out, "; echo stty-done"));
     Keys({"Enter"});
-    Eventually([&] { return absl::StrContains(ReadFile(out), "rows"); }, absl::Seconds(5));
-    return ReadFile(out);
+    Eventually([&] { return absl::StrContains(ReadFileOrEmpty(out), "rows"); }, absl::Seconds(5), kProgramPoll)
+        .IgnoreError();
+    return ReadFileOrEmpty(out);
   }
   // The physics-top process: the child of the pane's shell.
   pid_t TopPid() {
     const std::string shell(
         absl::StripTrailingAsciiWhitespace(Tmux({"display", "-p", "-t", "0", "#{pane_pid}"}).out));
-    const std::string children = ReadFile(absl::StrCat("/proc/", shell, "/task/", shell, "/children"));
+    const std::string children = ReadFileOrEmpty(absl::StrCat("/proc/", shell, "/task/", shell, "/children"));
     return static_cast<pid_t>(std::atoi(children.c_str()));
   }
 
@@ -429,7 +386,7 @@ TEST_F(TopTest, ShowsSymbolsResortsFollowsUpdatesFiltersAndQuits) {
   EXPECT_TRUE(absl::StrContains(Screen(), "1/3 symbols")) << Screen();
 
   Keys({"q"});
-  ASSERT_TRUE(Eventually([&] { return TopPid() == 0; }, absl::Seconds(5))) << Screen();
+  ASSERT_TRUE(Eventually([&] { return TopPid() == 0; }, absl::Seconds(5), kProgramPoll).ok()) << Screen();
   const std::string stty = ShellStty();
   EXPECT_TRUE(absl::StrContains(stty, " icanon")) << "terminal left in raw mode:\n" << stty;
   EXPECT_TRUE(absl::StrContains(stty, " echo ")) << stty;
@@ -440,7 +397,7 @@ TEST_F(TopTest, RestoresTheTerminalOnSigterm) {
   const pid_t pid = TopPid();
   ASSERT_GT(pid, 0);
   ASSERT_EQ(kill(pid, SIGTERM), 0);
-  ASSERT_TRUE(Eventually([&] { return TopPid() == 0; }, absl::Seconds(5))) << Screen();
+  ASSERT_TRUE(Eventually([&] { return TopPid() == 0; }, absl::Seconds(5), kProgramPoll).ok()) << Screen();
   const std::string stty = ShellStty();
   EXPECT_TRUE(absl::StrContains(stty, " icanon")) << stty;
   EXPECT_TRUE(absl::StrContains(stty, " echo ")) << stty;

@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "engine/schema/event_header.h"
 #include "engine/schema/state_message.h"
+#include "tests/support/programs.h"
 
 namespace physics::bridge::testing {
 
@@ -67,8 +68,7 @@ void BridgeTest::StartBridge(std::vector<std::string> args,
   absl::StatusOr<physics::testing::Process> p = physics::testing::Process::Spawn(
       {.argv = argv,
        .env = std::move(env),
-       .unset_env = {"REDIS_URL", "REDIS_NAMESPACE", "REDIS_HOST", "REDIS_PORT",
-                     "PHYSICS_BRIDGE_TOKEN"}});
+       .unset_env = physics::testing::kConfigEnvironment});
   ASSERT_TRUE(p.ok()) << p.status();
   bridge_ = *std::move(p);
   const absl::Time deadline = absl::Now() + absl::Seconds(10);

@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
+#include "tests/support/redis_reads.h"
 #include "tests/support/redis_server.h"
 
 namespace physics::redis {
@@ -152,8 +154,10 @@ TEST(Pipeline, ServerKilledMidPipelineIsUnavailable) {
   p.Append({"BLPOP", "nothing-here", "10"});  // holds the replies until the kill
   for (int i = 0; i < 1000; ++i) p.Append({"SET", absl::StrCat("b", i), "1"});
 
+  // Killed mid-pipeline: once Redis has run the first half and is parked in BLPOP.
   std::thread killer([&server] {
-    absl::SleepFor(absl::Milliseconds(200));
+    EXPECT_TRUE(
+        testing::Eventually([&] { return testing::InfoNumber(server, "blocked_clients") == 1; }).ok());
     server.Kill();
   });
   const absl::Time start = absl::Now();

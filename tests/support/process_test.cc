@@ -4,6 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 
 namespace physics::testing {
 namespace {
@@ -62,7 +63,7 @@ TEST(Process, TerminateEscalatesToKill) {
       Process::Spawn({.argv = {"/bin/sh", "-c", "trap '' TERM; echo ready; sleep 30"}});
   ASSERT_TRUE(p.ok()) << p.status();
   // Wait until the trap is installed.
-  for (int i = 0; i < 1000 && p->ReadStdout().empty(); ++i) absl::SleepFor(absl::Milliseconds(5));
+  ASSERT_TRUE(Eventually([&] { return !p->ReadStdout().empty(); }).ok());
   const ExitStatus st = p->Terminate(absl::Milliseconds(100));
   EXPECT_EQ(st.signal, SIGKILL);
 }
