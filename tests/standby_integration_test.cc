@@ -9,6 +9,7 @@
 #include <climits>
 #include <csignal>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -186,18 +187,20 @@ TEST(StandbyEngine, TakesOverWithinTheLeaseWhenTheLeaderIsKilled) {
   const size_t at_kill = witness.count();
   ASSERT_TRUE(WaitUntil([&] { return witness.count() >= at_kill + 10 * kSymbols; },
                         absl::Seconds(15)));
-  // The first message after the kill is the standby's (a message of the dying
-  // leader's last tick may arrive a moment later than `killed`, hence the
-  // search for the first one after a gap). Generous: lease 2 s + ticks.
+  // The first message well after the kill is the standby's (the dying
+  // leader's last messages arrive within a millisecond or so). The bound is
+  // generous (lease 2 s + a tick is the target); the figure is printed.
   const std::vector<Update> updates = witness.updates();
   absl::Time first_new = absl::InfiniteFuture();
   for (size_t i = at_kill; i < updates.size(); ++i) {
-    if (updates[i].received - killed > absl::Milliseconds(500)) {
+    if (updates[i].received - killed > absl::Milliseconds(200)) {
       first_new = updates[i].received;
       break;
     }
   }
   EXPECT_LT(first_new - killed, absl::Seconds(4));
+  std::cout << "[failover] SIGKILL of the leader -> first message of the standby: "
+            << absl::ToDoubleMilliseconds(first_new - killed) << " ms (lease 2 s, 10 Hz)\n";
   EXPECT_EQ(server.String({"GET", kLeaseKey}), EngineId(*pair.standby));
   EXPECT_TRUE(StderrHas(*pair.standby, "first write as leader")) << pair.standby->ReadStderr();
 
