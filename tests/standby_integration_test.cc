@@ -203,6 +203,9 @@ TEST(StandbyEngine, TakesOverWithinTheLeaseWhenTheLeaderIsKilled) {
             << absl::ToDoubleMilliseconds(first_new - killed) << " ms (lease 2 s, 10 Hz)\n";
   EXPECT_EQ(server.String({"GET", kLeaseKey}), EngineId(*pair.standby));
   EXPECT_TRUE(StderrHas(*pair.standby, "first write as leader")) << pair.standby->ReadStderr();
+  // Taken once and kept: its first transaction was not aborted by what it
+  // watched while standing by.
+  EXPECT_FALSE(StderrHas(*pair.standby, "lost the leader lease")) << pair.standby->ReadStderr();
 
   ExpectSeqStrictlyIncreasing(updates);
   const std::map<std::string, int64_t> after = StoredSeqs(server);

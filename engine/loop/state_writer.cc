@@ -347,7 +347,10 @@ absl::StatusOr<StateWriter::Claim> StateWriter::ClaimLease() {
   absl::StatusOr<redis::Reply> set =
       conn_->Command({"SET", lease_key_, options_.heartbeat_id, "NX", "PX", lease_ms_text_});
   if (set.ok()) {
-    absl::StatusOr<redis::Reply> watch = conn_->Command({"WATCH", lease_key_});
+    // UNWATCH first: a WATCH left by an earlier claim saw the old leader's
+    // renewals, and would abort our first transaction.
+    absl::StatusOr<redis::Reply> watch = conn_->Command({"UNWATCH"});
+    if (watch.ok()) watch = conn_->Command({"WATCH", lease_key_});
     if (watch.ok()) {
       absl::StatusOr<redis::Reply> get = conn_->Command({"GET", lease_key_});
       if (get.ok()) {
