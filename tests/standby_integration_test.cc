@@ -213,6 +213,18 @@ TEST(StandbyEngine, TakesOverWithinTheLeaseWhenTheLeaderIsKilled) {
   for (const auto& [key, seq] : before) EXPECT_GT(after.at(key), seq) << key;
 }
 
+TEST(StandbyEngine, AnOrderlyStopHandsTheLeaseOverWithoutWaitingForIt) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  Pair pair(server);
+  const absl::Time stop = absl::Now();
+  EXPECT_TRUE(pair.leader.Terminate().success()) << pair.leader.ReadStderr();
+  ASSERT_TRUE(WaitUntil([&] { return server.String({"GET", kLeaseKey}) == EngineId(*pair.standby); },
+                        absl::Seconds(10)));
+  // Well under the 2 s the lease would take to lapse (renewed every tick).
+  EXPECT_LT(absl::Now() - stop, absl::Seconds(1));
+}
+
 TEST(StandbyEngine, AStalledLeaderThatWakesUpLandsNoWriteAfterTheTakeover) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());
