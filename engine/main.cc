@@ -79,12 +79,16 @@ int Main(int argc, char** argv) {
   flags.AddInt("stream-grace-ms", &stream_grace_ms, 0, 3'600'000,
                "stream feed: once the stream is drained, close a loop tick this long after "
                "its bucket's end");
- flags.AddDouble("leader-lease", &leader_lease, 0, 3600,
+  flags.AddDouble("leader-lease", &leader_lease, 0, 3600,
                   "seconds; > 0 runs as one of several engines on the same feed: only the "
                   "holder of the lease ops:leader:engine writes, the others stand by and take "
-                  "over when it lapses; 0 writes unconditionally");
+                  "over when it lapses; 0 writes unconditionally; else at least 0.1");
   flags.AddDouble("duration", &duration, 0, 1e9, "stop after this many seconds; 0 runs until stopped");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
+  if (leader_lease > 0 && leader_lease < 0.1) {
+    return flags.UsageError(absl::InvalidArgumentError(absl::StrCat(
+        "invalid value '", leader_lease, "' for --leader-lease: expected 0 or 0.1 to 3600")));
+  }
 
   absl::StatusOr<redis::Config> config = cli::ResolveRedisConfig(flags, redis_url, key_namespace);
   if (!config.ok()) return flags.UsageError(config.status());
