@@ -6,6 +6,8 @@
 //
 //   build/bin/tick_pipeline                       # 100, 1000, 10000 symbols
 //   build/bin/tick_pipeline --quick --json out.json
+//   build/bin/tick_pipeline --leader-lease 2       # fenced writes (standby mode)
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -15,6 +17,8 @@
 #include <iostream>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -59,7 +63,32 @@ struct Row {
   double p50_ms = 0, p99_ms = 0, max_ms = 0;
   double updates_per_sec = 0;
   double pipe_updates_per_sec = 0;
+  // CPU per symbol update in the sustained run, µs: load-independent, unlike
+  // the wall-clock figures on a busy machine.
+  double redis_cpu_us = 0, engine_cpu_us = 0;
 };
+
+// redis-server's used_cpu_user + used_cpu_sys (INFO cpu), seconds.
+double RedisCpuSeconds(const testing::RedisServer& server) {
+  absl::StatusOr<redis::Reply> r = server.Run({"INFO", "cpu"});
+  if (!r.ok()) return 0;
+  double total = 0;
+  for (absl::string_view line : absl::StrSplit(absl::string_view((*r)->str, (*r)->len), "\r\n")) {
+    for (absl::string_view key : {"used_cpu_user:", "used_cpu_sys:"}) {
+      double v = 0;
+      if (absl::StartsWith(line, key) && absl::SimpleAtod(line.substr(key.size()), &v)) total += v;
+    }
+  }
+  return total;
+}
+
+// This process's user + system CPU, seconds.
+double OwnCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 double Percentile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
@@ -81,12 +110,17 @@ double PipeRate(const testing::RedisServer& server, const std::string& resp_path
 }
 
 Row Measure(const testing::RedisServer& server, const testing::TempDir& dir, size_t symbols,
-            size_t window, int latency_ticks, double sustain_seconds) {
+            size_t window, int latency_ticks, double sustain_seconds, double lease_seconds) {
   Row row;
   row.symbols = symbols;
   auto bursts = RecordBursts(symbols, 64);
   loop::SymbolBook book(window, "");
-  loop::StateWriter writer(server.config(), loop::WriterOptions{});
+  loop::WriterOptions options;
+  if (lease_seconds > 0) {
+    options.heartbeat_id = "tick_pipeline";
+    options.leader_lease = absl::Seconds(lease_seconds);
+  }
+  loop::StateWriter writer(server.config(), options);
   int64_t next = 0;
   auto feed_burst = [&] {
     auto& burst = bursts[next % bursts.size()];
@@ -103,6 +137,8 @@ Row Measure(const testing::RedisServer& server, const testing::TempDir& dir, siz
     book.CloseTick();
     book.MarkAllWritten();
   }
+  // After the fill, which may take longer than the lease.
+  if (lease_seconds > 0 && !writer.TryLead(nullptr)) std::cerr << "tick_pipeline: no lease\n";
   std::vector<double> ms;
   for (int i = 0; i < latency_ticks + 5; ++i) {
     const auto t0 = Clock::now();
@@ -117,6 +153,7 @@ Row Measure(const testing::RedisServer& server, const testing::TempDir& dir, siz
   row.max_ms = Percentile(ms, 1.0);
 
   int64_t updates = 0;
+  const double redis_cpu0 = RedisCpuSeconds(server), own_cpu0 = OwnCpuSeconds();
   const auto start = Clock::now();
   const auto until = start + std::chrono::duration_cast<Clock::duration>(
                                  std::chrono::duration<double>(sustain_seconds));
@@ -126,6 +163,12 @@ Row Measure(const testing::RedisServer& server, const testing::TempDir& dir, siz
     if (absl::Status s = writer.Flush(book); !s.ok()) std::cerr << "flush: " << s << "\n";
   }
   row.updates_per_sec = static_cast<double>(updates) / std::chrono::duration<double>(Clock::now() - start).count();
+  row.redis_cpu_us = (RedisCpuSeconds(server) - redis_cpu0) * 1e6 / static_cast<double>(updates);
+  row.engine_cpu_us = (OwnCpuSeconds() - own_cpu0) * 1e6 / static_cast<double>(updates);
+  if (!writer.leading()) std::cerr << "tick_pipeline: lost the lease; figures are a standby's\n";
+  std::cerr << absl::StrFormat("%d symbols: %d pipelines, %d commands, %d error replies\n", symbols,
+                               writer.counters().pipelines, writer.counters().commands,
+                               writer.counters().error_replies);
 
   // The same commands, for the server's own limit: enough ticks for ~1 s.
   redis::Pipeline pipeline;
@@ -151,7 +194,7 @@ Row Measure(const testing::RedisServer& server, const testing::TempDir& dir, siz
 int Main(int argc, char** argv) {
   std::string symbols_list = "100,1000,10000", json_path;
   int64_t window = 1000, ticks = 200;
-  double seconds = 5;
+  double seconds = 5, lease = 0;
   bool quick = false;
   cli::FlagSet flags("tick_pipeline", "Measures the engine's loop tick against a private redis-server.");
   flags.AddString("symbols", &symbols_list, "comma list of symbol counts");
@@ -160,6 +203,9 @@ int Main(int argc, char** argv) {
   flags.AddDouble("seconds", &seconds, 0.1, 600, "length of the sustained-rate run per size");
   flags.AddBool("quick", &quick, "CI mode: 100 and 1000 symbols, 100 ticks, 1 s");
   flags.AddString("json", &json_path, "write results to this file");
+  flags.AddDouble("leader-lease", &lease, 0, 3600,
+                  "seconds; > 0 writes as a lease holder (fenced transactions, as "
+                  "physics-engine --leader-lease)");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
   if (quick) {
     if (!flags.WasSet("symbols")) symbols_list = "100,1000";
@@ -177,24 +223,25 @@ int Main(int argc, char** argv) {
   for (absl::string_view n : absl::StrSplit(symbols_list, ',')) {
     size_t count = 0;
     if (!absl::SimpleAtoi(n, &count) || count == 0) return flags.UsageError("bad --symbols");
-    rows.push_back(Measure(server, *dir, count, static_cast<size_t>(window), static_cast<int>(ticks), seconds));
+    rows.push_back(Measure(server, *dir, count, static_cast<size_t>(window), static_cast<int>(ticks), seconds, lease));
     server.Run({"FLUSHALL"}).IgnoreError();
   }
 
-  std::cout << absl::StrFormat("\nTick pipeline (window %d, redis-server on loopback)\n", window);
-  std::cout << "| symbols | tick P50 ms | tick P99 ms | tick max ms | updates/s | redis-cli --pipe updates/s | ratio |\n"
-               "|---:|---:|---:|---:|---:|---:|---:|\n";
+  std::cout << absl::StrFormat("\nTick pipeline (window %d, redis-server on loopback%s)\n", window,
+                               lease > 0 ? absl::StrCat(", leader lease ", lease, " s") : "");
+  std::cout << "| symbols | tick P50 ms | tick P99 ms | tick max ms | updates/s | redis-cli --pipe updates/s | ratio | redis CPU µs/update | engine CPU µs/update |\n"
+               "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   std::vector<bench::JsonObject> json_rows;
   for (const Row& r : rows) {
     const double ratio = r.pipe_updates_per_sec > 0 ? r.updates_per_sec / r.pipe_updates_per_sec : 0;
-    std::cout << absl::StrFormat("| %d | %.3f | %.3f | %.3f | %.0f | %.0f | %.2f |\n", r.symbols,
-                                 r.p50_ms, r.p99_ms, r.max_ms, r.updates_per_sec,
-                                 r.pipe_updates_per_sec, ratio);
+    std::cout << absl::StrFormat("| %d | %.3f | %.3f | %.3f | %.0f | %.0f | %.2f | %.2f | %.2f |\n",
+                                 r.symbols, r.p50_ms, r.p99_ms, r.max_ms, r.updates_per_sec,
+                                 r.pipe_updates_per_sec, ratio, r.redis_cpu_us, r.engine_cpu_us);
     json_rows.emplace_back()
         .Int("symbols", static_cast<int64_t>(r.symbols)).Int("ticks", r.ticks)
         .Number("p50_ms", r.p50_ms).Number("p99_ms", r.p99_ms).Number("max_ms", r.max_ms)
         .Number("updates_per_sec", r.updates_per_sec).Number("pipe_updates_per_sec", r.pipe_updates_per_sec)
-        .Number("ratio", ratio);
+        .Number("ratio", ratio).Number("redis_cpu_us", r.redis_cpu_us).Number("engine_cpu_us", r.engine_cpu_us);
   }
   return bench::WriteResults(
       "tick_pipeline", json_path,

@@ -52,7 +52,7 @@ absl::Status CheckFeed(std::string_view feed) {
 int Main(int argc, char** argv) {
   cli::SetLogProgram(kProgram);
   std::string redis_url = "", key_namespace = "", feed_spec = "sim", symbols = "100";
-  double hz = 1, duration = 0;
+  double hz = 1, duration = 0, leader_lease = 0;
   int64_t window = 1000, seed = 42, snapshot_ttl = 60, state_ttl = 0, stream_grace_ms = 500;
 
   cli::FlagSet flags(std::string(kProgram),
@@ -79,8 +79,16 @@ int Main(int argc, char** argv) {
   flags.AddInt("stream-grace-ms", &stream_grace_ms, 0, 3'600'000,
                "stream feed: once the stream is drained, close a loop tick this long after "
                "its bucket's end");
+  flags.AddDouble("leader-lease", &leader_lease, 0, 3600,
+                  "seconds; > 0 runs as one of several engines on the same feed: only the "
+                  "holder of the lease ops:leader:engine writes, the others stand by and take "
+                  "over when it lapses; 0 writes unconditionally; else at least 0.1");
   flags.AddDouble("duration", &duration, 0, 1e9, "stop after this many seconds; 0 runs until stopped");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
+  if (leader_lease > 0 && leader_lease < 0.1) {
+    return flags.UsageError(absl::InvalidArgumentError(absl::StrCat(
+        "invalid value '", leader_lease, "' for --leader-lease: expected 0 or 0.1 to 3600")));
+  }
 
   absl::StatusOr<redis::Config> config = cli::ResolveRedisConfig(flags, redis_url, key_namespace);
   if (!config.ok()) return flags.UsageError(config.status());
@@ -92,26 +100,31 @@ int Main(int argc, char** argv) {
   const absl::Duration io_timeout = absl::Seconds(std::clamp(period, 1.0, 5.0));
   const std::string instance_id = redis::InstanceId();
 
-  std::unique_ptr<feed::Feed> feed;
-  if (feed_spec == "sim") {
-    feed = std::make_unique<feed::SimFeed>(*feed::ParseSymbolsFlag(symbols),
-                                           static_cast<uint64_t>(seed));
-  } else if (std::optional<std::string> pattern = FeedArgument(feed_spec, kPubSubPrefix, "market.tick.*")) {
-    feed = std::make_unique<feed::PubSubFeed>(
-        *config, feed::PubSubFeedOptions{.pattern = *pattern, .connect_timeout = connect_timeout});
-  } else if (std::optional<std::string> key = FeedArgument(feed_spec, kStreamPrefix, "market:ticks")) {
-    feed = std::make_unique<feed::StreamFeed>(
-        *config, feed::StreamFeedOptions{.key = *key,
-                                         .consumer = instance_id,
-                                         .hz = hz,
-                                         .grace = absl::Milliseconds(stream_grace_ms),
-                                         .connect_timeout = connect_timeout,
-                                         .io_timeout = io_timeout + absl::Seconds(1)});
-  } else {
+  // A new feed each time a stream-feed engine starts over as a standby.
+  const auto make_feed = [&]() -> absl::StatusOr<std::unique_ptr<feed::Feed>> {
+    if (feed_spec == "sim") {
+      return std::make_unique<feed::SimFeed>(*feed::ParseSymbolsFlag(symbols),
+                                             static_cast<uint64_t>(seed));
+    }
+    if (std::optional<std::string> pattern = FeedArgument(feed_spec, kPubSubPrefix, "market.tick.*")) {
+      return std::make_unique<feed::PubSubFeed>(
+          *config, feed::PubSubFeedOptions{.pattern = *pattern, .connect_timeout = connect_timeout});
+    }
+    if (std::optional<std::string> key = FeedArgument(feed_spec, kStreamPrefix, "market:ticks")) {
+      return std::make_unique<feed::StreamFeed>(
+          *config, feed::StreamFeedOptions{.key = *key,
+                                           .consumer = instance_id,
+                                           .hz = hz,
+                                           .grace = absl::Milliseconds(stream_grace_ms),
+                                           .connect_timeout = connect_timeout,
+                                           .io_timeout = io_timeout + absl::Seconds(1)});
+    }
     absl::StatusOr<std::unique_ptr<feed::CsvFeed>> csv = feed::CsvFeed::Open(feed_spec.substr(4), hz);
-    if (!csv.ok()) return flags.UsageError(csv.status());
-    feed = *std::move(csv);
-  }
+    if (!csv.ok()) return csv.status();
+    return std::unique_ptr<feed::Feed>(*std::move(csv));
+  };
+  absl::StatusOr<std::unique_ptr<feed::Feed>> feed = make_feed();
+  if (!feed.ok()) return flags.UsageError(feed.status());
 
   loop::WriterOptions writer_options;
   writer_options.snapshot_ttl_seconds = snapshot_ttl;
@@ -119,16 +132,26 @@ int Main(int argc, char** argv) {
   writer_options.connect_timeout = connect_timeout;
   writer_options.io_timeout = io_timeout;
   writer_options.heartbeat_id = instance_id;
+  writer_options.leader_lease = absl::Seconds(leader_lease);
 
   loop::ShutdownSignal shutdown;
-  loop::SymbolBook book(static_cast<size_t>(window), config->Key(""));
+  auto book = std::make_unique<loop::SymbolBook>(static_cast<size_t>(window), config->Key(""));
   loop::StateWriter writer(*config, writer_options);
   cli::LogInfo(absl::StrCat("starting: feed ", feed_spec, ", ", hz, " Hz, window ", window,
                             ", Redis ", cli::DescribeTarget(*config)));
   loop::LoopOptions loop_options;
   loop_options.hz = hz;
   loop_options.duration_seconds = duration;
-  return loop::RunLoop(*feed, book, writer, loop_options, shutdown);
+  // A stream-feed standby leaves the group alone; its warm start catches up
+  // when it takes over (docs/engine.md, "Standby and fencing").
+  loop_options.poll_feed_while_standby = !FeedArgument(feed_spec, kStreamPrefix, "");
+  while (true) {
+    const int code = loop::RunLoop(**feed, *book, writer, loop_options, shutdown);
+    if (code != loop::kLeaseLost) return code;
+    feed = make_feed();
+    if (!feed.ok()) return 1;
+    book = std::make_unique<loop::SymbolBook>(static_cast<size_t>(window), config->Key(""));
+  }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -282,6 +283,34 @@ TEST(FeedStreamFaults, EngineKilledMidStreamAndRestartedEndsInTheSameState) {
   ASSERT_TRUE(consumers.ok());
   EXPECT_EQ((*consumers)->elements, 1u);
   ExpectPromptCleanExit(second);
+}
+
+// docs/SPEC.md §9: a standby with the stream feed leaves the group alone;
+// when the leader dies it takes the lease and its warm start continues.
+TEST(FeedStreamFaults, LeaderKilledMidStreamAndTheStandbyEndsInTheSameState) {
+  const StreamFixture fixture(3000);
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  fixture.Publish(server);
+  const int64_t total = server.Integer({"XLEN", "market:ticks"});
+  // Two engines: whichever takes the lease first leads, the other stands by.
+  const std::vector<std::string> args = {"--feed", "stream", "--leader-lease", "1"};
+  Process engines[2] = {Spawn(kEngine, server, args), Spawn(kEngine, server, args)};
+  ASSERT_TRUE(Eventually([&] { return EntriesRead(server) >= total / 2; }, absl::Seconds(20)).ok());
+  const std::string holder = Get(server, "ops:leader:engine");  // {hostname}-{pid}
+  const int leader = absl::EndsWith(holder, absl::StrCat("-", engines[0].pid())) ? 0 : 1;
+  ASSERT_TRUE(absl::EndsWith(holder, absl::StrCat("-", engines[leader].pid()))) << holder;
+  engines[leader].Kill();
+  Process& standby = engines[1 - leader];
+  EXPECT_FALSE(Drained(server)) << "the leader finished before it could be killed";
+  ASSERT_TRUE(Eventually([&] { return Drained(server); }, absl::Seconds(30)).ok()) << standby.ReadStderr();
+
+  EXPECT_EQ(States(server), fixture.expected);
+  ExpectDeadLetters(server, fixture.invalid);
+  const std::string log = standby.ReadStderr();
+  EXPECT_NE(log.find("leading"), std::string::npos) << log;
+  EXPECT_NE(log.find("warm start done"), std::string::npos) << log;
+  ExpectPromptCleanExit(standby);
 }
 
 TEST(FeedSignals, SigtermWhileWaitingForTicksExitsZeroWithinASecond) {

@@ -269,6 +269,15 @@ TEST_F(StatusTest, WarnsWhenTheEngineStops) {
   EXPECT_TRUE(absl::StrContains(r.out, "WARN  overall")) << r.out;
 }
 
+TEST_F(StatusTest, NamesTheEngineThatHoldsTheLeaderLease) {
+  // What an engine started with --leader-lease writes (docs/SPEC.md §9).
+  ASSERT_TRUE(redis_.Run({"SET", "ops:leader:engine", "host-4242", "PX", "60000"}).ok());
+  const RunResult r = StatusUntil(0);
+  EXPECT_TRUE(absl::StrContains(r.out, "leader host-4242 (lease ")) << r.out;
+  const RunResult json = Status({"--json"});
+  EXPECT_TRUE(absl::StrContains(json.out, R"("leader":"host-4242")")) << json.out;
+}
+
 TEST_F(StatusTest, FailsNamingTheCauseWhenRedisIsDown) {
   redis_.Kill();
   const RunResult r = Status({"--timeout", "0.5"});

@@ -69,18 +69,26 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
       cli::LogError(absl::StrCat("Redis refused our credentials: ", s.message()));
       return false;
     }
-    if (s.ok() && book.unwritten().empty()) feed.OnWritten();
+    // A standby's states were dropped, not written: nothing to acknowledge.
+    if (s.ok() && book.unwritten().empty() && writer.leading()) feed.OnWritten();
     return true;
   };
 
   while (true) {
-    absl::StatusOr<feed::PollResult> polled = feed.Poll(deadline, book, shutdown);
+    const bool was_leading = writer.leading();
+    absl::StatusOr<feed::PollResult> polled = feed::PollResult::kIdle;
+    if (was_leading || options.poll_feed_while_standby) {
+      polled = feed.Poll(deadline, book, shutdown);
+    } else {
+      shutdown.WaitUntil(deadline);
+    }
     if (!polled.ok()) {
       cli::LogError(absl::StrCat("feed failed: ", polled.status().message()));
       exit_code = IsAuthError(polled.status()) ? 2 : 1;
       break;
     }
     if (*polled == feed::PollResult::kEnd) break;
+    if (!was_leading) writer.TryLead(options.poll_feed_while_standby ? &book : nullptr);
     const auto tick_start = Clock::now();
     if (*polled == feed::PollResult::kReplayTick && book.unwritten().empty()) {
       // Warm start: an earlier run wrote (and published) this loop tick.
@@ -90,6 +98,7 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
       book.CloseTick([&] { writer.Stream(book); });
     }
     if (!flush()) return 2;
+    if (was_leading && !writer.leading() && !options.poll_feed_while_standby) return kLeaseLost;
     const auto now = Clock::now();
     if (*polled == feed::PollResult::kCloseTick) {
       times.Add(now - tick_start);
@@ -113,7 +122,10 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
                                 c.updates - last_updates, " updates, ", c.ticks_rejected,
                                 " ticks rejected, ", overruns, " overruns, ",
                                 times.SummaryAndReset(), ", redis ",
-                                writer.connected() ? "connected" : "DOWN"));
+                                writer.connected() ? "connected" : "DOWN",
+                                !writer.lease_mode() ? ""
+                                : writer.leading()   ? ", leading"
+                                                     : ", standing by"));
       last_updates = c.updates;
     }
   }
@@ -128,6 +140,7 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
     if (s.ok() || Clock::now() >= give_up) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  writer.ReleaseLease();
   writer.RemoveHeartbeat();
   if (!book.unwritten().empty()) {
     cli::LogError(absl::StrCat("exiting with the latest state of ", book.unwritten().size(),

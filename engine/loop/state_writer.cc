@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/cli/log.h"
 #include "engine/schema/json_writer.h"
@@ -10,9 +11,29 @@
 namespace physics::loop {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 bool IsAuthError(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnauthenticated ||
          s.code() == absl::StatusCode::kPermissionDenied;
+}
+
+std::string_view Text(const redisReply* r) {
+  return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+             ? std::string_view(r->str, r->len)
+             : std::string_view();
+}
+
+// The "seq" of a state JSON (docs/SPEC.md §3); 0 when absent.
+int64_t SeqOf(std::string_view json) {
+  constexpr std::string_view kField = "\"seq\":";
+  const size_t at = json.find(kField);
+  if (at == std::string_view::npos) return 0;
+  json.remove_prefix(at + kField.size());
+  const size_t end = json.find_first_not_of("0123456789");
+  int64_t seq = 0;
+  const std::string_view digits = json.substr(0, end);
+  return absl::SimpleAtoi(absl::string_view(digits.data(), digits.size()), &seq) ? seq : 0;
 }
 
 }  // namespace
@@ -24,6 +45,12 @@ StateWriter::StateWriter(redis::Config config, WriterOptions options)
       state_ttl_text_(absl::StrCat(options.state_ttl_seconds)),
       snapshot_ttl_text_(absl::StrCat(options.snapshot_ttl_seconds)) {
   if (!options_.heartbeat_id.empty()) heartbeat_.emplace(config_, "engine", options_.heartbeat_id);
+  if (options_.leader_lease > absl::ZeroDuration()) {
+    lease_.emplace(absl::ToChronoNanoseconds(options_.leader_lease));
+    lease_key_ = config_.Key("ops:leader:engine");
+    lease_ms_text_ = absl::StrCat(absl::ToInt64Milliseconds(options_.leader_lease));
+    state_pattern_ = config_.Key("physics:state:*");
+  }
 }
 
 absl::Status StateWriter::EnsureConnected() {
@@ -46,6 +73,7 @@ absl::Status StateWriter::EnsureConnected() {
 void StateWriter::ConnectionLost(const absl::Status& why) {
   conn_.reset();
   if (config_.uses_sentinels()) switches_at_loss_ = config_.sentinels->switches();
+  // The WATCH went with the connection: a leader reclaims before writing again.
   const absl::Duration wait = backoff_.Next();
   next_attempt_ = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(wait);
   if (!reported_down_) {
@@ -68,6 +96,15 @@ void StateWriter::AppendNew(const SymbolBook& book, bool tick_closed) {
 
 void StateWriter::Stream(const SymbolBook& book) {
   if (!conn_) return;
+  if (lease_) {
+    // Never waits here: a transaction still being sent, or a renewal too old
+    // to send on, leaves the rest to Flush.
+    if (lease_->MaySend(Clock::now()) && pipeline_.fully_sent()) {
+      AppendFenced(book, /*tick_closed=*/false).IgnoreError();  // Flush sees a loss
+    }
+    pipeline_.SendNow(*conn_).IgnoreError();
+    return;
+  }
   AppendNew(book, /*tick_closed=*/false);
   // An error here breaks the connection; Flush() reports it and reconnects.
   pipeline_.SendNow(*conn_).IgnoreError();
@@ -117,6 +154,7 @@ void StateWriter::AppendSnapshot(const SymbolState& s, redis::Pipeline& pipeline
 absl::Status StateWriter::Flush(SymbolBook& book) {
   const auto now = std::chrono::steady_clock::now();
   const bool beat = heartbeat_.has_value() && heartbeat_->Due(now);
+  if (lease_) return lease_->leading() ? FlushLeading(book, beat, now) : FlushStandby(book, beat, now);
   if (book.unwritten().empty() && !beat) return absl::OkStatus();
   if (absl::Status s = EnsureConnected(); !s.ok()) {
     ++counters_.failed_writes;
@@ -136,26 +174,260 @@ absl::Status StateWriter::Flush(SymbolBook& book) {
     ConnectionLost(status);
     return absl::UnavailableError(status.message());
   }
-  // Every reply was read. Error replies (e.g. a key of the wrong type put there
-  // by someone else) are reported; retrying them would fail the same way.
-  if (!status.ok()) {
-    ++counters_.error_replies;
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= next_error_log_) {  // at most one line per 10 s, not one per tick
-      next_error_log_ = now + std::chrono::seconds(10);
-      cli::LogWarn(absl::StrCat("Redis rejected part of a write (", counters_.error_replies,
-                                " pipelines so far): ", status.message()));
-    }
+  NoteErrorReplies(status);
+  NoteWritten(book);
+  book.MarkAllWritten();
+  if (beat) heartbeat_->Written(now);
+  return absl::OkStatus();
+}
+
+// Every reply was read. Error replies (e.g. a key of the wrong type put there
+// by someone else) are reported; retrying them would fail the same way.
+void StateWriter::NoteErrorReplies(const absl::Status& status) {
+  if (status.ok()) return;
+  ++counters_.error_replies;
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= next_error_log_) {  // at most one line per 10 s, not one per tick
+    next_error_log_ = now + std::chrono::seconds(10);
+    cli::LogWarn(absl::StrCat("Redis rejected part of a write (", counters_.error_replies,
+                              " pipelines so far): ", status.message()));
   }
+}
+
+void StateWriter::NoteWritten(const SymbolBook& book) {
   if (reported_down_) {
     reported_down_ = false;
     cli::LogInfo(absl::StrCat("Redis at ", config_.Describe(), " is back; wrote the latest state of ",
                               book.unwritten().size(), " symbols"));
   }
   backoff_.Reset();
+}
+
+absl::Status StateWriter::FlushStandby(SymbolBook& book, bool beat, Clock::time_point now) {
+  // The states are the leader's to write; a takeover continues from the
+  // stored ones (TryLead), never from these.
+  book.MarkAllWritten();
+  pipeline_.Clear();
+  appended_ = published_ = 0;
+  if (!beat) return absl::OkStatus();
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  heartbeat_->Append(pipeline_);
+  absl::Status status = pipeline_.Execute(*conn_);
+  if (absl::IsUnavailable(status) || !conn_->ok()) {
+    ConnectionLost(status);
+    return absl::UnavailableError(status.message());
+  }
+  NoteErrorReplies(status);
+  heartbeat_->Written(now);
+  return absl::OkStatus();
+}
+
+absl::Status StateWriter::FlushLeading(SymbolBook& book, bool beat, Clock::time_point now) {
+  const bool renew = lease_->RenewalDue(now);
+  if (book.unwritten().empty() && !beat && !renew) return absl::OkStatus();
+  absl::Status status = absl::OkStatus();
+  if (!conn_) {  // a new connection has no WATCH: check the lease is still ours
+    status = EnsureConnected();
+    if (status.ok()) {
+      absl::StatusOr<Claim> claim = ClaimLease();
+      if (!claim.ok()) {
+        status = claim.status();
+      } else if (*claim == Claim::kKept) {
+        lease_->Acquired(now);
+      } else {  // lapsed while we were away: a new leadership starts from the stored seqs
+        LoseLease(*claim == Claim::kOther ? "another engine holds it"
+                                          : "it lapsed while Redis was unreachable");
+        status = absl::AbortedError("lost the lease");
+      }
+    }
+  }
+  if (status.ok()) status = AppendFenced(book, /*tick_closed=*/true);
+  if (status.ok() && renew && book.unwritten().empty()) {
+    status = BeforeTransaction();
+    if (status.ok()) {
+      pipeline_.Append({"MULTI"});
+      EndTransaction();
+    }
+  }
+  if (status.ok()) {
+    if (beat) heartbeat_->Append(pipeline_);
+    status = Drain();
+  }
+  appended_ = published_ = 0;
+  if (absl::IsAborted(status)) {  // a standby now: the next leader writes
+    book.MarkAllWritten();
+    return absl::OkStatus();
+  }
+  if (!status.ok()) {
+    pipeline_.Clear();
+    if (absl::IsUnavailable(status)) ++counters_.failed_writes;
+    return status;
+  }
+  if (first_write_pending_ && !book.unwritten().empty()) {
+    first_write_pending_ = false;
+    cli::LogInfo(absl::StrCat("first write as leader ",
+                              std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  Clock::now() - took_lease_at_).count(),
+                              " ms after taking the lease"));
+  }
+  NoteWritten(book);
   book.MarkAllWritten();
   if (beat) heartbeat_->Written(now);
   return absl::OkStatus();
+}
+
+absl::Status StateWriter::AppendFenced(const SymbolBook& book, bool tick_closed) {
+  const auto& unwritten = book.unwritten();
+  if (appended_ < unwritten.size()) {
+    if (absl::Status s = BeforeTransaction(); !s.ok()) return s;
+    pipeline_.Append({"MULTI"});
+    for (; appended_ < unwritten.size(); ++appended_) AppendState(*unwritten[appended_], pipeline_);
+    EndTransaction();
+  }
+  while (appended_ - published_ >= kPublishesPerTransaction || (tick_closed && published_ < appended_)) {
+    const size_t end = std::min(appended_, published_ + kPublishesPerTransaction);
+    if (absl::Status s = BeforeTransaction(); !s.ok()) return s;
+    pipeline_.Append({"MULTI"});
+    for (size_t i = published_; i < end; ++i) {
+      pipeline_.Append({"PUBLISH", channel_, unwritten[i]->event_json});
+    }
+    EndTransaction();
+    if (absl::Status s = BeforeTransaction(); !s.ok()) return s;
+    pipeline_.Append({"MULTI"});
+    for (size_t i = published_; i < end; ++i) AppendSnapshot(*unwritten[i], pipeline_);
+    EndTransaction();
+    published_ = end;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StateWriter::BeforeTransaction() {
+  if (pipeline_.fully_sent() && lease_->MaySend(Clock::now())) return absl::OkStatus();
+  if (absl::Status s = Drain(); !s.ok()) return s;
+  if (lease_->MaySend(Clock::now())) return absl::OkStatus();
+  pipeline_.Append({"MULTI"});
+  EndTransaction();
+  return Drain();
+}
+
+void StateWriter::EndTransaction() {
+  pipeline_.Append({"SET", lease_key_, options_.heartbeat_id, "PX", lease_ms_text_});
+  pipeline_.Append({"EXEC"});
+  // EXEC unwatches every key; this WATCH keeps one standing until the next EXEC.
+  pipeline_.Append({"WATCH", lease_key_});
+  lease_->Sent(Clock::now());
+  pipeline_.SendNow(*conn_).IgnoreError();  // an error breaks the connection; Drain reports it
+}
+
+absl::Status StateWriter::Drain() {
+  const size_t commands = pipeline_.size();
+  absl::Status status = pipeline_.Execute(*conn_);  // clears the pipeline
+  ++counters_.pipelines;
+  counters_.commands += static_cast<int64_t>(commands);
+  if (absl::IsUnavailable(status) || !conn_->ok()) {
+    ConnectionLost(status);
+    return absl::UnavailableError(status.message());
+  }
+  if (pipeline_.null_replies() > 0) {
+    LoseLease("another engine took it (a fenced write was refused)");
+    return absl::AbortedError("lost the lease");
+  }
+  NoteErrorReplies(status);
+  lease_->Confirmed();
+  return absl::OkStatus();
+}
+
+void StateWriter::LoseLease(std::string_view why) {
+  pipeline_.Clear();
+  if (lease_->Lost()) {
+    cli::LogWarn(absl::StrCat("lost the leader lease ", lease_key_, " (",
+                              absl::string_view(why.data(), why.size()),
+                              "); standing by, writing nothing until it is ours again"));
+  }
+}
+
+absl::StatusOr<StateWriter::Claim> StateWriter::ClaimLease() {
+  absl::StatusOr<redis::Reply> set =
+      conn_->Command({"SET", lease_key_, options_.heartbeat_id, "NX", "PX", lease_ms_text_});
+  if (set.ok()) {
+    // UNWATCH first: a WATCH left by an earlier claim saw the old leader's
+    // renewals, and would abort our first transaction.
+    absl::StatusOr<redis::Reply> watch = conn_->Command({"UNWATCH"});
+    if (watch.ok()) watch = conn_->Command({"WATCH", lease_key_});
+    if (watch.ok()) {
+      absl::StatusOr<redis::Reply> get = conn_->Command({"GET", lease_key_});
+      if (get.ok()) {
+        if (Text(get->get()) != options_.heartbeat_id) return Claim::kOther;
+        return (*set)->type == REDIS_REPLY_NIL ? Claim::kKept : Claim::kTaken;
+      }
+      set = get.status();
+    } else {
+      set = watch.status();
+    }
+  }
+  if (!conn_->ok()) ConnectionLost(set.status());
+  return set.status();
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, int64_t>> StateWriter::StoredSeqs() {
+  absl::flat_hash_map<std::string, int64_t> seqs;
+  const size_t prefix = state_pattern_.size() - 1;  // without the '*'
+  std::string cursor = "0";
+  do {
+    absl::StatusOr<redis::Reply> page =
+        conn_->Command({"SCAN", cursor, "MATCH", state_pattern_, "COUNT", "1000"});
+    if (!page.ok()) return page.status();
+    const redisReply* r = page->get();
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+      return absl::InternalError("SCAN: unexpected reply");
+    }
+    cursor = std::string(Text(r->element[0]));
+    const redisReply* keys = r->element[1];
+    if (keys->elements == 0) continue;
+    std::vector<std::string_view> argv{"MGET"};
+    for (size_t i = 0; i < keys->elements; ++i) argv.push_back(Text(keys->element[i]));
+    absl::StatusOr<redis::Reply> values = conn_->Command(std::span<const std::string_view>(argv));
+    if (!values.ok()) return values.status();
+    for (size_t i = 0; i < keys->elements && i < (*values)->elements; ++i) {
+      int64_t& seq = seqs[std::string(Text(keys->element[i]).substr(prefix))];
+      seq = std::max(seq, SeqOf(Text((*values)->element[i])));
+    }
+  } while (cursor != "0");
+  return seqs;
+}
+
+bool StateWriter::TryLead(SymbolBook* book) {
+  if (leading()) return true;
+  if (!EnsureConnected().ok()) return false;
+  const auto sent = Clock::now();
+  absl::StatusOr<Claim> claim = ClaimLease();
+  if (!claim.ok() || *claim == Claim::kOther) return false;
+  if (book != nullptr) {
+    absl::StatusOr<absl::flat_hash_map<std::string, int64_t>> seqs = StoredSeqs();
+    if (!seqs.ok()) {
+      if (!conn_->ok()) ConnectionLost(seqs.status());
+      return false;
+    }
+    book->RaiseSeqs(*std::move(seqs));
+  }
+  lease_->Acquired(sent);
+  took_lease_at_ = sent;
+  first_write_pending_ = true;
+  cli::LogInfo(absl::StrCat("leading: holding the leader lease ", lease_key_, " (",
+                            absl::FormatDuration(options_.leader_lease), ")"));
+  return true;
+}
+
+void StateWriter::ReleaseLease() {
+  if (!lease_ || !lease_->leading() || !conn_) return;
+  pipeline_.Clear();
+  appended_ = published_ = 0;
+  // Deleted only if still ours: the standing WATCH aborts the EXEC otherwise.
+  pipeline_.Append({"MULTI"});
+  pipeline_.Append({"DEL", lease_key_});
+  pipeline_.Append({"EXEC"});
+  pipeline_.Execute(*conn_).IgnoreError();
+  lease_->Released();
 }
 
 void StateWriter::RemoveHeartbeat() {

@@ -14,6 +14,12 @@
 // longer than its timeout), logs once per change of state, and writes the
 // latest state as soon as Redis is back (SPEC §7); with a redis-sentinel://
 // URL it retries at once when the sentinels announce a new master (SPEC §9).
+// With a leader lease (WriterOptions::leader_lease, docs/SPEC.md §9) it writes
+// only while it holds [ns:]ops:leader:engine: every write goes inside a
+// MULTI/EXEC that ends with the renewal and is followed by WATCH on the key,
+// so a takeover aborts the next transaction of a stalled old leader; a
+// standby writes only its heartbeat and tries to take the lease every tick.
+// Why and what it costs: docs/engine.md, "Standby and fencing".
 // Not thread-safe: owned by the tick thread.
 #ifndef PHYSICS_ENGINE_LOOP_STATE_WRITER_H_
 #define PHYSICS_ENGINE_LOOP_STATE_WRITER_H_
@@ -24,8 +30,11 @@
 #include <span>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "engine/loop/leader_lease.h"
 #include "engine/loop/symbol_book.h"
 #include "engine/redis/backoff.h"
 #include "engine/redis/config.h"
@@ -42,6 +51,9 @@ struct WriterOptions {
   absl::Duration io_timeout = absl::Seconds(1);
   // Names the heartbeat key ops:hb:engine:{id}; "" writes no heartbeat.
   std::string heartbeat_id;
+  // > 0: write only while holding the lease [ns:]ops:leader:engine (value
+  // heartbeat_id, which must be set); 0: write unconditionally (one engine).
+  absl::Duration leader_lease = absl::ZeroDuration();
 };
 
 struct WriterCounters {
@@ -82,11 +94,47 @@ class StateWriter {
   // when the key expires. Best effort: only when connected, errors ignored.
   void RemoveHeartbeat();
 
+  // Lease mode, while standing by: tries to take the lease (SET NX PX, then
+  // WATCH and GET = own id). On success, when `book` is given, first raises
+  // its seqs to those stored in Redis (SCAN + MGET physics:state:*) so the
+  // next state written continues them. Returns leading(). Errors count as
+  // "not now": the next tick tries again.
+  bool TryLead(SymbolBook* book);
+  // Lease mode: deletes the lease if it is still ours (an orderly stop hands
+  // over at once rather than after the lease). Best effort.
+  void ReleaseLease();
+
+  // True without a lease, or while holding it.
+  bool leading() const { return !lease_.has_value() || lease_->leading(); }
+  bool lease_mode() const { return lease_.has_value(); }
   bool connected() const { return conn_.has_value(); }
   const WriterCounters& counters() const { return counters_; }
 
  private:
+  enum class Claim { kTaken, kKept, kOther };
+
   absl::Status EnsureConnected();
+  // Lease mode: Flush while standing by (the heartbeat only) and while leading.
+  absl::Status FlushStandby(SymbolBook& book, bool beat, std::chrono::steady_clock::time_point now);
+  absl::Status FlushLeading(SymbolBook& book, bool beat, std::chrono::steady_clock::time_point now);
+  // SET lease id NX PX, WATCH lease, GET lease: kTaken when the SET took it,
+  // kKept when it already held our id, kOther when another engine holds it.
+  absl::StatusOr<Claim> ClaimLease();
+  // symbol -> seq of every stored physics:state:{SYM}.
+  absl::StatusOr<absl::flat_hash_map<std::string, int64_t>> StoredSeqs();
+  // Lease mode: AppendNew as fenced transactions, each behind BeforeTransaction().
+  absl::Status AppendFenced(const SymbolBook& book, bool tick_closed);
+  // Reads the outstanding replies first when the last transaction is not fully
+  // sent or LeaderLease::MaySend says the confirmed renewal is too old, then
+  // renews alone (one round trip) if it still is. kAborted once the lease is lost.
+  absl::Status BeforeTransaction();
+  // Closes a transaction: SET lease id PX, EXEC, WATCH lease; sends what it can.
+  void EndTransaction();
+  // Executes the pipeline and checks every reply; a null EXEC loses the lease.
+  absl::Status Drain();
+  void LoseLease(std::string_view why);
+  void NoteErrorReplies(const absl::Status& status);
+  void NoteWritten(const SymbolBook& book);
   // SET physics:state:{SYM}.
   void AppendState(const SymbolState& s, redis::Pipeline& pipeline) const;
   // HSET + EXPIRE market:snapshot:{SYM}.
@@ -110,6 +158,12 @@ class StateWriter {
   size_t appended_ = 0;   // book.unwritten() entries whose state SET is in pipeline_
   size_t published_ = 0;  // ... and whose PUBLISH and snapshot are
   std::optional<redis::Heartbeat> heartbeat_;
+  std::optional<LeaderLease> lease_;
+  std::string lease_key_;      // [ns:]ops:leader:engine
+  std::string lease_ms_text_;  // "PX" argument
+  std::string state_pattern_;  // [ns:]physics:state:*
+  std::chrono::steady_clock::time_point took_lease_at_{};
+  bool first_write_pending_ = false;  // log how long a takeover took to write
   redis::Backoff backoff_;
   std::chrono::steady_clock::time_point next_attempt_{};
   uint64_t switches_at_loss_ = 0;  // SentinelList::switches() when the connection was lost

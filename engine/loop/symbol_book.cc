@@ -1,5 +1,6 @@
 #include "engine/loop/symbol_book.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -51,6 +52,10 @@ void SymbolBook::Accept(const schema::Tick& tick) {
     symbols_.push_back(std::make_unique<SymbolState>(tick.symbol, key_prefix_, window_capacity_));
     s = symbols_.back().get();
     by_name_.emplace(s->symbol, s);
+    if (auto floor = seq_floors_.find(s->symbol); floor != seq_floors_.end()) {
+      s->seq = floor->second;
+      seq_floors_.erase(floor);
+    }
     // Growing these here (not in CloseTick) keeps loop ticks allocation-free.
     traded_.reserve(symbols_.size());
     unwritten_.reserve(symbols_.size());
@@ -139,6 +144,18 @@ void SymbolBook::Encode(SymbolState& s, const physics::PhysicsVector& v) {
   s.event_json.clear();
   schema::AppendEventJson(s.symbol, std::string_view(iso, sizeof(iso)), s.seq,
                           schema::FormatJsonNumber(v.alpha, alpha), s.state_json, s.event_json);
+}
+
+void SymbolBook::RaiseSeqs(absl::flat_hash_map<std::string, int64_t> stored) {
+  for (auto it = stored.begin(); it != stored.end();) {
+    if (auto known = by_name_.find(it->first); known != by_name_.end()) {
+      known->second->seq = std::max(known->second->seq, it->second);
+      stored.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  seq_floors_ = std::move(stored);
 }
 
 void SymbolBook::MarkAllWritten() {

@@ -68,6 +68,12 @@ class SymbolBook final : public feed::TickSink {
   const std::vector<SymbolState*>& unwritten() const { return unwritten_; }
   void MarkAllWritten();
 
+  // Continues seq from another writer's: every symbol's seq becomes at least
+  // its entry in `stored` (symbol -> seq found in Redis), now for the symbols
+  // the book knows and on first trade for the others, so the next state
+  // written is stored + 1 or later (a standby taking over, docs/SPEC.md §9).
+  void RaiseSeqs(absl::flat_hash_map<std::string, int64_t> stored);
+
   size_t symbol_count() const { return symbols_.size(); }
   const SymbolState* Find(std::string_view symbol) const;
   const BookCounters& counters() const { return counters_; }
@@ -83,6 +89,7 @@ class SymbolBook final : public feed::TickSink {
   absl::flat_hash_map<std::string, SymbolState*> by_name_;
   std::vector<SymbolState*> traded_;     // symbols with ticks in this loop tick
   std::vector<SymbolState*> unwritten_;  // latest state not yet in Redis
+  absl::flat_hash_map<std::string, int64_t> seq_floors_;  // for symbols not yet seen
   BookCounters counters_;
   // Rejection log rate limit: at most kRejectLogsPerSecond lines a second.
   int64_t reject_window_second_ = 0;

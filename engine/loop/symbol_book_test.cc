@@ -78,6 +78,22 @@ TEST(SymbolBook, FoldsTicksOfOneLoopTickIntoOneObservation) {
   EXPECT_EQ(double(state["friction"]), 5.0 / 150);
 }
 
+TEST(SymbolBook, RaiseSeqsContinuesStoredSeqsOfKnownAndNewSymbols) {
+  SymbolBook book(16, "");
+  book.Accept(MakeTick("SPY", 1, 1, 1, kNoon));
+  book.Accept(MakeTick("QQQ", 1, 1, 1, kNoon));
+  book.CloseTick();
+  book.MarkAllWritten();  // both at seq 1
+  book.RaiseSeqs({{"SPY", 40}, {"QQQ", 0}, {"IWM", 7}});
+  for (const char* symbol : {"SPY", "QQQ", "IWM"}) {
+    book.Accept(MakeTick(symbol, 2, 1, 1, kNoon + 1'000'000));
+  }
+  book.CloseTick();
+  EXPECT_EQ(book.Find("SPY")->seq, 41);  // stored + 1
+  EXPECT_EQ(book.Find("QQQ")->seq, 2);   // its own was ahead: never backwards
+  EXPECT_EQ(book.Find("IWM")->seq, 8);   // first seen after the takeover
+}
+
 TEST(SymbolBook, OnlySymbolsThatTradedAreUpdated) {
   SymbolBook book(100, "");
   book.Accept(MakeTick("SPY", 1, 1, 1, kNoon));

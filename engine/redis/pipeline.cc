@@ -62,6 +62,7 @@ class ScopedReaderFunctions {
 void Pipeline::Tally::Reset() {
   replies = 0;
   errors = 0;
+  nulls = 0;
   current_has_error = false;
   has_first_error = false;
   has_demoted_error = false;
@@ -100,7 +101,10 @@ void* Pipeline::CountArray(const redisReadTask* task, int /*elements*/) { return
 void* Pipeline::CountInteger(const redisReadTask* task, long long /*value*/) {
   return task->privdata;
 }
-void* Pipeline::CountNil(const redisReadTask* task) { return task->privdata; }
+void* Pipeline::CountNil(const redisReadTask* task) {
+  if (task->parent == nullptr) ++static_cast<Tally*>(task->privdata)->nulls;
+  return task->privdata;
+}
 void Pipeline::IgnoreFree(void* /*obj*/) {}
 
 void Pipeline::Append(std::initializer_list<std::string_view> argv) {
@@ -133,10 +137,10 @@ absl::Status Pipeline::SendNow(Connection& conn) {
 
 absl::Status Pipeline::Execute(Connection& conn) {
   absl::Cleanup clear = [this] { Clear(); };
+  tally_.Reset();
   if (empty()) return absl::OkStatus();
   if (!conn.ok()) return conn.NotUsable();
 
-  tally_.Reset();
   {
     ScopedReaderFunctions scoped(conn.raw()->reader, &counting_functions_, &tally_,
                                  2 * Connection::kReadChunkBytes);

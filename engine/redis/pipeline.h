@@ -70,6 +70,12 @@ class Pipeline {
   // without I/O. REQUIRES: no replies are outstanding on `conn`.
   absl::Status Execute(Connection& conn);
 
+  // Top-level null replies in the last Execute(): in a pipeline of writes,
+  // each is an EXEC aborted by a WATCHed key (the engine's lease fence).
+  size_t null_replies() const { return tally_.nulls; }
+  // True when SendNow() (or Execute()) has written every appended byte.
+  bool fully_sent() const { return sent_ == buffer_.size(); }
+
  private:
   // Error replies seen while reading one batch; the reader hands it to the
   // counting functions as privdata. Fixed-size so that counting never allocates.
@@ -80,6 +86,7 @@ class Pipeline {
 
     size_t replies = 0;
     size_t errors = 0;
+    size_t nulls = 0;  // top-level null replies
     bool current_has_error = false;
     bool has_first_error = false;
     size_t first_error_index = 0;  // index of the reply holding the first error

@@ -81,6 +81,28 @@ TEST(Pipeline, TenThousandSetAndPublishAllSucceed) {
   EXPECT_EQ(std::string((*got)->str, (*got)->len), "{\"seq\":9999}");
 }
 
+TEST(Pipeline, CountsAnExecAbortedByAWatchedKeyAsANullReply) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Connection> conn = server.Connect();
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  Pipeline p;
+  p.Append({"WATCH", "lease"});
+  ASSERT_TRUE(p.Execute(*conn).ok());
+  EXPECT_EQ(p.null_replies(), 0u);
+  ASSERT_EQ(Integer(server, {"SETNX", "lease", "other"}), 1);  // another client
+  p.Append({"MULTI"});
+  p.Append({"SET", "k", "v"});
+  p.Append({"EXEC"});
+  p.Append({"MULTI"});
+  p.Append({"SET", "k2", "v"});
+  p.Append({"EXEC"});  // nothing watched any more: executes
+  EXPECT_TRUE(p.Execute(*conn).ok());
+  EXPECT_EQ(p.null_replies(), 1u);
+  EXPECT_EQ(Integer(server, {"EXISTS", "k"}), 0);
+  EXPECT_EQ(Integer(server, {"EXISTS", "k2"}), 1);
+}
+
 TEST(Pipeline, ManyMegabytesInBothDirectionsDoNotDeadlock) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());

@@ -67,7 +67,10 @@ std::vector<CheckResult> RunChecks(const redis::Config& cfg, const std::set<std:
   if (want("redis")) results.push_back(CheckServer(*info));
   if (want("persistence")) results.push_back(CheckPersistence(*conn, *info));
   if (want("latency")) results.push_back(CheckLatency(*conn, options));
-  if (want("engine")) results.push_back(CheckHeartbeats(*conn, cfg, "engine", options));
+  if (want("engine")) {
+    results.push_back(CheckHeartbeats(*conn, cfg, "engine", options));
+    AddEngineLeader(*conn, cfg, results.back());
+  }
   if (want("bridge")) {
     results.push_back(CheckHeartbeats(*conn, cfg, "bridge", options));
     ProbeBridgeHealth(options, results.back());

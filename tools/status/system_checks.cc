@@ -71,6 +71,19 @@ CheckResult CheckHeartbeats(redis::Connection& conn, const redis::Config& cfg,
   return c;
 }
 
+void AddEngineLeader(redis::Connection& conn, const redis::Config& cfg, CheckResult& check) {
+  const std::string key = cfg.Key("ops:leader:engine");
+  absl::StatusOr<redis::Reply> holder = conn.Command({"GET", key});
+  absl::StatusOr<redis::Reply> ttl = conn.Command({"PTTL", key});
+  if (!holder.ok() || !ttl.ok() || (*holder)->type != REDIS_REPLY_STRING) return;
+  const std::string id((*holder)->str, (*holder)->len);
+  const int64_t ttl_ms = (*ttl)->type == REDIS_REPLY_INTEGER ? (*ttl)->integer : -2;
+  check.AddText("leader", id);
+  check.Add("leader_ttl_ms", ttl_ms);
+  absl::StrAppend(&check.message, check.message.empty() ? "" : "; ", "leader ", id, " (lease ",
+                  ttl_ms, " ms left)");
+}
+
 void ProbeBridgeHealth(const StatusOptions& options, CheckResult& check) {
   if (options.bridge_url.empty()) return;
   std::string url = options.bridge_url;

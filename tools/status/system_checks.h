@@ -23,6 +23,11 @@ namespace physics::ops {
 CheckResult CheckHeartbeats(redis::Connection& conn, const redis::Config& cfg,
                             std::string_view service, const StatusOptions& options);
 
+// Adds which engine leads to `check` (ops:leader:engine, docs/SPEC.md §9):
+// fields leader and leader_ttl_ms, and "; leader ID (lease N ms left)" in the
+// message. Nothing when no engine runs with --leader-lease.
+void AddEngineLeader(redis::Connection& conn, const redis::Config& cfg, CheckResult& check);
+
 // Adds the bridge's GET /healthz (options.bridge_url + "/healthz") to `check`:
 // WARN unless it answers 200; the bridge's reason is quoted.
 void ProbeBridgeHealth(const StatusOptions& options, CheckResult& check);
