@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "engine/cli/log.h"
+#include "engine/log/log.h"
 #include "engine/redis/backoff.h"
 #include "engine/schema/event_header.h"
 #include "engine/schema/state_message.h"
@@ -146,7 +146,7 @@ void Subscriber::Run() {
       SetDown("");
       connected_.store(true, std::memory_order_release);
       metrics_.redis_connected.store(1, std::memory_order_relaxed);
-      cli::LogInfo(absl::StrCat("subscribed to ", state_channel_, " on ", config_.Describe()));
+      log::Info(absl::StrCat("subscribed to ", state_channel_, " on ", config_.Describe()));
       status = Serve();
       FlushBatch();
     }
@@ -162,7 +162,7 @@ void Subscriber::Run() {
       canary_requests_.clear();
     }
     if (reason != logged_reason) {
-      cli::LogWarn(absl::StrCat(reason, "; clients stay connected, retrying with backoff"));
+      log::Warn(absl::StrCat(reason, "; clients stay connected, retrying with backoff"));
       logged_reason = reason;
     }
     // Sleeps for the backoff, or until RequestStop().
@@ -274,7 +274,7 @@ void Subscriber::ForwardStored(std::string_view symbol, std::string_view state_j
   if (!s.ok()) {
     const uint64_t n = metrics_.bad_messages.fetch_add(1, std::memory_order_relaxed) + 1;
     if (ShouldLog(n)) {
-      cli::LogWarn(absl::StrCat("skipping stored state ", std::string(schema::kStateKeyPrefix),
+      log::Warn(absl::StrCat("skipping stored state ", std::string(schema::kStateKeyPrefix),
                                 std::string(symbol), ": ", std::string(s.message())));
     }
     return;
@@ -333,7 +333,7 @@ void Subscriber::HandlePush(const redisReply& reply, std::optional<std::string>*
     if (absl::Status s = schema::ParseEventHeader(frame->data(), true, header); !s.ok()) {
       const uint64_t n = metrics_.bad_messages.fetch_add(1, std::memory_order_relaxed) + 1;
       if (ShouldLog(n)) {
-        cli::LogWarn(absl::StrCat("dropping bad ", state_channel_, " message (", n,
+        log::Warn(absl::StrCat("dropping bad ", state_channel_, " message (", n,
                                   " so far): ", std::string(s.message())));
       }
       return;

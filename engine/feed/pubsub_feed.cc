@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "engine/cli/log.h"
+#include "engine/log/log.h"
 #include "engine/schema/tick_json.h"
 
 namespace physics::feed {
@@ -31,7 +31,7 @@ void PubSubFeed::ConnectionLost(const absl::Status& why) {
   next_attempt_ = Clock::now() + absl::ToChronoNanoseconds(backoff_.Next());
   if (!reported_down_) {
     reported_down_ = true;
-    cli::LogWarn(absl::StrCat("pubsub ", pattern_, ": Redis at ", config_.Describe(),
+    log::Warn(absl::StrCat("pubsub ", pattern_, ": Redis at ", config_.Describe(),
                               " unavailable (", why.message(),
                               "); loop ticks go on, resubscribing with backoff (ticks published "
                               "meanwhile are lost)"));
@@ -60,7 +60,7 @@ bool PubSubFeed::EnsureSubscribed() {
   }
   backoff_.Reset();
   if (reported_down_ || !subscribed_once_) {
-    cli::LogInfo(absl::StrCat("pubsub: subscribed to ", pattern_, " at ", config_.Describe(),
+    log::Info(absl::StrCat("pubsub: subscribed to ", pattern_, " at ", config_.Describe(),
                               reported_down_ ? " again, Redis is back" : ""));
   }
   reported_down_ = false;

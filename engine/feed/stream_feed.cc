@@ -4,7 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "engine/cli/log.h"
+#include "engine/log/log.h"
 
 namespace physics::feed {
 namespace {
@@ -43,7 +43,7 @@ void StreamFeed::ConnectionLost(const absl::Status& why) {
   next_attempt_ = Clock::now() + absl::ToChronoNanoseconds(backoff_.Next());
   if (!reported_down_) {
     reported_down_ = true;
-    cli::LogWarn(absl::StrCat(source_, ": Redis at ", group_.Describe(), " unavailable (",
+    log::Warn(absl::StrCat(source_, ": Redis at ", group_.Describe(), " unavailable (",
                               why.message(), "); the open loop tick waits, reading resumes "
                               "with backoff"));
   }
@@ -63,7 +63,7 @@ bool StreamFeed::EnsureReady(absl::Status& fatal) {
     backoff_.Reset();
     if (reported_down_) {
       reported_down_ = false;
-      cli::LogInfo(absl::StrCat(source_, ": Redis at ", group_.Describe(), " is back; reading on"));
+      log::Info(absl::StrCat(source_, ": Redis at ", group_.Describe(), " is back; reading on"));
     }
     // A read whose reply was lost may have delivered entries we never saw.
     if (phase_ == Phase::kLive) recover_own_pending_ = true;
@@ -84,7 +84,7 @@ absl::Status StreamFeed::WarmStart() {
   if (absl::Status s = group_.DropIdleConsumers(); !s.ok() && !group_.connected()) return s;
   replay_until_ = *last;
   phase_ = replay_until_ == StreamId{} ? Phase::kLive : Phase::kReplay;
-  cli::LogInfo(absl::StrCat(source_, ": group ", options_.group, ", consumer ", options_.consumer,
+  log::Info(absl::StrCat(source_, ": group ", options_.group, ", consumer ", options_.consumer,
                             "; warm start: re-folding the history up to ", replay_until_.ToString(),
                             ", ", pending_.size(), " pending entries taken over"));
   return absl::OkStatus();
@@ -103,7 +103,7 @@ absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
       return true;
     }
     phase_ = Phase::kLive;
-    cli::LogInfo(absl::StrCat(source_, ": warm start done: ", replayed_entries_,
+    log::Info(absl::StrCat(source_, ": warm start done: ", replayed_entries_,
                               " entries re-folded, ", replayed_ticks_,
                               " loop ticks already in Redis not written again; reading new entries"));
   }
@@ -259,7 +259,7 @@ void StreamFeed::OnWritten() {
         ConnectionLost(s);
       } else if (Clock::now() >= next_error_log_) {
         next_error_log_ = Clock::now() + std::chrono::seconds(10);
-        cli::LogWarn(absl::StrCat(source_, ": cannot dead-letter entry ", d.id.ToString(), ": ",
+        log::Warn(absl::StrCat(source_, ": cannot dead-letter entry ", d.id.ToString(), ": ",
                                   s.message(), "; it stays pending and is retried"));
       }
       break;
@@ -274,7 +274,7 @@ void StreamFeed::OnWritten() {
     ConnectionLost(s);
   } else if (Clock::now() >= next_error_log_) {
     next_error_log_ = Clock::now() + std::chrono::seconds(10);
-    cli::LogWarn(absl::StrCat(source_, ": XACK failed: ", s.message(), "; retrying after the next write"));
+    log::Warn(absl::StrCat(source_, ": XACK failed: ", s.message(), "; retrying after the next write"));
   }
 }
 

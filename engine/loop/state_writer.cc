@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "engine/cli/log.h"
+#include "engine/log/log.h"
 #include "engine/schema/json_writer.h"
 #include "engine/schema/state_message.h"
 
@@ -47,7 +47,7 @@ void StateWriter::ConnectionLost(const absl::Status& why) {
   next_attempt_ = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(wait);
   if (!reported_down_) {
     reported_down_ = true;
-    cli::LogWarn(absl::StrCat("Redis at ", config_.Describe(), " unavailable (", why.message(),
+    log::Warn(absl::StrCat("Redis at ", config_.Describe(), " unavailable (", why.message(),
                               "); computing on, keeping the latest state per symbol, "
                               "retrying with backoff"));
   }
@@ -140,13 +140,13 @@ absl::Status StateWriter::Flush(SymbolBook& book) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_error_log_) {  // at most one line per 10 s, not one per tick
       next_error_log_ = now + std::chrono::seconds(10);
-      cli::LogWarn(absl::StrCat("Redis rejected part of a write (", counters_.error_replies,
+      log::Warn(absl::StrCat("Redis rejected part of a write (", counters_.error_replies,
                                 " pipelines so far): ", status.message()));
     }
   }
   if (reported_down_) {
     reported_down_ = false;
-    cli::LogInfo(absl::StrCat("Redis at ", config_.Describe(), " is back; wrote the latest state of ",
+    log::Info(absl::StrCat("Redis at ", config_.Describe(), " is back; wrote the latest state of ",
                               book.unwritten().size(), " symbols"));
   }
   backoff_.Reset();

@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "engine/cli/log.h"
+#include "engine/log/log.h"
 #include "engine/schema/json_writer.h"
 #include "engine/schema/state_message.h"
 
@@ -80,7 +80,7 @@ void SymbolBook::LogRejection(const feed::TickOrigin& origin, const absl::Status
                              .count();
   if (second != reject_window_second_) {
     if (reject_suppressed_ > 0) {
-      cli::LogWarn(absl::StrCat(reject_suppressed_, " more ticks rejected (log lines capped at ",
+      log::Warn(absl::StrCat(reject_suppressed_, " more ticks rejected (log lines capped at ",
                                 kRejectLogsPerSecond, " a second)"));
     }
     reject_window_second_ = second;
@@ -94,7 +94,7 @@ void SymbolBook::LogRejection(const feed::TickOrigin& origin, const absl::Status
   std::string line = absl::StrCat("rejected tick (", std::string(origin.source));
   if (origin.line > 0) absl::StrAppend(&line, " line ", origin.line);
   absl::StrAppend(&line, "): ", why.message());
-  cli::LogWarn(line);
+  log::Warn(line);
 }
 
 size_t SymbolBook::CloseTick(absl::FunctionRef<void()> progress) {

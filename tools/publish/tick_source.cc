@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
-#include "engine/cli/log.h"
+#include "engine/log/log.h"
 
 namespace physics::publish {
 
@@ -54,7 +54,7 @@ bool CsvTickSource::Next(schema::Tick& tick) {
   while (ReadLine()) {
     if (line_.empty()) continue;
     if (absl::Status s = feed::ParseCsvRow(line_, columns_, tick); !s.ok()) {
-      cli::LogWarn(absl::StrCat("skipped ", path_, " line ", line_number_, ": ", s.message()));
+      log::Warn(absl::StrCat("skipped ", path_, " line ", line_number_, ": ", s.message()));
       continue;
     }
     return true;
