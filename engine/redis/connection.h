@@ -41,6 +41,18 @@ struct ReplyDeleter {
 // A reply from hiredis; freeing it frees its nested elements.
 using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 
+// True for a string or status reply (not for nullptr).
+inline bool IsTextReply(const redisReply* r) {
+  return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS);
+}
+
+// The bytes of a string or status reply, viewed in place (valid while the
+// reply lives); "" for nullptr and for any other type (nil, integer, array,
+// error). The one way replies are read as text.
+inline std::string_view ReplyText(const redisReply* r) {
+  return IsTextReply(r) ? std::string_view(r->str, r->len) : std::string_view();
+}
+
 class Connection {
  public:
   // Connects (bounded by connect_timeout), then sends AUTH when a user or

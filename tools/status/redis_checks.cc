@@ -10,7 +10,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "tools/status/redis_keys.h"
 
 namespace physics::ops {
 namespace {
@@ -32,7 +31,7 @@ int64_t IntField(const InfoFields& info, const std::string& name) {
 std::string ConfigValue(redis::Connection& conn, std::string_view name) {
   absl::StatusOr<redis::Reply> r = conn.Command({"CONFIG", "GET", name});
   if (!r.ok() || (*r)->type != REDIS_REPLY_ARRAY || (*r)->elements != 2) return "";
-  return std::string(ReplyText((*r)->element[1]));
+  return std::string(redis::ReplyText((*r)->element[1]));
 }
 
 }  // namespace
