@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -14,9 +13,11 @@
 #include "absl/strings/str_cat.h"
 #include "engine/log/log.h"
 #include "engine/redis/backoff.h"
+#include "engine/redis/connection.h"
 #include "engine/schema/event_header.h"
 #include "engine/schema/state_message.h"
 #include "engine/schema/symbol.h"
+#include "engine/schema/timestamp.h"
 #include "simdjson.h"
 
 namespace physics::bridge {
@@ -31,17 +32,8 @@ constexpr absl::Duration kMaxIdleWait = absl::Seconds(1);
 // At most this many messages are handed to the io thread at once.
 constexpr size_t kMaxBatch = 256;
 
-std::string_view Str(const redisReply* r) { return std::string_view(r->str, r->len); }
-
-bool IsString(const redisReply* r) {
-  return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS;
-}
-
-int64_t WallNowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using redis::IsTextReply;
+using redis::ReplyText;
 
 // Logs the 1st, 2nd, 4th, 8th... occurrence, so a misbehaving publisher
 // cannot flood the log.
@@ -201,8 +193,8 @@ absl::Status Subscriber::Subscribe() {
     for (;;) {
       if (!reply.ok()) return reply.status();
       const redisReply* r = reply->get();
-      if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1 && IsString(r->element[0]) &&
-          (Str(r->element[0]) == "subscribe" || Str(r->element[0]) == "psubscribe")) {
+      if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1 && IsTextReply(r->element[0]) &&
+          (ReplyText(r->element[0]) == "subscribe" || ReplyText(r->element[0]) == "psubscribe")) {
         if (++confirmed == argv.size() - 1) return absl::OkStatus();
       } else {
         std::optional<std::string> ignored;  // Prime() follows and repairs everything
@@ -229,15 +221,15 @@ absl::Status Subscriber::Prime() {
     absl::StatusOr<redis::Reply> scan = cmd_->Command({"SCAN", cursor, "MATCH", match, "COUNT", "1000"});
     if (!scan.ok()) return scan.status();
     const redisReply* r = scan->get();
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !IsString(r->element[0]) ||
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !IsTextReply(r->element[0]) ||
         r->element[1]->type != REDIS_REPLY_ARRAY) {
       return absl::InternalError("unexpected SCAN reply");
     }
-    cursor.assign(Str(r->element[0]));
+    cursor.assign(ReplyText(r->element[0]));
     const redisReply* keys = r->element[1];
     if (keys->elements == 0) continue;
     mget.assign({"MGET"});
-    for (size_t i = 0; i < keys->elements; ++i) mget.push_back(Str(keys->element[i]));
+    for (size_t i = 0; i < keys->elements; ++i) mget.push_back(ReplyText(keys->element[i]));
     absl::StatusOr<redis::Reply> values = cmd_->Command(mget);
     if (!values.ok()) return values.status();
     const redisReply* v = values->get();
@@ -246,7 +238,7 @@ absl::Status Subscriber::Prime() {
     }
     for (size_t i = 0; i < v->elements; ++i) {
       if (v->element[i]->type != REDIS_REPLY_STRING) continue;  // expired meanwhile, or not a string
-      ForwardStored(mget[i + 1].substr(prefix_size), Str(v->element[i]));
+      ForwardStored(mget[i + 1].substr(prefix_size), ReplyText(v->element[i]));
     }
   } while (cursor != "0");
   return absl::OkStatus();
@@ -256,7 +248,7 @@ absl::Status Subscriber::RepairSymbol(const std::string& symbol) {
   absl::StatusOr<redis::Reply> value =
       cmd_->Command({"GET", config_.Key(absl::StrCat(std::string(schema::kStateKeyPrefix), symbol))});
   if (!value.ok()) return value.status();
-  if ((*value)->type == REDIS_REPLY_STRING) ForwardStored(symbol, Str(value->get()));
+  if ((*value)->type == REDIS_REPLY_STRING) ForwardStored(symbol, ReplyText(value->get()));
   return absl::OkStatus();
 }
 
@@ -289,13 +281,13 @@ void Subscriber::ForwardStored(std::string_view symbol, std::string_view state_j
 }
 
 void Subscriber::HandlePush(const redisReply& reply, std::optional<std::string>* needs_repair) {
-  if (reply.type != REDIS_REPLY_ARRAY || reply.elements < 3 || !IsString(reply.element[0])) return;
-  const std::string_view kind = Str(reply.element[0]);
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements < 3 || !IsTextReply(reply.element[0])) return;
+  const std::string_view kind = ReplyText(reply.element[0]);
   std::string_view channel, payload;
   std::optional<StreamId> stream;
   if (kind == "message") {
-    channel = Str(reply.element[1]);
-    payload = Str(reply.element[2]);
+    channel = ReplyText(reply.element[1]);
+    payload = ReplyText(reply.element[2]);
     if (channel == canary_channel_) {
       uint64_t id = 0;
       std::from_chars(payload.data(), payload.data() + payload.size(), id);
@@ -310,9 +302,9 @@ void Subscriber::HandlePush(const redisReply& reply, std::optional<std::string>*
       }
     }
   } else if (kind == "pmessage" && reply.elements == 4) {
-    const std::string_view pattern = Str(reply.element[1]);
-    channel = Str(reply.element[2]);
-    payload = Str(reply.element[3]);
+    const std::string_view pattern = ReplyText(reply.element[1]);
+    channel = ReplyText(reply.element[2]);
+    payload = ReplyText(reply.element[3]);
     for (size_t i = 0; i < patterns_.size(); ++i) {
       if (pattern == patterns_[i]) stream = pattern_streams_[i];
     }
@@ -338,7 +330,7 @@ void Subscriber::HandlePush(const redisReply& reply, std::optional<std::string>*
       }
       return;
     }
-    if (header.timestamp) metrics_.redis_latency.Observe(WallNowMicros() - *header.timestamp);
+    if (header.timestamp) metrics_.redis_latency.Observe(schema::NowEpochMicros() - *header.timestamp);
     const SeqTracker::Verdict verdict = seqs_.Observe(header.symbol, header.seq, header.timestamp);
     if (verdict == SeqTracker::Verdict::kStale) {
       metrics_.stale_messages.fetch_add(1, std::memory_order_relaxed);

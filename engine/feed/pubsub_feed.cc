@@ -4,7 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/log/log.h"
+#include "engine/redis/connection.h"
 #include "engine/schema/tick_json.h"
+#include "engine/schema/timestamp.h"
 
 namespace physics::feed {
 namespace {
@@ -14,10 +16,7 @@ using Clock = std::chrono::steady_clock;
 // Longest single wait on the socket, so a shutdown request is seen promptly.
 constexpr auto kMaxWait = std::chrono::milliseconds(50);
 
-std::string_view Text(const redisReply* r) {
-  return r != nullptr && r->type == REDIS_REPLY_STRING ? std::string_view(r->str, r->len)
-                                                       : std::string_view();
-}
+using redis::ReplyText;
 
 }  // namespace
 
@@ -71,15 +70,13 @@ bool PubSubFeed::EnsureSubscribed() {
 void PubSubFeed::Handle(const redisReply* message, TickSink& sink) {
   // ["pmessage", pattern, channel, payload]; subscription confirmations are skipped.
   if (message->type != REDIS_REPLY_ARRAY || message->elements != 4 ||
-      Text(message->element[0]) != "pmessage") {
+      ReplyText(message->element[0]) != "pmessage") {
     return;
   }
-  const auto arrival = std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
-  origin_text_.assign("pubsub ").append(Text(message->element[2]));
+  const schema::EpochMicros arrival = schema::NowEpochMicros();
+  origin_text_.assign("pubsub ").append(ReplyText(message->element[2]));
   const TickOrigin origin{origin_text_, 0};
-  if (absl::Status s = schema::ParseTickJson(Text(message->element[3]), arrival, tick_); !s.ok()) {
+  if (absl::Status s = schema::ParseTickJson(ReplyText(message->element[3]), arrival, tick_); !s.ok()) {
     sink.Reject(origin, s);
     return;
   }

@@ -5,6 +5,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/log/log.h"
+#include "engine/redis/connection.h"
+#include "engine/schema/timestamp.h"
 
 namespace physics::feed {
 namespace {
@@ -14,17 +16,7 @@ using Clock = std::chrono::steady_clock;
 // Longest single wait inside Poll, so a shutdown request is seen promptly.
 constexpr auto kMaxBlock = std::chrono::milliseconds(100);
 
-std::string_view Text(const redisReply* r) {
-  return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
-             ? std::string_view(r->str, r->len)
-             : std::string_view();
-}
-
-int64_t WallMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using redis::ReplyText;
 
 }  // namespace
 
@@ -99,7 +91,7 @@ absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
       entries_ = batch_.get();
       next_entry_ = 0;
       batch_replayed_ = true;
-      replay_after_ = *StreamId::Parse(Text(entries_->element[entries_->elements - 1]->element[0]));
+      replay_after_ = *StreamId::Parse(ReplyText(entries_->element[entries_->elements - 1]->element[0]));
       return true;
     }
     phase_ = Phase::kLive;
@@ -115,7 +107,7 @@ absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
                                  absl::ToDoubleMicroseconds(options_.grace);
       block = std::min<Clock::duration>(
           block, std::chrono::microseconds(static_cast<int64_t>(
-                     std::max<long double>(0, end_us - static_cast<long double>(WallMicros())))));
+                     std::max<long double>(0, end_us - static_cast<long double>(schema::NowEpochMicros())))));
     }
     absl::StatusOr<redis::Reply> reply =
         group_.Read(options_.batch, absl::FromChrono(block), own);
@@ -135,7 +127,7 @@ absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
 
 StreamFeed::Step StreamFeed::Take(const redisReply* entry, bool replayed, TickSink& sink) {
   if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2) return Step::kFolded;
-  const std::optional<StreamId> parsed = StreamId::Parse(Text(entry->element[0]));
+  const std::optional<StreamId> parsed = StreamId::Parse(ReplyText(entry->element[0]));
   if (!parsed) return Step::kFolded;
   const StreamId id = *parsed;
   if (id <= last_taken_) {
@@ -156,7 +148,7 @@ StreamFeed::Step StreamFeed::Take(const redisReply* entry, bool replayed, TickSi
   TickFieldReader reader(tick_);
   absl::Status s;
   for (size_t i = 0; s.ok() && i + 1 < fields->elements; i += 2) {
-    s = reader.Read(Text(fields->element[i]), Text(fields->element[i + 1]));
+    s = reader.Read(ReplyText(fields->element[i]), ReplyText(fields->element[i + 1]));
   }
   if (s.ok()) s = reader.Finish(id);
   if (s.ok()) s = schema::ValidateTick(tick_);
@@ -188,7 +180,7 @@ void StreamFeed::Reject(const redisReply* entry, StreamId id, const absl::Status
   sink.Reject(TickOrigin{origin_text_, 0}, why);
   DeadLetter letter{id, {}, std::string(why.message())};
   const redisReply* fields = entry->element[1];
-  for (size_t i = 0; i < fields->elements; ++i) letter.fields.emplace_back(Text(fields->element[i]));
+  for (size_t i = 0; i < fields->elements; ++i) letter.fields.emplace_back(ReplyText(fields->element[i]));
   dead_letters_.push_back(std::move(letter));
 }
 
@@ -204,7 +196,7 @@ PollResult StreamFeed::CloseOpen() {
 
 bool StreamFeed::GraceExpired() const {
   const long double end_us = (static_cast<long double>(*bucket_) + 1) * 1e6L / options_.hz;
-  return static_cast<long double>(WallMicros()) >=
+  return static_cast<long double>(schema::NowEpochMicros()) >=
          end_us + absl::ToDoubleMicroseconds(options_.grace);
 }
 

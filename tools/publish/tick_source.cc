@@ -1,10 +1,10 @@
 #include "tools/publish/tick_source.h"
 
-#include <chrono>
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "engine/log/log.h"
+#include "engine/schema/timestamp.h"
 
 namespace physics::publish {
 
@@ -15,9 +15,7 @@ bool SimTickSource::Next(schema::Tick& tick) {
   if (next_ == burst_.size()) {
     burst_.clear();
     next_ = 0;
-    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::system_clock::now().time_since_epoch());
-    sim_.GenerateBurst(now.count(), *this);
+    sim_.GenerateBurst(schema::NowEpochMicros(), *this);
   }
   tick = burst_[next_++];
   return true;
