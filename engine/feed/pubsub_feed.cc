@@ -16,8 +16,6 @@ using Clock = std::chrono::steady_clock;
 // Longest single wait on the socket, so a shutdown request is seen promptly.
 constexpr auto kMaxWait = std::chrono::milliseconds(50);
 
-using redis::ReplyText;
-
 }  // namespace
 
 PubSubFeed::PubSubFeed(redis::Config config, PubSubFeedOptions options)
@@ -70,13 +68,13 @@ bool PubSubFeed::EnsureSubscribed() {
 void PubSubFeed::Handle(const redisReply* message, TickSink& sink) {
   // ["pmessage", pattern, channel, payload]; subscription confirmations are skipped.
   if (message->type != REDIS_REPLY_ARRAY || message->elements != 4 ||
-      ReplyText(message->element[0]) != "pmessage") {
+      redis::ReplyText(message->element[0]) != "pmessage") {
     return;
   }
   const schema::EpochMicros arrival = schema::NowEpochMicros();
-  origin_text_.assign("pubsub ").append(ReplyText(message->element[2]));
+  origin_text_.assign("pubsub ").append(redis::ReplyText(message->element[2]));
   const TickOrigin origin{origin_text_, 0};
-  if (absl::Status s = schema::ParseTickJson(ReplyText(message->element[3]), arrival, tick_); !s.ok()) {
+  if (absl::Status s = schema::ParseTickJson(redis::ReplyText(message->element[3]), arrival, tick_); !s.ok()) {
     sink.Reject(origin, s);
     return;
   }

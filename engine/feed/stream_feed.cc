@@ -16,8 +16,6 @@ using Clock = std::chrono::steady_clock;
 // Longest single wait inside Poll, so a shutdown request is seen promptly.
 constexpr auto kMaxBlock = std::chrono::milliseconds(100);
 
-using redis::ReplyText;
-
 }  // namespace
 
 StreamFeed::StreamFeed(const redis::Config& config, StreamFeedOptions options)
@@ -91,7 +89,7 @@ absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
       entries_ = batch_.get();
       next_entry_ = 0;
       batch_replayed_ = true;
-      replay_after_ = *StreamId::Parse(ReplyText(entries_->element[entries_->elements - 1]->element[0]));
+      replay_after_ = *StreamId::Parse(redis::ReplyText(entries_->element[entries_->elements - 1]->element[0]));
       return true;
     }
     phase_ = Phase::kLive;
@@ -127,7 +125,7 @@ absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
 
 StreamFeed::Step StreamFeed::Take(const redisReply* entry, bool replayed, TickSink& sink) {
   if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2) return Step::kFolded;
-  const std::optional<StreamId> parsed = StreamId::Parse(ReplyText(entry->element[0]));
+  const std::optional<StreamId> parsed = StreamId::Parse(redis::ReplyText(entry->element[0]));
   if (!parsed) return Step::kFolded;
   const StreamId id = *parsed;
   if (id <= last_taken_) {
@@ -148,7 +146,7 @@ StreamFeed::Step StreamFeed::Take(const redisReply* entry, bool replayed, TickSi
   TickFieldReader reader(tick_);
   absl::Status s;
   for (size_t i = 0; s.ok() && i + 1 < fields->elements; i += 2) {
-    s = reader.Read(ReplyText(fields->element[i]), ReplyText(fields->element[i + 1]));
+    s = reader.Read(redis::ReplyText(fields->element[i]), redis::ReplyText(fields->element[i + 1]));
   }
   if (s.ok()) s = reader.Finish(id);
   if (s.ok()) s = schema::ValidateTick(tick_);
@@ -180,7 +178,7 @@ void StreamFeed::Reject(const redisReply* entry, StreamId id, const absl::Status
   sink.Reject(TickOrigin{origin_text_, 0}, why);
   DeadLetter letter{id, {}, std::string(why.message())};
   const redisReply* fields = entry->element[1];
-  for (size_t i = 0; i < fields->elements; ++i) letter.fields.emplace_back(ReplyText(fields->element[i]));
+  for (size_t i = 0; i < fields->elements; ++i) letter.fields.emplace_back(redis::ReplyText(fields->element[i]));
   dead_letters_.push_back(std::move(letter));
 }
 

@@ -9,13 +9,11 @@
 namespace physics::feed {
 namespace {
 
-using redis::ReplyText;
-
 // Value of `name` in a flat [name, value, name, value, ...] reply.
 const redisReply* Field(const redisReply* pairs, std::string_view name) {
   if (pairs == nullptr || pairs->type != REDIS_REPLY_ARRAY) return nullptr;
   for (size_t i = 0; i + 1 < pairs->elements; i += 2) {
-    if (ReplyText(pairs->element[i]) == name) return pairs->element[i + 1];
+    if (redis::ReplyText(pairs->element[i]) == name) return pairs->element[i + 1];
   }
   return nullptr;
 }
@@ -60,8 +58,8 @@ absl::StatusOr<StreamId> StreamGroup::LastDeliveredId() {
   const redisReply* list = groups->get();
   if (list->type != REDIS_REPLY_ARRAY) return Malformed("XINFO GROUPS");
   for (size_t i = 0; i < list->elements; ++i) {
-    if (ReplyText(Field(list->element[i], "name")) != options_.group) continue;
-    std::optional<StreamId> id = StreamId::Parse(ReplyText(Field(list->element[i], "last-delivered-id")));
+    if (redis::ReplyText(Field(list->element[i], "name")) != options_.group) continue;
+    std::optional<StreamId> id = StreamId::Parse(redis::ReplyText(Field(list->element[i], "last-delivered-id")));
     if (!id) return Malformed("XINFO GROUPS");
     return *id;
   }
@@ -80,9 +78,9 @@ absl::Status StreamGroup::ClaimAllPending(absl::flat_hash_set<StreamId>& pending
         reply->element[1]->type != REDIS_REPLY_ARRAY) {
       return Malformed("XAUTOCLAIM");
     }
-    cursor.assign(ReplyText(reply->element[0]));
+    cursor.assign(redis::ReplyText(reply->element[0]));
     for (size_t i = 0; i < reply->element[1]->elements; ++i) {
-      if (std::optional<StreamId> id = StreamId::Parse(ReplyText(reply->element[1]->element[i]))) {
+      if (std::optional<StreamId> id = StreamId::Parse(redis::ReplyText(reply->element[1]->element[i]))) {
         pending.insert(*id);
       }
     }
@@ -96,7 +94,7 @@ absl::Status StreamGroup::DropIdleConsumers() {
   const redisReply* list = r->get();
   if (list->type != REDIS_REPLY_ARRAY) return Malformed("XINFO CONSUMERS");
   for (size_t i = 0; i < list->elements; ++i) {
-    const std::string_view name = ReplyText(Field(list->element[i], "name"));
+    const std::string_view name = redis::ReplyText(Field(list->element[i], "name"));
     const redisReply* pending = Field(list->element[i], "pending");
     if (name.empty() || name == options_.consumer || pending == nullptr ||
         pending->type != REDIS_REPLY_INTEGER || pending->integer != 0) {
