@@ -5,6 +5,7 @@
 #ifndef PHYSICS_ENGINE_LOG_THROTTLE_H_
 #define PHYSICS_ENGINE_LOG_THROTTLE_H_
 
+#include <chrono>
 #include <cstdint>
 
 namespace physics::log {
@@ -15,12 +16,12 @@ class Throttle {
 
   int64_t per_second() const { return per_second_; }
 
-  // Whether a record at steady time `now_ns` may be written. Sets
-  // `held_back` to the number of records held back in the last second that
-  // had any, once, when a later second starts (else 0).
-  bool Admit(int64_t now_ns, int64_t& held_back) {
+  // Whether a record at `now` may be written. Sets `held_back` to the
+  // number of records held back in the last second that had any, once, when a
+  // later second starts (else 0).
+  bool Admit(std::chrono::steady_clock::time_point now, int64_t& held_back) {
     held_back = 0;
-    const int64_t second = now_ns / 1'000'000'000;
+    const int64_t second = now.time_since_epoch() / std::chrono::seconds(1);
     if (second != second_) {
       held_back = held_back_;
       second_ = second;

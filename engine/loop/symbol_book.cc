@@ -76,11 +76,8 @@ void SymbolBook::Reject(const feed::TickOrigin& origin, const absl::Status& why)
 }
 
 void SymbolBook::LogRejection(const feed::TickOrigin& origin, const absl::Status& why) {
-  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::steady_clock::now().time_since_epoch())
-                             .count();
   int64_t held_back = 0;
-  const bool admitted = reject_log_.Admit(now_ns, held_back);
+  const bool admitted = reject_log_.Admit(std::chrono::steady_clock::now(), held_back);
   if (held_back > 0) {
     log::Warn(absl::StrCat(held_back, " more ticks rejected (log lines capped at ", kRejectLogsPerSecond,
                            " a second)"));
