@@ -40,7 +40,8 @@ absl::StatusOr<InfoFields> ReadInfo(redis::Connection& conn) {
   absl::StatusOr<redis::Reply> r = conn.Command({"INFO"});
   if (!r.ok()) return r.status();
   InfoFields fields;
-  for (absl::string_view line : absl::StrSplit(absl::string_view((*r)->str, (*r)->len), "\r\n")) {
+  const std::string_view text = redis::ReplyText(r->get());
+  for (absl::string_view line : absl::StrSplit(absl::string_view(text.data(), text.size()), "\r\n")) {
     if (line.empty() || line.front() == '#') continue;
     const size_t colon = line.find(':');
     if (colon == absl::string_view::npos) continue;
