@@ -4,6 +4,7 @@
 
 #include "bridge/ws_codec.h"
 #include "engine/schema/event_header.h"
+#include "engine/schema/json_writer.h"
 
 namespace physics::bridge {
 namespace {
@@ -27,33 +28,14 @@ int64_t SteadyNowNs() {
       .count();
 }
 
-void AppendJsonString(std::string_view s, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (const char c : s) {
-    const auto u = static_cast<uint8_t>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (u < 0x20) {
-      out.append("\\u00");
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0xF]);
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
-
 std::shared_ptr<OutFrame> BuildMessageFrame(std::string_view channel, std::string_view data,
                                             bool data_is_json) {
   // The payload is assembled in a scratch string first only for non-JSON data
   // (rare: extra channels); the common path writes the frame in one pass.
   std::string quoted_channel;
-  AppendJsonString(channel, quoted_channel);
+  schema::AppendJsonString(quoted_channel, channel);
   std::string quoted_data;
-  if (!data_is_json) AppendJsonString(data, quoted_data);
+  if (!data_is_json) schema::AppendJsonString(quoted_data, data);
   const std::string_view body = data_is_json ? data : std::string_view(quoted_data);
   const size_t payload_size =
       kMessagePrefix.size() + quoted_channel.size() + kDataKey.size() + body.size() + 1;
@@ -76,16 +58,16 @@ FramePtr MakeTextFrame(std::string_view json) { return TextFrame(json); }
 
 FramePtr MakeErrorFrame(std::string_view message) {
   std::string json = "{\"type\":\"error\",\"error\":";
-  AppendJsonString(message, json);
+  schema::AppendJsonString(json, message);
   json.push_back('}');
   return TextFrame(json);
 }
 
 FramePtr MakeChannelReplyFrame(std::string_view type, std::string_view channel) {
   std::string json = "{\"type\":";
-  AppendJsonString(type, json);
+  schema::AppendJsonString(json, type);
   json.append(",\"channel\":");
-  AppendJsonString(channel, json);
+  schema::AppendJsonString(json, channel);
   json.push_back('}');
   return TextFrame(json);
 }

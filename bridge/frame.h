@@ -72,10 +72,6 @@ FramePtr MakeCloseFramePtr(uint16_t code, std::string_view reason);
 // A WebSocket pong answering a ping with `payload`.
 FramePtr MakePongFrame(std::string_view payload);
 
-// Appends `s` as a quoted JSON string, escaping quotes, backslashes and
-// control characters. Bytes >= 0x80 are copied (the caller ensures UTF-8).
-void AppendJsonString(std::string_view s, std::string& out);
-
 }  // namespace physics::bridge
 
 #endif  // PHYSICS_BRIDGE_FRAME_H_

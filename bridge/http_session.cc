@@ -15,6 +15,7 @@
 #include "bridge/server.h"
 #include "bridge/ws_session.h"
 #include "engine/schema/event_header.h"
+#include "engine/schema/json_writer.h"
 #include "engine/schema/symbol.h"
 
 namespace physics::bridge {
@@ -35,7 +36,7 @@ constexpr std::string_view kStatePrefix = "/api/state/";
 
 std::string JsonError(std::string_view message) {
   std::string out = "{\"error\":";
-  AppendJsonString(message, out);
+  schema::AppendJsonString(out, message);
   out.append("}\n");
   return out;
 }
@@ -170,7 +171,7 @@ void HttpSession::ReplyHealth(bool ok, std::string_view reason) {
   {
     std::string body = ok ? "{\"status\":\"ok\"}\n" : "{\"status\":\"unavailable\",\"reason\":";
     if (!ok) {
-      AppendJsonString(reason, body);
+      schema::AppendJsonString(body, reason);
       body.append("}\n");
     }
     Reply(ok ? http::status::ok : http::status::service_unavailable, kJson, std::move(body));

@@ -14,7 +14,7 @@
 #include "bridge/server.h"
 #include "engine/cli/flags.h"
 #include "engine/cli/redis_flags.h"
-#include "engine/cli/log.h"
+#include "engine/log/log.h"
 #include "engine/redis/config.h"
 #include "engine/redis/heartbeat.h"
 
@@ -37,20 +37,20 @@ void RaiseFileLimit(int64_t max_clients) {
     const rlim_t before = limit.rlim_cur;
     limit.rlim_cur = target;
     if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
-      cli::LogInfo(absl::StrCat("raised the open-file limit from ", before, " to ", limit.rlim_cur));
+      log::Info(absl::StrCat("raised the open-file limit from ", before, " to ", limit.rlim_cur));
     } else {
       limit.rlim_cur = before;
     }
   }
   if (limit.rlim_cur < needed) {
-    cli::LogWarn(absl::StrCat("open-file limit is ", limit.rlim_cur, " (hard limit ", limit.rlim_max,
+    log::Warn(absl::StrCat("open-file limit is ", limit.rlim_cur, " (hard limit ", limit.rlim_max,
                               "): --max-clients ", max_clients, " needs about ", needed,
                               "; raise it (ulimit -n) or lower --max-clients"));
   }
 }
 
 int Main(int argc, char** argv) {
-  cli::SetLogProgram(kProgram);
+  log::SetProgram(kProgram);
   // Debian's Abseil is built with deadlock detection on: every Mutex::Lock
   // then updates a lock graph (GraphCycles, seen in the subscriber's
   // profile). Our locks are few and flat; the tests run with it on.
@@ -122,12 +122,12 @@ int Main(int argc, char** argv) {
   if (!config.ok()) return flags.UsageError(config.status());
 
   if (options.token.empty() && options.listen.host != "127.0.0.1" && options.listen.host != "::1") {
-    cli::LogWarn(absl::StrCat("listening on ", options.listen.host,
+    log::Warn(absl::StrCat("listening on ", options.listen.host,
                               " without --token: anyone who can reach it can read /ws and /api/*"));
   }
   std::signal(SIGPIPE, SIG_IGN);
   RaiseFileLimit(options.max_clients);
-  cli::LogInfo(absl::StrCat("starting: Redis ", cli::DescribeTarget(*config), ", max ", options.max_clients, " clients, ",
+  log::Info(absl::StrCat("starting: Redis ", cli::DescribeTarget(*config), ", max ", options.max_clients, " clients, ",
                             options.io_threads, " io threads",
                             options.token.empty() ? "" : ", token required on /ws and /api/*",
                             options.allowed_origins.empty() ? "" : ", origins restricted"));
@@ -136,11 +136,11 @@ int Main(int argc, char** argv) {
   // more io threads and the subscriber thread.
   Server server(options, *std::move(config), redis::InstanceId());
   if (absl::Status s = server.Listen(); !s.ok()) {
-    cli::LogError(std::string(s.message()));
+    log::Error(std::string(s.message()));
     return 1;
   }
   server.Run();
-  cli::LogInfo("stopped");
+  log::Info("stopped");
   return 0;
 }
 

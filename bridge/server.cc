@@ -12,7 +12,7 @@
 #include "boost/asio/post.hpp"
 #include "bridge/http_session.h"
 #include "bridge/ws_codec.h"
-#include "engine/cli/log.h"
+#include "engine/log/log.h"
 #include "engine/schema/state_message.h"
 
 namespace physics::bridge {
@@ -95,7 +95,7 @@ absl::Status Server::Listen() {
   const tcp::endpoint bound = acceptor_.local_endpoint(ec);
   const std::string host = address.is_v6() ? absl::StrCat("[", address.to_string(), "]")
                                            : address.to_string();
-  cli::LogInfo(absl::StrCat("listening on http://", host, ":", bound.port(), "/"));
+  log::Info(absl::StrCat("listening on http://", host, ":", bound.port(), "/"));
   return absl::OkStatus();
 }
 
@@ -141,7 +141,7 @@ void Server::OnAccept(Shard& shard, const boost::system::error_code& ec, tcp::so
   if (ec) {
     // Out of descriptors (or a transient error): wait a little rather than
     // spin on a listening socket that stays readable.
-    cli::LogWarn(absl::StrCat("accept failed: ", ec.message()));
+    log::Warn(absl::StrCat("accept failed: ", ec.message()));
     accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
     accept_retry_timer_.async_wait([this](const boost::system::error_code& e) {
       if (!e) Accept();
@@ -236,7 +236,7 @@ void Server::OnCanary(uint64_t id) {
 
 void Server::Shutdown() {
   if (shutting_down_.exchange(true)) return;
-  cli::LogInfo(absl::StrCat("shutting down: closing ", metrics_.clients.load(), " clients"));
+  log::Info(absl::StrCat("shutting down: closing ", metrics_.clients.load(), " clients"));
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   accept_retry_timer_.cancel();

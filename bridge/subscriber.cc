@@ -5,15 +5,16 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <span>
 #include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "engine/cli/log.h"
+#include "engine/log/log.h"
 #include "engine/redis/backoff.h"
+#include "engine/redis/connection.h"
 #include "engine/schema/state_message.h"
+#include "engine/schema/timestamp.h"
 
 namespace physics::bridge {
 namespace {
@@ -27,38 +28,29 @@ constexpr absl::Duration kMaxIdleWait = absl::Seconds(1);
 // At most this many messages are handed to the io thread at once.
 constexpr size_t kMaxBatch = 256;
 
-std::string_view Str(const redisReply* r) { return std::string_view(r->str, r->len); }
-
-bool IsString(const redisReply* r) {
-  return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS;
-}
+using redis::IsTextReply;
+using redis::ReplyText;
 
 // The push in `reply` as plain fields (received_ns left 0), or nullopt when
 // `reply` is no push.
 std::optional<Push> ReadPush(const redisReply& reply) {
-  if (reply.type != REDIS_REPLY_ARRAY || reply.elements < 3 || !IsString(reply.element[0])) {
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements < 3 || !IsTextReply(reply.element[0])) {
     return std::nullopt;
   }
   const redisReply* const* e = reply.element;
   Push push;
-  push.kind = Str(e[0]);
+  push.kind = ReplyText(e[0]);
   if (push.kind == "pmessage") {
     if (reply.elements != 4) return std::nullopt;
-    push.pattern = Str(e[1]);
-    push.channel = Str(e[2]);
-    push.payload = Str(e[3]);
+    push.pattern = ReplyText(e[1]);
+    push.channel = ReplyText(e[2]);
+    push.payload = ReplyText(e[3]);
   } else {
     // message: channel, payload; (p)subscribe: channel or pattern, count.
-    if (IsString(e[1])) push.channel = Str(e[1]);
-    if (IsString(e[2])) push.payload = Str(e[2]);
+    if (IsTextReply(e[1])) push.channel = ReplyText(e[1]);
+    if (IsTextReply(e[2])) push.payload = ReplyText(e[2]);
   }
   return push;
-}
-
-int64_t WallNowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // Logs the 1st, 2nd, 4th, 8th... occurrence, so a misbehaving publisher
@@ -152,7 +144,7 @@ void Subscriber::Run() {
       SetDown("");
       connected_.store(true, std::memory_order_release);
       metrics_.redis_connected.store(1, std::memory_order_relaxed);
-      cli::LogInfo(absl::StrCat("subscribed to ", router_.state_channel(), " on ", config_.Describe()));
+      log::Info(absl::StrCat("subscribed to ", router_.state_channel(), " on ", config_.Describe()));
       status = Serve();
       FlushBatch();
     }
@@ -168,7 +160,7 @@ void Subscriber::Run() {
       canary_requests_.clear();
     }
     if (reason != logged_reason) {
-      cli::LogWarn(absl::StrCat(reason, "; clients stay connected, retrying with backoff"));
+      log::Warn(absl::StrCat(reason, "; clients stay connected, retrying with backoff"));
       logged_reason = reason;
     }
     // Sleeps for the backoff, or until RequestStop().
@@ -233,15 +225,15 @@ absl::Status Subscriber::Prime() {
     absl::StatusOr<redis::Reply> scan = cmd_->Command({"SCAN", cursor, "MATCH", match, "COUNT", "1000"});
     if (!scan.ok()) return scan.status();
     const redisReply* r = scan->get();
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !IsString(r->element[0]) ||
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !IsTextReply(r->element[0]) ||
         r->element[1]->type != REDIS_REPLY_ARRAY) {
       return absl::InternalError("unexpected SCAN reply");
     }
-    cursor.assign(Str(r->element[0]));
+    cursor.assign(ReplyText(r->element[0]));
     const redisReply* keys = r->element[1];
     if (keys->elements == 0) continue;
     mget.assign({"MGET"});
-    for (size_t i = 0; i < keys->elements; ++i) mget.push_back(Str(keys->element[i]));
+    for (size_t i = 0; i < keys->elements; ++i) mget.push_back(ReplyText(keys->element[i]));
     absl::StatusOr<redis::Reply> values = cmd_->Command(mget);
     if (!values.ok()) return values.status();
     const redisReply* v = values->get();
@@ -250,7 +242,7 @@ absl::Status Subscriber::Prime() {
     }
     for (size_t i = 0; i < v->elements; ++i) {
       if (v->element[i]->type != REDIS_REPLY_STRING) continue;  // expired meanwhile, or not a string
-      ForwardStored(mget[i + 1].substr(prefix_size), Str(v->element[i]));
+      ForwardStored(mget[i + 1].substr(prefix_size), ReplyText(v->element[i]));
     }
   } while (cursor != "0");
   return absl::OkStatus();
@@ -260,7 +252,7 @@ absl::Status Subscriber::RepairSymbol(const std::string& symbol) {
   absl::StatusOr<redis::Reply> value =
       cmd_->Command({"GET", config_.Key(absl::StrCat(std::string(schema::kStateKeyPrefix), symbol))});
   if (!value.ok()) return value.status();
-  if ((*value)->type == REDIS_REPLY_STRING) ForwardStored(symbol, Str(value->get()));
+  if ((*value)->type == REDIS_REPLY_STRING) ForwardStored(symbol, ReplyText(value->get()));
   return absl::OkStatus();
 }
 
@@ -269,8 +261,8 @@ void Subscriber::ForwardStored(std::string_view symbol, std::string_view state_j
   if (decision.kind == PushDecision::Kind::kBad) {
     const uint64_t n = metrics_.bad_messages.fetch_add(1, std::memory_order_relaxed) + 1;
     if (ShouldLog(n)) {
-      cli::LogWarn(absl::StrCat("skipping stored state ", std::string(schema::kStateKeyPrefix),
-                                std::string(symbol), ": ", std::string(decision.error.message())));
+      log::Warn(absl::StrCat("skipping stored state ", std::string(schema::kStateKeyPrefix),
+                             std::string(symbol), ": ", std::string(decision.error.message())));
     }
     return;
   }
@@ -303,12 +295,12 @@ std::string Subscriber::Apply(PushDecision decision) {
       break;
   }
   metrics_.messages_in.fetch_add(1, std::memory_order_relaxed);
-  if (decision.event_time) metrics_.redis_latency.Observe(WallNowMicros() - *decision.event_time);
+  if (decision.event_time) metrics_.redis_latency.Observe(schema::NowEpochMicros() - *decision.event_time);
   if (decision.kind == Kind::kBad) {
     const uint64_t n = metrics_.bad_messages.fetch_add(1, std::memory_order_relaxed) + 1;
     // Only state_update has a shape to break; extra channels are counted.
     if (decision.stream == kStateStream && ShouldLog(n)) {
-      cli::LogWarn(absl::StrCat("dropping bad ", router_.state_channel(), " message (", n,
+      log::Warn(absl::StrCat("dropping bad ", router_.state_channel(), " message (", n,
                                 " so far): ", std::string(decision.error.message())));
     }
     return {};

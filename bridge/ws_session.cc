@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "bridge/client_request.h"
 #include "bridge/hub.h"
-#include "engine/cli/log.h"
+#include "engine/log/log.h"
 
 namespace physics::bridge {
 
@@ -463,7 +463,7 @@ void WsSession::Sweep(int64_t now_ns, int64_t slow_ms) {
   }
   if (open_ && queue_.writing() && now_ns - writing_since_ns_ > slow_ms * 1'000'000) {
     hub_.metrics().slow_client_closes.fetch_add(1, std::memory_order_relaxed);
-    cli::LogWarn(absl::StrCat("closing slow client ", remote_, ": more than ", slow_ms,
+    log::Warn(absl::StrCat("closing slow client ", remote_, ": more than ", slow_ms,
                               " ms behind (", queue_.pending_frames(), " frames queued)"));
     Close(kClosePolicyViolation, absl::StrCat("slow client: more than ", slow_ms, " ms behind"),
           250);

@@ -9,18 +9,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/cli/flags.h"
-#include "engine/cli/log.h"
 #include "engine/cli/redis_flags.h"
 #include "engine/feed/csv_feed.h"
 #include "engine/feed/pubsub_feed.h"
 #include "engine/feed/sim_feed.h"
 #include "engine/feed/stream_feed.h"
+#include "engine/log/log.h"
 #include "engine/loop/run_loop.h"
-#include "engine/loop/shutdown.h"
 #include "engine/loop/state_writer.h"
 #include "engine/loop/symbol_book.h"
 #include "engine/redis/config.h"
 #include "engine/redis/heartbeat.h"
+#include "engine/shutdown/shutdown_signal.h"
 
 namespace physics {
 namespace {
@@ -50,7 +50,7 @@ absl::Status CheckFeed(std::string_view feed) {
 }
 
 int Main(int argc, char** argv) {
-  cli::SetLogProgram(kProgram);
+  log::SetProgram(kProgram);
   std::string redis_url = "", key_namespace = "", feed_spec = "sim", symbols = "100";
   double hz = 1, duration = 0, leader_lease = 0;
   int64_t window = 1000, seed = 42, snapshot_ttl = 60, state_ttl = 0, stream_grace_ms = 500;
@@ -134,10 +134,10 @@ int Main(int argc, char** argv) {
   writer_options.heartbeat_id = instance_id;
   writer_options.leader_lease = absl::Seconds(leader_lease);
 
-  loop::ShutdownSignal shutdown;
+  shutdown::ShutdownSignal shutdown;
   auto book = std::make_unique<loop::SymbolBook>(static_cast<size_t>(window), config->Key(""));
   loop::StateWriter writer(*config, writer_options);
-  cli::LogInfo(absl::StrCat("starting: feed ", feed_spec, ", ", hz, " Hz, window ", window,
+  log::Info(absl::StrCat("starting: feed ", feed_spec, ", ", hz, " Hz, window ", window,
                             ", Redis ", cli::DescribeTarget(*config)));
   loop::LoopOptions loop_options;
   loop_options.hz = hz;

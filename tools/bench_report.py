@@ -42,6 +42,16 @@ def gbench_rows(data, names):
     return rows
 
 
+def print_table(title, header, rule, rows):
+    """Prints a titled Markdown table: `title`, the header and rule lines, one line per row."""
+    print(title + "\n")
+    print(header)
+    print(rule)
+    for row in rows:
+        print(row)
+    print()
+
+
 def main():
     directory = sys.argv[1]
     results = {name[:-5]: load(directory, name) for name in sorted(os.listdir(directory))
@@ -54,33 +64,30 @@ def main():
     gaps = results.get("cpu_gaps")
     if gaps:
         names = list(gaps["threads"][0]["gaps"].keys())
-        print(f"**Scheduling noise** (cpu_gaps: one thread per CPU spins for {gaps['seconds']:.0f} s before the "
-              "runs and counts the gaps in which it did not run; a gap inside a tick's burst stalls that burst)\n")
-        print("| thread | " + " | ".join(f"gaps {n} ms" for n in names) + " | worst ms | lost ms |")
-        print("|---|" + "---:|" * (len(names) + 2))
-        for i, t in enumerate(gaps["threads"]):
-            print(f"| {i} | " + " | ".join(str(t["gaps"][n]) for n in names) +
-                  f" | {t['worst_ms']:.2f} | {t['lost_ms']:.1f} |")
-        print()
+        print_table(
+            f"**Scheduling noise** (cpu_gaps: one thread per CPU spins for {gaps['seconds']:.0f} s before the "
+            "runs and counts the gaps in which it did not run; a gap inside a tick's burst stalls that burst)",
+            "| thread | " + " | ".join(f"gaps {n} ms" for n in names) + " | worst ms | lost ms |",
+            "|---|" + "---:|" * (len(names) + 2),
+            [f"| {i} | " + " | ".join(str(t["gaps"][n]) for n in names) +
+             f" | {t['worst_ms']:.2f} | {t['lost_ms']:.1f} |" for i, t in enumerate(gaps["threads"])])
     lat = results.get("latency_table")
     if lat:
-        print(f"**Latency** (ms, one connection, N = {lat['n']} per operation; floor = redis-benchmark -c 1 in the same run)\n")
-        print("| operation | documented P99 | ours P50 | ours P95 | ours P99 | max | floor P99 | ours/floor P99 |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
-        for r in lat["rows"]:
-            print(f"| {r['op']} | {r['documented_p99_ms']:.1f} | {r['p50_ms']:.3f} | {r['p95_ms']:.3f} | "
-                  f"{r['p99_ms']:.3f} | {r['max_ms']:.3f} | {r['floor_p99_ms']:.3f} | "
-                  f"{r['p99_ms'] / r['floor_p99_ms']:.2f} |")
-        print()
+        print_table(
+            f"**Latency** (ms, one connection, N = {lat['n']} per operation; floor = redis-benchmark -c 1 in the same run)",
+            "| operation | documented P99 | ours P50 | ours P95 | ours P99 | max | floor P99 | ours/floor P99 |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            [f"| {r['op']} | {r['documented_p99_ms']:.1f} | {r['p50_ms']:.3f} | {r['p95_ms']:.3f} | "
+             f"{r['p99_ms']:.3f} | {r['max_ms']:.3f} | {r['floor_p99_ms']:.3f} | "
+             f"{r['p99_ms'] / r['floor_p99_ms']:.2f} |" for r in lat["rows"]])
     tick = results.get("tick_pipeline")
     if tick:
-        print(f"**Tick pipeline** (fold + compute + one pipeline round trip with every reply, window {tick['window']})\n")
-        print("| symbols | P50 ms | P99 ms | max ms | updates/s | redis-cli --pipe updates/s | ratio |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
-        for r in tick["rows"]:
-            print(f"| {r['symbols']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['max_ms']:.2f} | "
-                  f"{r['updates_per_sec']:.0f} | {r['pipe_updates_per_sec']:.0f} | {r['ratio']:.2f} |")
-        print()
+        print_table(
+            f"**Tick pipeline** (fold + compute + one pipeline round trip with every reply, window {tick['window']})",
+            "| symbols | P50 ms | P99 ms | max ms | updates/s | redis-cli --pipe updates/s | ratio |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+            [f"| {r['symbols']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['max_ms']:.2f} | "
+             f"{r['updates_per_sec']:.0f} | {r['pipe_updates_per_sec']:.0f} | {r['ratio']:.2f} |" for r in tick["rows"]])
     e2e = results.get("e2e")
     if e2e:
         print("**End to end** (engine sim → Redis → bridge → WebSocket clients; event timestamp → receipt at the client)\n")

@@ -13,6 +13,11 @@
 
 namespace physics::cli {
 
+// The end of a program's --help description for the Redis settings.
+inline constexpr char kRedisEnvironmentHelp[] =
+    "\n\nEnvironment: REDIS_URL, or REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD; REDIS_NAMESPACE.\n"
+    "Flags override the environment.";
+
 // Registers --redis-url and --namespace on `flags`, writing to the targets.
 void AddRedisFlags(FlagSet& flags, std::string* redis_url, std::string* key_namespace);
 

@@ -103,38 +103,45 @@ absl::Status ParseCsvRow(std::string_view line, const CsvColumns& columns, schem
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<CsvFeed>> CsvFeed::Open(const std::string& path, double hz) {
+absl::StatusOr<std::unique_ptr<CsvFile>> CsvFile::Open(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
     return absl::NotFoundError(absl::StrCat("cannot open CSV file '", path, "'"));
   }
-  std::unique_ptr<CsvFeed> feed(new CsvFeed(file, path, CsvColumns{}, hz));
-  if (!feed->ReadLine()) {
+  std::unique_ptr<CsvFile> csv(new CsvFile(file, path));
+  if (!csv->ReadLine()) {
     return absl::InvalidArgumentError(absl::StrCat("CSV file '", path, "' is empty: expected a header"));
   }
-  absl::StatusOr<CsvColumns> columns = ParseCsvHeader(feed->line_);
+  absl::StatusOr<CsvColumns> columns = ParseCsvHeader(csv->line_);
   if (!columns.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", columns.status().message()));
   }
-  feed->columns_ = *columns;
-  return feed;
+  csv->columns_ = *columns;
+  return csv;
 }
 
-CsvFeed::CsvFeed(std::FILE* file, std::string path, CsvColumns columns, double hz)
-    : file_(file), path_(std::move(path)), source_("csv " + path_), columns_(columns), hz_(hz) {}
-
-CsvFeed::~CsvFeed() {
+CsvFile::~CsvFile() {
   std::fclose(file_);
   std::free(line_buf_);
 }
 
-bool CsvFeed::ReadLine() {
+bool CsvFile::ReadLine() {
   const ssize_t n = ::getline(&line_buf_, &line_cap_, file_);
   if (n < 0) return false;
+  ++line_number_;
   line_ = std::string_view(line_buf_, static_cast<size_t>(n));
   while (!line_.empty() && (line_.back() == '\n' || line_.back() == '\r')) line_.remove_suffix(1);
   return true;
 }
+
+absl::StatusOr<std::unique_ptr<CsvFeed>> CsvFeed::Open(const std::string& path, double hz) {
+  absl::StatusOr<std::unique_ptr<CsvFile>> file = CsvFile::Open(path);
+  if (!file.ok()) return file.status();
+  return std::unique_ptr<CsvFeed>(new CsvFeed(std::move(*file), hz));
+}
+
+CsvFeed::CsvFeed(std::unique_ptr<CsvFile> file, double hz)
+    : file_(std::move(file)), source_("csv " + file_->path()), hz_(hz) {}
 
 absl::StatusOr<PollResult> CsvFeed::Poll(SteadyTime /*deadline*/, TickSink& sink,
                                          const Interrupt& interrupted) {
@@ -145,17 +152,16 @@ absl::StatusOr<PollResult> CsvFeed::Poll(SteadyTime /*deadline*/, TickSink& sink
     sink.Accept(tick_);
   }
   while (!interrupted.requested()) {
-    if (!ReadLine()) {
-      if (std::ferror(file_)) {
-        return absl::DataLossError(absl::StrCat("read error in CSV file '", path_, "'"));
+    if (!file_->ReadLine()) {
+      if (file_->failed()) {
+        return absl::DataLossError(absl::StrCat("read error in CSV file '", file_->path(), "'"));
       }
       ended_ = true;
       return bucket_ ? PollResult::kCloseTick : PollResult::kEnd;
     }
-    ++line_number_;
-    if (line_.empty()) continue;
-    const TickOrigin origin{source_, line_number_};
-    if (absl::Status s = ParseCsvRow(line_, columns_, tick_); !s.ok()) {
+    if (file_->line().empty()) continue;
+    const TickOrigin origin{source_, file_->line_number()};
+    if (absl::Status s = ParseCsvRow(file_->line(), file_->columns(), tick_); !s.ok()) {
       sink.Reject(origin, s);
       continue;
     }

@@ -12,6 +12,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "engine/feed/feed.h"
@@ -31,30 +33,54 @@ absl::StatusOr<CsvColumns> ParseCsvHeader(std::string_view line);
 // kInvalidArgument names the bad column.
 absl::Status ParseCsvRow(std::string_view line, const CsvColumns& columns, schema::Tick& tick);
 
+// A CSV file read line by line for CSV replay and physics-publish: opened
+// with its header parsed, then one line at a time (line endings stripped).
+// Not thread-safe.
+class CsvFile {
+ public:
+  // Opens `path` and parses its header. kNotFound / kInvalidArgument naming
+  // the file.
+  static absl::StatusOr<std::unique_ptr<CsvFile>> Open(const std::string& path);
+  ~CsvFile();
+  CsvFile(const CsvFile&) = delete;
+  CsvFile& operator=(const CsvFile&) = delete;
+
+  // Reads the next line (possibly empty) into line(); false at end of file
+  // or on a read error (then failed()).
+  bool ReadLine();
+  std::string_view line() const { return line_; }
+  // The 1-based number of line() in the file (the header is line 1).
+  int64_t line_number() const { return line_number_; }
+  bool failed() const { return std::ferror(file_) != 0; }
+  const CsvColumns& columns() const { return columns_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  CsvFile(std::FILE* file, std::string path) : file_(file), path_(std::move(path)) {}
+
+  std::FILE* file_;
+  std::string path_;
+  CsvColumns columns_;
+  char* line_buf_ = nullptr;
+  size_t line_cap_ = 0;
+  std::string_view line_;
+  int64_t line_number_ = 0;
+};
+
 class CsvFeed final : public Feed {
  public:
   // Opens `path` and reads its header. kNotFound / kInvalidArgument on failure.
   static absl::StatusOr<std::unique_ptr<CsvFeed>> Open(const std::string& path, double hz);
-  ~CsvFeed() override;
-
   absl::StatusOr<PollResult> Poll(SteadyTime deadline, TickSink& sink,
                                   const Interrupt& interrupted) override;
   bool event_time() const override { return true; }
 
  private:
-  CsvFeed(std::FILE* file, std::string path, CsvColumns columns, double hz);
-  // Reads the next line into line_; false at end of file.
-  bool ReadLine();
+  CsvFeed(std::unique_ptr<CsvFile> file, double hz);
 
-  std::FILE* file_;
-  std::string path_;
+  std::unique_ptr<CsvFile> file_;
   std::string source_;  // "csv PATH" for log lines
-  CsvColumns columns_;
   double hz_;
-  int64_t line_number_ = 1;
-  char* line_buf_ = nullptr;
-  size_t line_cap_ = 0;
-  std::string_view line_;
   std::optional<int64_t> bucket_;
   bool pending_ = false;  // tick_ holds a parsed row of the next bucket
   bool ended_ = false;

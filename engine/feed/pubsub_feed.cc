@@ -3,8 +3,10 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "engine/cli/log.h"
+#include "engine/log/log.h"
+#include "engine/redis/connection.h"
 #include "engine/schema/tick_json.h"
+#include "engine/schema/timestamp.h"
 
 namespace physics::feed {
 namespace {
@@ -13,11 +15,6 @@ using Clock = std::chrono::steady_clock;
 
 // Longest single wait on the socket, so a shutdown request is seen promptly.
 constexpr auto kMaxWait = std::chrono::milliseconds(50);
-
-std::string_view Text(const redisReply* r) {
-  return r != nullptr && r->type == REDIS_REPLY_STRING ? std::string_view(r->str, r->len)
-                                                       : std::string_view();
-}
 
 }  // namespace
 
@@ -31,7 +28,7 @@ void PubSubFeed::ConnectionLost(const absl::Status& why) {
   next_attempt_ = Clock::now() + absl::ToChronoNanoseconds(backoff_.Next());
   if (!reported_down_) {
     reported_down_ = true;
-    cli::LogWarn(absl::StrCat("pubsub ", pattern_, ": Redis at ", config_.Describe(),
+    log::Warn(absl::StrCat("pubsub ", pattern_, ": Redis at ", config_.Describe(),
                               " unavailable (", why.message(),
                               "); loop ticks go on, resubscribing with backoff (ticks published "
                               "meanwhile are lost)"));
@@ -60,7 +57,7 @@ bool PubSubFeed::EnsureSubscribed() {
   }
   backoff_.Reset();
   if (reported_down_ || !subscribed_once_) {
-    cli::LogInfo(absl::StrCat("pubsub: subscribed to ", pattern_, " at ", config_.Describe(),
+    log::Info(absl::StrCat("pubsub: subscribed to ", pattern_, " at ", config_.Describe(),
                               reported_down_ ? " again, Redis is back" : ""));
   }
   reported_down_ = false;
@@ -71,15 +68,13 @@ bool PubSubFeed::EnsureSubscribed() {
 void PubSubFeed::Handle(const redisReply* message, TickSink& sink) {
   // ["pmessage", pattern, channel, payload]; subscription confirmations are skipped.
   if (message->type != REDIS_REPLY_ARRAY || message->elements != 4 ||
-      Text(message->element[0]) != "pmessage") {
+      redis::ReplyText(message->element[0]) != "pmessage") {
     return;
   }
-  const auto arrival = std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
-  origin_text_.assign("pubsub ").append(Text(message->element[2]));
+  const schema::EpochMicros arrival = schema::NowEpochMicros();
+  origin_text_.assign("pubsub ").append(redis::ReplyText(message->element[2]));
   const TickOrigin origin{origin_text_, 0};
-  if (absl::Status s = schema::ParseTickJson(Text(message->element[3]), arrival, tick_); !s.ok()) {
+  if (absl::Status s = schema::ParseTickJson(redis::ReplyText(message->element[3]), arrival, tick_); !s.ok()) {
     sink.Reject(origin, s);
     return;
   }

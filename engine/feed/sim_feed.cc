@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "engine/schema/symbol.h"
+#include "engine/schema/timestamp.h"
 
 namespace physics::feed {
 namespace {
@@ -114,8 +115,7 @@ absl::StatusOr<PollResult> SimFeed::Poll(SteadyTime deadline, TickSink& sink,
   // of a real period would be, so event-to-delivery latency is not inflated
   // by the loop period.
   interrupted.WaitUntil(deadline);
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  GenerateBurst(std::chrono::duration_cast<std::chrono::microseconds>(now).count(), sink);
+  GenerateBurst(schema::NowEpochMicros(), sink);
   return PollResult::kCloseTick;
 }
 

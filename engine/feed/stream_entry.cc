@@ -44,15 +44,7 @@ std::string StreamId::ToString() const {
   return out;
 }
 
-TickFieldReader::TickFieldReader(schema::Tick& tick) : tick_(tick) {
-  tick_.symbol.clear();
-  tick_.price = NAN;
-  tick_.size = 0;
-  tick_.trades = 1;
-  tick_.bid = NAN;
-  tick_.ask = NAN;
-  tick_.timestamp = 0;
-}
+TickFieldReader::TickFieldReader(schema::Tick& tick) : tick_(tick) { schema::ResetTick(tick_, 0); }
 
 absl::Status TickFieldReader::Read(std::string_view name, std::string_view value) {
   if (name == "symbol") {

@@ -4,7 +4,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "engine/cli/log.h"
+#include "engine/log/log.h"
+#include "engine/redis/connection.h"
+#include "engine/schema/timestamp.h"
 
 namespace physics::feed {
 namespace {
@@ -13,18 +15,6 @@ using Clock = std::chrono::steady_clock;
 
 // Longest single wait inside Poll, so a shutdown request is seen promptly.
 constexpr auto kMaxBlock = std::chrono::milliseconds(100);
-
-std::string_view Text(const redisReply* r) {
-  return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
-             ? std::string_view(r->str, r->len)
-             : std::string_view();
-}
-
-int64_t WallMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
@@ -43,7 +33,7 @@ void StreamFeed::ConnectionLost(const absl::Status& why) {
   next_attempt_ = Clock::now() + absl::ToChronoNanoseconds(backoff_.Next());
   if (!reported_down_) {
     reported_down_ = true;
-    cli::LogWarn(absl::StrCat(source_, ": Redis at ", group_.Describe(), " unavailable (",
+    log::Warn(absl::StrCat(source_, ": Redis at ", group_.Describe(), " unavailable (",
                               why.message(), "); the open loop tick waits, reading resumes "
                               "with backoff"));
   }
@@ -63,7 +53,7 @@ bool StreamFeed::EnsureReady(absl::Status& fatal) {
     backoff_.Reset();
     if (reported_down_) {
       reported_down_ = false;
-      cli::LogInfo(absl::StrCat(source_, ": Redis at ", group_.Describe(), " is back; reading on"));
+      log::Info(absl::StrCat(source_, ": Redis at ", group_.Describe(), " is back; reading on"));
     }
     // A read whose reply was lost may have delivered entries we never saw.
     if (phase_ == Phase::kLive) recover_own_pending_ = true;
@@ -84,7 +74,7 @@ absl::Status StreamFeed::WarmStart() {
   if (absl::Status s = group_.DropIdleConsumers(); !s.ok() && !group_.connected()) return s;
   replay_until_ = *last;
   phase_ = replay_until_ == StreamId{} ? Phase::kLive : Phase::kReplay;
-  cli::LogInfo(absl::StrCat(source_, ": group ", options_.group, ", consumer ", options_.consumer,
+  log::Info(absl::StrCat(source_, ": group ", options_.group, ", consumer ", options_.consumer,
                             "; warm start: re-folding the history up to ", replay_until_.ToString(),
                             ", ", pending_.size(), " pending entries taken over"));
   return absl::OkStatus();
@@ -99,11 +89,11 @@ absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
       entries_ = batch_.get();
       next_entry_ = 0;
       batch_replayed_ = true;
-      replay_after_ = *StreamId::Parse(Text(entries_->element[entries_->elements - 1]->element[0]));
+      replay_after_ = *StreamId::Parse(redis::ReplyText(entries_->element[entries_->elements - 1]->element[0]));
       return true;
     }
     phase_ = Phase::kLive;
-    cli::LogInfo(absl::StrCat(source_, ": warm start done: ", replayed_entries_,
+    log::Info(absl::StrCat(source_, ": warm start done: ", replayed_entries_,
                               " entries re-folded, ", replayed_ticks_,
                               " loop ticks already in Redis not written again; reading new entries"));
   }
@@ -115,7 +105,7 @@ absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
                                  absl::ToDoubleMicroseconds(options_.grace);
       block = std::min<Clock::duration>(
           block, std::chrono::microseconds(static_cast<int64_t>(
-                     std::max<long double>(0, end_us - static_cast<long double>(WallMicros())))));
+                     std::max<long double>(0, end_us - static_cast<long double>(schema::NowEpochMicros())))));
     }
     absl::StatusOr<redis::Reply> reply =
         group_.Read(options_.batch, absl::FromChrono(block), own);
@@ -135,7 +125,7 @@ absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
 
 StreamFeed::Step StreamFeed::Take(const redisReply* entry, bool replayed, TickSink& sink) {
   if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2) return Step::kFolded;
-  const std::optional<StreamId> parsed = StreamId::Parse(Text(entry->element[0]));
+  const std::optional<StreamId> parsed = StreamId::Parse(redis::ReplyText(entry->element[0]));
   if (!parsed) return Step::kFolded;
   const StreamId id = *parsed;
   if (id <= last_taken_) {
@@ -156,7 +146,7 @@ StreamFeed::Step StreamFeed::Take(const redisReply* entry, bool replayed, TickSi
   TickFieldReader reader(tick_);
   absl::Status s;
   for (size_t i = 0; s.ok() && i + 1 < fields->elements; i += 2) {
-    s = reader.Read(Text(fields->element[i]), Text(fields->element[i + 1]));
+    s = reader.Read(redis::ReplyText(fields->element[i]), redis::ReplyText(fields->element[i + 1]));
   }
   if (s.ok()) s = reader.Finish(id);
   if (s.ok()) s = schema::ValidateTick(tick_);
@@ -188,7 +178,7 @@ void StreamFeed::Reject(const redisReply* entry, StreamId id, const absl::Status
   sink.Reject(TickOrigin{origin_text_, 0}, why);
   DeadLetter letter{id, {}, std::string(why.message())};
   const redisReply* fields = entry->element[1];
-  for (size_t i = 0; i < fields->elements; ++i) letter.fields.emplace_back(Text(fields->element[i]));
+  for (size_t i = 0; i < fields->elements; ++i) letter.fields.emplace_back(redis::ReplyText(fields->element[i]));
   dead_letters_.push_back(std::move(letter));
 }
 
@@ -204,7 +194,7 @@ PollResult StreamFeed::CloseOpen() {
 
 bool StreamFeed::GraceExpired() const {
   const long double end_us = (static_cast<long double>(*bucket_) + 1) * 1e6L / options_.hz;
-  return static_cast<long double>(WallMicros()) >=
+  return static_cast<long double>(schema::NowEpochMicros()) >=
          end_us + absl::ToDoubleMicroseconds(options_.grace);
 }
 
@@ -259,7 +249,7 @@ void StreamFeed::OnWritten() {
         ConnectionLost(s);
       } else if (Clock::now() >= next_error_log_) {
         next_error_log_ = Clock::now() + std::chrono::seconds(10);
-        cli::LogWarn(absl::StrCat(source_, ": cannot dead-letter entry ", d.id.ToString(), ": ",
+        log::Warn(absl::StrCat(source_, ": cannot dead-letter entry ", d.id.ToString(), ": ",
                                   s.message(), "; it stays pending and is retried"));
       }
       break;
@@ -274,7 +264,7 @@ void StreamFeed::OnWritten() {
     ConnectionLost(s);
   } else if (Clock::now() >= next_error_log_) {
     next_error_log_ = Clock::now() + std::chrono::seconds(10);
-    cli::LogWarn(absl::StrCat(source_, ": XACK failed: ", s.message(), "; retrying after the next write"));
+    log::Warn(absl::StrCat(source_, ": XACK failed: ", s.message(), "; retrying after the next write"));
   }
 }
 

@@ -4,21 +4,16 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "engine/redis/connection.h"
 
 namespace physics::feed {
 namespace {
-
-std::string_view Text(const redisReply* r) {
-  return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
-             ? std::string_view(r->str, r->len)
-             : std::string_view();
-}
 
 // Value of `name` in a flat [name, value, name, value, ...] reply.
 const redisReply* Field(const redisReply* pairs, std::string_view name) {
   if (pairs == nullptr || pairs->type != REDIS_REPLY_ARRAY) return nullptr;
   for (size_t i = 0; i + 1 < pairs->elements; i += 2) {
-    if (Text(pairs->element[i]) == name) return pairs->element[i + 1];
+    if (redis::ReplyText(pairs->element[i]) == name) return pairs->element[i + 1];
   }
   return nullptr;
 }
@@ -63,8 +58,8 @@ absl::StatusOr<StreamId> StreamGroup::LastDeliveredId() {
   const redisReply* list = groups->get();
   if (list->type != REDIS_REPLY_ARRAY) return Malformed("XINFO GROUPS");
   for (size_t i = 0; i < list->elements; ++i) {
-    if (Text(Field(list->element[i], "name")) != options_.group) continue;
-    std::optional<StreamId> id = StreamId::Parse(Text(Field(list->element[i], "last-delivered-id")));
+    if (redis::ReplyText(Field(list->element[i], "name")) != options_.group) continue;
+    std::optional<StreamId> id = StreamId::Parse(redis::ReplyText(Field(list->element[i], "last-delivered-id")));
     if (!id) return Malformed("XINFO GROUPS");
     return *id;
   }
@@ -83,9 +78,9 @@ absl::Status StreamGroup::ClaimAllPending(absl::flat_hash_set<StreamId>& pending
         reply->element[1]->type != REDIS_REPLY_ARRAY) {
       return Malformed("XAUTOCLAIM");
     }
-    cursor.assign(Text(reply->element[0]));
+    cursor.assign(redis::ReplyText(reply->element[0]));
     for (size_t i = 0; i < reply->element[1]->elements; ++i) {
-      if (std::optional<StreamId> id = StreamId::Parse(Text(reply->element[1]->element[i]))) {
+      if (std::optional<StreamId> id = StreamId::Parse(redis::ReplyText(reply->element[1]->element[i]))) {
         pending.insert(*id);
       }
     }
@@ -99,7 +94,7 @@ absl::Status StreamGroup::DropIdleConsumers() {
   const redisReply* list = r->get();
   if (list->type != REDIS_REPLY_ARRAY) return Malformed("XINFO CONSUMERS");
   for (size_t i = 0; i < list->elements; ++i) {
-    const std::string_view name = Text(Field(list->element[i], "name"));
+    const std::string_view name = redis::ReplyText(Field(list->element[i], "name"));
     const redisReply* pending = Field(list->element[i], "pending");
     if (name.empty() || name == options_.consumer || pending == nullptr ||
         pending->type != REDIS_REPLY_INTEGER || pending->integer != 0) {

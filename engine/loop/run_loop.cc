@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "engine/cli/log.h"
+#include "engine/log/log.h"
 
 namespace physics::loop {
 namespace {
@@ -46,7 +46,7 @@ class TickTimes {
 }  // namespace
 
 int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopOptions& options,
-            ShutdownSignal& shutdown) {
+            shutdown::ShutdownSignal& shutdown) {
   const auto period = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(1.0 / options.hz));
   const auto start = Clock::now();
@@ -66,7 +66,7 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
   const auto flush = [&]() -> bool {
     absl::Status s = writer.Flush(book);
     if (IsAuthError(s)) {
-      cli::LogError(absl::StrCat("Redis refused our credentials: ", s.message()));
+      log::Error(absl::StrCat("Redis refused our credentials: ", s.message()));
       return false;
     }
     // A standby's states were dropped, not written: nothing to acknowledge.
@@ -83,7 +83,7 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
       shutdown.WaitUntil(deadline);
     }
     if (!polled.ok()) {
-      cli::LogError(absl::StrCat("feed failed: ", polled.status().message()));
+      log::Error(absl::StrCat("feed failed: ", polled.status().message()));
       exit_code = IsAuthError(polled.status()) ? 2 : 1;
       break;
     }
@@ -118,7 +118,7 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
     if (now >= next_status) {
       next_status = now + kStatusEvery;
       const BookCounters& c = book.counters();
-      cli::LogInfo(absl::StrCat(loop_ticks, " loop ticks, ", book.symbol_count(), " symbols, ",
+      log::Info(absl::StrCat(loop_ticks, " loop ticks, ", book.symbol_count(), " symbols, ",
                                 c.updates - last_updates, " updates, ", c.ticks_rejected,
                                 " ticks rejected, ", overruns, " overruns, ",
                                 times.SummaryAndReset(), ", redis ",
@@ -143,12 +143,12 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
   writer.ReleaseLease();
   writer.RemoveHeartbeat();
   if (!book.unwritten().empty()) {
-    cli::LogError(absl::StrCat("exiting with the latest state of ", book.unwritten().size(),
+    log::Error(absl::StrCat("exiting with the latest state of ", book.unwritten().size(),
                                " symbols unwritten: Redis unavailable"));
     exit_code = 1;
   }
   const BookCounters& c = book.counters();
-  cli::LogInfo(absl::StrCat("stopped after ", loop_ticks, " loop ticks: ", c.updates,
+  log::Info(absl::StrCat("stopped after ", loop_ticks, " loop ticks: ", c.updates,
                             " symbol updates, ", c.ticks_accepted, " ticks accepted, ",
                             c.ticks_rejected, " rejected, ", times.SummaryAndReset()));
   return exit_code;

@@ -12,9 +12,9 @@
 #define PHYSICS_ENGINE_LOOP_RUN_LOOP_H_
 
 #include "engine/feed/feed.h"
-#include "engine/loop/shutdown.h"
 #include "engine/loop/state_writer.h"
 #include "engine/loop/symbol_book.h"
+#include "engine/shutdown/shutdown_signal.h"
 
 namespace physics::loop {
 
@@ -40,7 +40,7 @@ inline constexpr int kLeaseLost = -1;
 // left unwritten or the feed failed, 2 when Redis refused our credentials,
 // or kLeaseLost (above).
 int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopOptions& options,
-            ShutdownSignal& shutdown);
+            shutdown::ShutdownSignal& shutdown);
 
 }  // namespace physics::loop
 

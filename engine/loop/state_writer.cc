@@ -4,7 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "engine/cli/log.h"
+#include "engine/log/log.h"
 #include "engine/schema/json_writer.h"
 #include "engine/schema/state_message.h"
 
@@ -78,7 +78,7 @@ void StateWriter::ConnectionLost(const absl::Status& why) {
   next_attempt_ = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(wait);
   if (!reported_down_) {
     reported_down_ = true;
-    cli::LogWarn(absl::StrCat("Redis at ", config_.Describe(), " unavailable (", why.message(),
+    log::Warn(absl::StrCat("Redis at ", config_.Describe(), " unavailable (", why.message(),
                               "); computing on, keeping the latest state per symbol, "
                               "retrying with backoff"));
   }
@@ -189,15 +189,15 @@ void StateWriter::NoteErrorReplies(const absl::Status& status) {
   const auto now = std::chrono::steady_clock::now();
   if (now >= next_error_log_) {  // at most one line per 10 s, not one per tick
     next_error_log_ = now + std::chrono::seconds(10);
-    cli::LogWarn(absl::StrCat("Redis rejected part of a write (", counters_.error_replies,
-                              " pipelines so far): ", status.message()));
+    log::Warn(absl::StrCat("Redis rejected part of a write (", counters_.error_replies,
+                           " pipelines so far): ", status.message()));
   }
 }
 
 void StateWriter::NoteWritten(const SymbolBook& book) {
   if (reported_down_) {
     reported_down_ = false;
-    cli::LogInfo(absl::StrCat("Redis at ", config_.Describe(), " is back; wrote the latest state of ",
+    log::Info(absl::StrCat("Redis at ", config_.Describe(), " is back; wrote the latest state of ",
                               book.unwritten().size(), " symbols"));
   }
   backoff_.Reset();
@@ -265,7 +265,7 @@ absl::Status StateWriter::FlushLeading(SymbolBook& book, bool beat, Clock::time_
   }
   if (first_write_pending_ && !book.unwritten().empty()) {
     first_write_pending_ = false;
-    cli::LogInfo(absl::StrCat("first write as leader ",
+    log::Info(absl::StrCat("first write as leader ",
                               std::chrono::duration_cast<std::chrono::milliseconds>(
                                   Clock::now() - took_lease_at_).count(),
                               " ms after taking the lease"));
@@ -340,7 +340,7 @@ absl::Status StateWriter::Drain() {
 void StateWriter::LoseLease(std::string_view why) {
   pipeline_.Clear();
   if (lease_->Lost()) {
-    cli::LogWarn(absl::StrCat("lost the leader lease ", lease_key_, " (",
+    log::Warn(absl::StrCat("lost the leader lease ", lease_key_, " (",
                               absl::string_view(why.data(), why.size()),
                               "); standing by, writing nothing until it is ours again"));
   }
@@ -413,7 +413,7 @@ bool StateWriter::TryLead(SymbolBook* book) {
   lease_->Acquired(sent);
   took_lease_at_ = sent;
   first_write_pending_ = true;
-  cli::LogInfo(absl::StrCat("leading: holding the leader lease ", lease_key_, " (",
+  log::Info(absl::StrCat("leading: holding the leader lease ", lease_key_, " (",
                             absl::FormatDuration(options_.leader_lease), ")"));
   return true;
 }

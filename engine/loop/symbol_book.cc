@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "engine/cli/log.h"
+#include "engine/log/log.h"
 #include "engine/schema/json_writer.h"
 #include "engine/schema/state_message.h"
 
@@ -41,7 +41,8 @@ SymbolState::SymbolState(std::string name, std::string key_prefix, size_t window
 SymbolBook::SymbolBook(size_t window_capacity, std::string key_prefix)
     : window_capacity_(window_capacity),
       key_prefix_(std::move(key_prefix)),
-      calculator_(window_capacity) {}
+      calculator_(window_capacity),
+      reject_log_(kRejectLogsPerSecond) {}
 
 void SymbolBook::Accept(const schema::Tick& tick) {
   ++counters_.ticks_accepted;
@@ -80,26 +81,17 @@ void SymbolBook::Reject(const feed::TickOrigin& origin, const absl::Status& why)
 }
 
 void SymbolBook::LogRejection(const feed::TickOrigin& origin, const absl::Status& why) {
-  const int64_t second = std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::steady_clock::now().time_since_epoch())
-                             .count();
-  if (second != reject_window_second_) {
-    if (reject_suppressed_ > 0) {
-      cli::LogWarn(absl::StrCat(reject_suppressed_, " more ticks rejected (log lines capped at ",
-                                kRejectLogsPerSecond, " a second)"));
-    }
-    reject_window_second_ = second;
-    reject_logged_in_window_ = 0;
-    reject_suppressed_ = 0;
+  int64_t held_back = 0;
+  const bool admitted = reject_log_.Admit(std::chrono::steady_clock::now(), held_back);
+  if (held_back > 0) {
+    log::Warn(absl::StrCat(held_back, " more ticks rejected (log lines capped at ", kRejectLogsPerSecond,
+                           " a second)"));
   }
-  if (reject_logged_in_window_++ >= kRejectLogsPerSecond) {
-    ++reject_suppressed_;
-    return;
-  }
+  if (!admitted) return;
   std::string line = absl::StrCat("rejected tick (", std::string(origin.source));
   if (origin.line > 0) absl::StrAppend(&line, " line ", origin.line);
   absl::StrAppend(&line, "): ", why.message());
-  cli::LogWarn(line);
+  log::Warn(line);
 }
 
 size_t SymbolBook::CloseTick(absl::FunctionRef<void()> progress) {

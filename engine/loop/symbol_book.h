@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "engine/feed/feed.h"
+#include "engine/log/throttle.h"
 #include "engine/physics/vector.h"
 #include "engine/physics/window.h"
 #include "engine/schema/timestamp.h"
@@ -91,10 +92,8 @@ class SymbolBook final : public feed::TickSink {
   std::vector<SymbolState*> unwritten_;  // latest state not yet in Redis
   absl::flat_hash_map<std::string, int64_t> seq_floors_;  // for symbols not yet seen
   BookCounters counters_;
-  // Rejection log rate limit: at most kRejectLogsPerSecond lines a second.
-  int64_t reject_window_second_ = 0;
-  int64_t reject_logged_in_window_ = 0;
-  int64_t reject_suppressed_ = 0;
+  // At most kRejectLogsPerSecond rejection lines a second.
+  log::Throttle reject_log_;
 };
 
 }  // namespace physics::loop

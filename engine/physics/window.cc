@@ -49,6 +49,20 @@ size_t ShiftOpen(double* const (&arrays)[N], size_t n, size_t to) {
   return to;
 }
 
+// Puts `added` in sorted position in arrays[0] (holding `n` sorted entries),
+// replacing one entry equal to `evicted` when `evict` (any equal entry will
+// do: equal values are indistinguishable), and moves the parallel arrays'
+// entries alike. Returns the index of the new entry, where the caller writes
+// the other arrays' values.
+template <size_t N>
+size_t InsertSorted(double* const (&arrays)[N], size_t n, bool evict, double evicted, double added) {
+  double* const sorted = arrays[0];
+  const size_t to = LowerBound(sorted, n, added);
+  const size_t at = evict ? ShiftBetween(arrays, LowerBound(sorted, n, evicted), to) : ShiftOpen(arrays, n, to);
+  sorted[at] = added;
+  return at;
+}
+
 // ln|r|, with -inf for r == 0 (never read: zero returns are not tail data).
 double LogAbs(double r) { return std::log(std::fabs(r)); }
 
@@ -115,17 +129,7 @@ void Window::Push(const Observation& obs) {
 
 void Window::UpdateSortedPrices(bool evict, double evicted, double added) {
   double* const arrays[1] = {sorted_prices_.data()};
-  double* const begin = sorted_prices_.data();
-  const size_t to = LowerBound(begin, size_, added);
-  size_t at;
-  if (evict) {
-    // Any entry equal to the evicted price will do: equal values are
-    // indistinguishable.
-    at = ShiftBetween(arrays, LowerBound(begin, size_, evicted), to);
-  } else {
-    at = ShiftOpen(arrays, size_, to);
-  }
-  begin[at] = added;
+  InsertSorted(arrays, size_, evict, evicted, added);
 }
 
 // Call after UpdateSortedPrices: a resum reads the sorted prices.
@@ -143,16 +147,7 @@ void Window::UpdatePriceSum(bool evict, double evicted, double added) {
 
 void Window::UpdateSortedReturns(bool evict, double evicted, double added) {
   double* const arrays[2] = {sorted_returns_.data(), sorted_log_abs_.data()};
-  double* const begin = sorted_returns_.data();
-  const size_t n = returns_size();
-  const size_t to = LowerBound(begin, n, added);
-  size_t at;
-  if (evict) {
-    at = ShiftBetween(arrays, LowerBound(begin, n, evicted), to);
-  } else {
-    at = ShiftOpen(arrays, n, to);
-  }
-  begin[at] = added;
+  const size_t at = InsertSorted(arrays, returns_size(), evict, evicted, added);
   sorted_log_abs_[at] = LogAbs(added);
 }
 

@@ -42,6 +42,18 @@ struct ReplyDeleter {
 // A reply from hiredis; freeing it frees its nested elements.
 using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 
+// True for a string or status reply (not for nullptr).
+inline bool IsTextReply(const redisReply* r) {
+  return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS);
+}
+
+// The bytes of a string or status reply, viewed in place (valid while the
+// reply lives); "" for nullptr and for any other type (nil, integer, array,
+// error). The one way replies are read as text.
+inline std::string_view ReplyText(const redisReply* r) {
+  return IsTextReply(r) ? std::string_view(r->str, r->len) : std::string_view();
+}
+
 class Connection;
 // sentinel.h: Connection::Open for a redis-sentinel:// Config.
 absl::StatusOr<Connection> OpenSentinelMaster(const Config& cfg, absl::Duration connect_timeout,

@@ -19,7 +19,6 @@ bool IsAuthError(const absl::Status& s) {
          s.code() == absl::StatusCode::kPermissionDenied;
 }
 
-std::string_view Str(const redisReply* r) { return std::string_view(r->str, r->len); }
 
 bool IsString(const redisReply* r) {
   return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS;
@@ -106,10 +105,10 @@ class MasterFinder {
     int port = 0;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || !IsString(r->element[0]) ||
         !IsString(r->element[1]) ||
-        !absl::SimpleAtoi(internal::ToAbsl(Str(r->element[1])), &port)) {
+        !absl::SimpleAtoi(internal::ToAbsl(ReplyText(r->element[1])), &port)) {
       return absl::InternalError("unexpected reply to SENTINEL get-master-addr-by-name");
     }
-    return HostPort{std::string(Str(r->element[0])), port};
+    return HostPort{std::string(ReplyText(r->element[0])), port};
   }
 
   // Connects to the address a sentinel gave and checks that it is a master:
@@ -143,9 +142,9 @@ class MasterFinder {
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 || !IsString(r->element[0])) {
       return absl::InternalError("answered ROLE with something unexpected");
     }
-    if (Str(r->element[0]) != "master") {
+    if (ReplyText(r->element[0]) != "master") {
       return absl::FailedPreconditionError(
-          absl::StrCat("says ROLE ", internal::ToAbsl(Str(r->element[0])), ", not master"));
+          absl::StrCat("says ROLE ", internal::ToAbsl(ReplyText(r->element[0])), ", not master"));
     }
     return conn;
   }

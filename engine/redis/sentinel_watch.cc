@@ -23,7 +23,6 @@ namespace {
 
 constexpr std::string_view kChannel = "+switch-master";
 
-std::string_view Str(const redisReply* r) { return std::string_view(r->str, r->len); }
 
 // The new master of a "+switch-master" message about `master_name`; its
 // payload is "<name> <old-ip> <old-port> <new-ip> <new-port>".
@@ -32,9 +31,9 @@ std::optional<HostPort> NewMasterIn(const redisReply& reply, std::string_view ma
   for (size_t i = 0; i < 3; ++i) {
     if (reply.element[i]->type != REDIS_REPLY_STRING) return std::nullopt;
   }
-  if (Str(reply.element[0]) != "message" || Str(reply.element[1]) != kChannel) return std::nullopt;
+  if (ReplyText(reply.element[0]) != "message" || ReplyText(reply.element[1]) != kChannel) return std::nullopt;
   const std::vector<absl::string_view> words =
-      absl::StrSplit(internal::ToAbsl(Str(reply.element[2])), ' ');
+      absl::StrSplit(internal::ToAbsl(ReplyText(reply.element[2])), ' ');
   int port = 0;
   if (words.size() != 5 || internal::ToStd(words[0]) != master_name ||
       !absl::SimpleAtoi(words[4], &port)) {

@@ -5,26 +5,29 @@
 #include "simdjson.h"
 
 namespace physics::schema {
+namespace {
+
+// Appends `member` (the separator and the quoted key, e.g. ",\"mass\":")
+// and the number: one append per part, as the hot path wants.
+template <typename Number>
+void AppendNumberMember(std::string& out, std::string_view member, Number value) {
+  out.append(member);
+  AppendJsonNumber(out, value);
+}
+
+}  // namespace
 
 void AppendStateJson(const StateFields& state, std::string& out) {
-  out.append("{\"mass\":");
-  AppendJsonNumber(out, state.mass);
-  out.append(",\"momentum\":");
-  AppendJsonNumber(out, state.momentum);
-  out.append(",\"friction\":");
-  AppendJsonNumber(out, state.friction);
-  out.append(",\"entropy\":");
-  AppendJsonNumber(out, state.entropy);
-  out.append(",\"nash_dist\":");
-  AppendJsonNumber(out, state.nash_dist);
+  AppendNumberMember(out, "{\"mass\":", state.mass);
+  AppendNumberMember(out, ",\"momentum\":", state.momentum);
+  AppendNumberMember(out, ",\"friction\":", state.friction);
+  AppendNumberMember(out, ",\"entropy\":", state.entropy);
+  AppendNumberMember(out, ",\"nash_dist\":", state.nash_dist);
   out.append(",\"regime\":");
   AppendJsonPlainString(out, state.regime);
-  out.append(",\"alpha_coefficient\":");
-  AppendJsonNumber(out, state.alpha);
-  out.append(",\"price\":");
-  AppendJsonNumber(out, state.price);
-  out.append(",\"seq\":");
-  AppendJsonNumber(out, state.seq);
+  AppendNumberMember(out, ",\"alpha_coefficient\":", state.alpha);
+  AppendNumberMember(out, ",\"price\":", state.price);
+  AppendNumberMember(out, ",\"seq\":", state.seq);
   out.append(",\"timestamp\":\"");
   AppendIso8601Micros(state.timestamp, out);
   out.append("\"}");
@@ -39,8 +42,7 @@ void AppendEventJson(std::string_view symbol, std::string_view timestamp_iso, in
   AppendJsonPlainString(out, symbol);
   out.append(",\"timestamp\":");
   AppendJsonPlainString(out, timestamp_iso);
-  out.append(",\"seq\":");
-  AppendJsonNumber(out, seq);
+  AppendNumberMember(out, ",\"seq\":", seq);
   out.append(",\"data\":{\"alpha\":");
   out.append(alpha_number);
   out.push_back(',');

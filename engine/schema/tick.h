@@ -22,6 +22,20 @@ struct Tick {
   EpochMicros timestamp = 0;   // event time
 };
 
+// Resets every field to what a parser starts from before reading a tick's
+// fields: no symbol, price NaN (so a missing price is caught), size 0, one
+// trade, no bid or ask, `timestamp` (the arrival time, or 0 for "required").
+// Keeps the symbol's capacity, so a reused Tick does not allocate.
+inline void ResetTick(Tick& tick, EpochMicros timestamp) {
+  tick.symbol.clear();
+  tick.price = NAN;
+  tick.size = 0;
+  tick.trades = 1;
+  tick.bid = NAN;
+  tick.ask = NAN;
+  tick.timestamp = timestamp;
+}
+
 // Normalises tick.symbol in place and checks every field. Returns
 // kInvalidArgument with a one-line reason ("price -1: must be > 0 and finite")
 // when the tick must be rejected; the caller logs, counts and drops it.

@@ -150,13 +150,7 @@ absl::Status ParseTickJson(std::string_view json, EpochMicros arrival, Tick& tic
   if (json.size() > kMaxTickJsonBytes) {
     return Bad(absl::StrCat(json.size(), " bytes: longer than ", kMaxTickJsonBytes));
   }
-  tick.symbol.clear();
-  tick.price = NAN;
-  tick.size = 0;
-  tick.trades = 1;
-  tick.bid = NAN;
-  tick.ask = NAN;
-  tick.timestamp = arrival;
+  ResetTick(tick, arrival);
 
   ThreadParser& p = Parser();
   p.buffer.assign(json);

@@ -169,8 +169,7 @@ absl::StatusOr<redis::Reply> RedisServer::Run(std::initializer_list<std::string_
 
 std::string RedisServer::String(std::initializer_list<std::string_view> argv) const {
   absl::StatusOr<redis::Reply> r = Run(argv);
-  if (!r.ok() || (*r)->type != REDIS_REPLY_STRING) return "";
-  return std::string((*r)->str, (*r)->len);
+  return r.ok() ? std::string(redis::ReplyText(r->get())) : "";
 }
 
 int64_t RedisServer::Integer(std::initializer_list<std::string_view> argv) const {

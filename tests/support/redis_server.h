@@ -86,8 +86,9 @@ class RedisServer {
   absl::StatusOr<redis::Connection> Connect() const;
   // One command on a fresh connection: for set-up and checks in tests.
   absl::StatusOr<redis::Reply> Run(std::initializer_list<std::string_view> argv) const;
-  // Checks made short: the string reply of `argv` ("" for nil, errors and
-  // non-strings), and its integer reply (kNoInteger when it is not one).
+  // Checks made short: the text of the string or status reply of `argv`
+  // ("" for nil, errors and other types), and its integer reply (kNoInteger
+  // when it is not one).
   static constexpr int64_t kNoInteger = INT64_MIN;
   std::string String(std::initializer_list<std::string_view> argv) const;
   int64_t Integer(std::initializer_list<std::string_view> argv) const;

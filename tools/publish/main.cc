@@ -11,11 +11,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/cli/flags.h"
-#include "engine/cli/log.h"
-#include "engine/loop/shutdown.h"
+#include "engine/cli/redis_flags.h"
+#include "engine/log/log.h"
+#include "engine/shutdown/shutdown_signal.h"
 #include "tools/publish/publisher.h"
 #include "tools/publish/tick_source.h"
-#include "engine/cli/redis_flags.h"
 
 namespace physics::publish {
 namespace {
@@ -25,7 +25,7 @@ constexpr size_t kMaxBatch = 1000;
 using Clock = std::chrono::steady_clock;
 
 int Main(int argc, char** argv) {
-  cli::SetLogProgram(kProgram);
+  log::SetProgram(kProgram);
   std::string redis_url, key_namespace, to = "stream", symbols = "10", csv;
   double rate = 1000, duration = 0;
   int64_t count = 0, seed = 42, invalid_every = 0;
@@ -64,7 +64,7 @@ int Main(int argc, char** argv) {
     source = std::make_unique<SimTickSource>(*feed::ParseSymbolsFlag(symbols), static_cast<uint64_t>(seed));
   }
   Publisher publisher(*config, *ParseTarget(to), invalid_every);
-  loop::ShutdownSignal stop;
+  shutdown::ShutdownSignal stop;
 
   const auto start = Clock::now();
   const auto stop_at = duration > 0 ? start + std::chrono::duration_cast<Clock::duration>(
@@ -95,7 +95,7 @@ int Main(int argc, char** argv) {
     if (rate > 0 && want < kMaxBatch) stop.WaitUntil(Clock::now() + std::chrono::milliseconds(5));
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  cli::LogInfo(absl::StrCat("published ", publisher.published(), " ticks and ", publisher.invalid(),
+  log::Info(absl::StrCat("published ", publisher.published(), " ticks and ", publisher.invalid(),
                             " invalid ones to ", publisher.Describe(), " in ", seconds, " s"));
   return publisher.queued() == 0 ? 0 : 1;
 }

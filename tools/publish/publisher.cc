@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "engine/cli/log.h"
+#include "engine/log/log.h"
 #include "engine/schema/json_writer.h"
 #include "engine/schema/tick_json.h"
 
@@ -109,8 +109,8 @@ bool Publisher::Send(const feed::Interrupt& stop) {
   while (true) {
     absl::Status s = SendOnce();
     if (s.ok() || !absl::IsUnavailable(s)) {
-      if (!s.ok()) cli::LogWarn(absl::StrCat("Redis rejected part of a batch: ", s.message()));
-      if (reported_down_) cli::LogInfo(absl::StrCat("Redis at ", config_.Describe(), " is back"));
+      if (!s.ok()) log::Warn(absl::StrCat("Redis rejected part of a batch: ", s.message()));
+      if (reported_down_) log::Info(absl::StrCat("Redis at ", config_.Describe(), " is back"));
       reported_down_ = false;
       backoff_.Reset();
       for (const Message& m : queued_) ++(m.invalid_kind < 0 ? published_ : invalid_);
@@ -119,7 +119,7 @@ bool Publisher::Send(const feed::Interrupt& stop) {
     }
     if (!reported_down_) {
       reported_down_ = true;
-      cli::LogWarn(absl::StrCat("Redis unavailable (", s.message(), "); retrying with backoff"));
+      log::Warn(absl::StrCat("Redis unavailable (", s.message(), "); retrying with backoff"));
     }
     if (stop.WaitUntil(std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(backoff_.Next()))) {
       return false;

@@ -47,20 +47,12 @@ class CsvTickSource final : public TickSource {
  public:
   // kNotFound / kInvalidArgument naming the file.
   static absl::StatusOr<std::unique_ptr<CsvTickSource>> Open(const std::string& path);
-  ~CsvTickSource() override;
   bool Next(schema::Tick& tick) override;
 
  private:
-  CsvTickSource(std::FILE* file, std::string path) : file_(file), path_(std::move(path)) {}
-  bool ReadLine();
+  explicit CsvTickSource(std::unique_ptr<feed::CsvFile> file) : file_(std::move(file)) {}
 
-  std::FILE* file_;
-  std::string path_;
-  feed::CsvColumns columns_;
-  char* line_buf_ = nullptr;
-  size_t line_cap_ = 0;
-  std::string_view line_;
-  int64_t line_number_ = 0;
+  std::unique_ptr<feed::CsvFile> file_;
 };
 
 }  // namespace physics::publish

@@ -30,14 +30,8 @@ void CheckResult::Add(std::string key, double value) {
 }
 
 void CheckResult::AddText(std::string key, std::string_view value) {
-  // Values are Redis INFO fields, key names and policy names: no control
-  // characters, but escape quotes and backslashes anyway.
-  std::string v = "\"";
-  for (char c : value) {
-    if (c == '"' || c == '\\') v.push_back('\\');
-    if (static_cast<unsigned char>(c) >= 0x20) v.push_back(c);
-  }
-  v.push_back('"');
+  std::string v;
+  schema::AppendJsonString(v, value);
   data.emplace_back(std::move(key), std::move(v));
 }
 

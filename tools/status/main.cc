@@ -90,12 +90,12 @@ int Main(int argc, char** argv) {
   StatusOptions options;
 
   cli::FlagSet flags(std::string(kProgram),
-                     "Tells whether physics-state is healthy: Redis (version, memory, eviction policy,\n"
-                     "persistence, PING latency), the engine's and the bridge's heartbeats, the bridge's\n"
-                     "/healthz, physics:state:* ages, market:snapshot:* TTLs, state_update subscribers and\n"
-                     "the dead-letter stream. One OK/WARN/FAIL line per check; exit code 0 OK, 1 WARN,\n"
-                     "2 FAIL.\n\nEnvironment: REDIS_URL, or REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD; "
-                     "REDIS_NAMESPACE.\nFlags override the environment.");
+                     absl::StrCat("Tells whether physics-state is healthy: Redis (version, memory, eviction policy,\n"
+                                  "persistence, PING latency), the engine's and the bridge's heartbeats, the bridge's\n"
+                                  "/healthz, physics:state:* ages, market:snapshot:* TTLs, state_update subscribers and\n"
+                                  "the dead-letter stream. One OK/WARN/FAIL line per check; exit code 0 OK, 1 WARN,\n"
+                                  "2 FAIL.",
+                                  cli::kRedisEnvironmentHelp));
   cli::AddRedisFlags(flags, &redis_url, &key_namespace);
   flags.AddChecked("check", &checks,
                    absl::StrCat("which checks to run: all, or a comma list of ", absl::StrJoin(kCheckNames, ",")),

@@ -10,7 +10,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "tools/status/redis_keys.h"
 
 namespace physics::ops {
 namespace {
@@ -32,7 +31,7 @@ int64_t IntField(const InfoFields& info, const std::string& name) {
 std::string ConfigValue(redis::Connection& conn, std::string_view name) {
   absl::StatusOr<redis::Reply> r = conn.Command({"CONFIG", "GET", name});
   if (!r.ok() || (*r)->type != REDIS_REPLY_ARRAY || (*r)->elements != 2) return "";
-  return std::string(ReplyText((*r)->element[1]));
+  return std::string(redis::ReplyText((*r)->element[1]));
 }
 
 }  // namespace
@@ -41,7 +40,8 @@ absl::StatusOr<InfoFields> ReadInfo(redis::Connection& conn) {
   absl::StatusOr<redis::Reply> r = conn.Command({"INFO"});
   if (!r.ok()) return r.status();
   InfoFields fields;
-  for (absl::string_view line : absl::StrSplit(absl::string_view((*r)->str, (*r)->len), "\r\n")) {
+  const std::string_view text = redis::ReplyText(r->get());
+  for (absl::string_view line : absl::StrSplit(absl::string_view(text.data(), text.size()), "\r\n")) {
     if (line.empty() || line.front() == '#') continue;
     const size_t colon = line.find(':');
     if (colon == absl::string_view::npos) continue;

@@ -7,10 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/http_client/http_client.h"
+#include "engine/redis/key_scan.h"
 #include "engine/schema/state_message.h"
+#include "engine/schema/state_reader.h"
 #include "engine/schema/timestamp.h"
-#include "tools/status/redis_keys.h"
-#include "tools/status/state_json.h"
 
 namespace physics::ops {
 namespace {
@@ -35,8 +35,8 @@ CheckResult CheckHeartbeats(redis::Connection& conn, const redis::Config& cfg,
   std::string stale_key, fresh_key;
   for (const std::string& prefix : {absl::StrCat("ops:hb:", std::string(service), ":"),
                                     absl::StrCat("ops:hb:physics-", std::string(service), ":")}) {
-    absl::Status s = ScanKeys(conn, cfg.Key(prefix + "*"), [&](std::span<const std::string> keys) {
-      absl::StatusOr<std::vector<redis::Reply>> ttls = PerKey(conn, "TTL", keys);
+    absl::Status s = redis::ScanKeys(conn, cfg.Key(prefix + "*"), [&](std::span<const std::string> keys) {
+      absl::StatusOr<std::vector<redis::Reply>> ttls = redis::PerKey(conn, "TTL", keys);
       if (!ttls.ok()) return ttls.status();
       for (size_t i = 0; i < keys.size(); ++i) {
         const redisReply* r = (*ttls)[i].get();
@@ -117,14 +117,14 @@ CheckResult CheckStates(redis::Connection& conn, const redis::Config& cfg,
   schema::EpochMicros newest = std::numeric_limits<int64_t>::min();
   schema::EpochMicros oldest = std::numeric_limits<int64_t>::max();
   std::string oldest_symbol, bad_example;
-  absl::Status s = ScanKeys(conn, prefix + "*", [&](std::span<const std::string> keys) {
-    absl::StatusOr<redis::Reply> values = MGet(conn, keys);
+  absl::Status s = redis::ScanKeys(conn, prefix + "*", [&](std::span<const std::string> keys) {
+    absl::StatusOr<redis::Reply> values = redis::MGet(conn, keys);
     if (!values.ok()) return values.status();
     for (size_t i = 0; i < keys.size(); ++i) {
       const redisReply* v = (*values)->element[i];
       if (v->type == REDIS_REPLY_NIL) continue;  // deleted or expired meanwhile
       ++count;
-      absl::StatusOr<schema::StateFields> state = ParseStateJson(ReplyText(v));
+      absl::StatusOr<schema::StateFields> state = schema::ParseStateJson(redis::ReplyText(v));
       if (!state.ok()) {
         ++bad;
         bad_example = absl::StrCat(keys[i], ": ", Message(state.status()));
@@ -170,8 +170,8 @@ CheckResult CheckSnapshots(redis::Connection& conn, const redis::Config& cfg,
   int64_t count = 0, out_of_range = 0;
   int64_t min_ttl = std::numeric_limits<int64_t>::max(), max_ttl = std::numeric_limits<int64_t>::min();
   std::string example;
-  absl::Status s = ScanKeys(conn, prefix + "*", [&](std::span<const std::string> keys) {
-    absl::StatusOr<std::vector<redis::Reply>> ttls = PerKey(conn, "TTL", keys);
+  absl::Status s = redis::ScanKeys(conn, prefix + "*", [&](std::span<const std::string> keys) {
+    absl::StatusOr<std::vector<redis::Reply>> ttls = redis::PerKey(conn, "TTL", keys);
     if (!ttls.ok()) return ttls.status();
     for (size_t i = 0; i < keys.size(); ++i) {
       const redisReply* r = (*ttls)[i].get();

@@ -134,14 +134,13 @@ int Main(int argc, char** argv) {
   int64_t width = 0, height = 0;
 
   cli::FlagSet flags(std::string(kProgram),
-                     "A live view of physics:state for analysts, like top: one row per symbol with its\n"
-                     "price, every field of the vector, the regime (coloured), the age of the last update\n"
-                     "and updates per second. Reads physics:state:* at start, then SUBSCRIBE state_update.\n"
-                     "Keys: q quit; s symbol, $ price, m mass, p momentum, f friction, e entropy,\n"
-                     "n nash_dist, a alpha, t age, u updates/s sort (again: reverse); r reverse;\n"
-                     "/ filter by symbol (Enter keeps it, Esc clears it).\n"
-                     "\nEnvironment: REDIS_URL, or REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD; "
-                     "REDIS_NAMESPACE.\nFlags override the environment.");
+                     absl::StrCat("A live view of physics:state for analysts, like top: one row per symbol with its\n"
+                                  "price, every field of the vector, the regime (coloured), the age of the last update\n"
+                                  "and updates per second. Reads physics:state:* at start, then SUBSCRIBE state_update.\n"
+                                  "Keys: q quit; s symbol, $ price, m mass, p momentum, f friction, e entropy,\n"
+                                  "n nash_dist, a alpha, t age, u updates/s sort (again: reverse); r reverse;\n"
+                                  "/ filter by symbol (Enter keeps it, Esc clears it).",
+                                  cli::kRedisEnvironmentHelp));
   cli::AddRedisFlags(flags, &redis_url, &key_namespace);
   flags.AddChecked("sort", &sort,
                    "initial sort: symbol, price, mass, momentum, friction, entropy, nash_dist, alpha, age, rate",

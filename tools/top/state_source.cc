@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/redis/key_scan.h"
 #include "engine/schema/state_message.h"
-#include "tools/status/redis_keys.h"
-#include "tools/status/state_json.h"
+#include "engine/schema/state_reader.h"
 
 namespace physics::top {
 namespace {
@@ -46,11 +46,11 @@ absl::Status StateSource::Prime() {
   absl::StatusOr<redis::Connection> conn = redis::Connection::Open(config_, kConnectTimeout, kIoTimeout);
   if (!conn.ok()) return conn.status();
   const std::string prefix = config_.Key(schema::kStateKeyPrefix);
-  return ops::ScanKeys(*conn, prefix + "*", [&](std::span<const std::string> keys) {
-    absl::StatusOr<redis::Reply> values = ops::MGet(*conn, keys);
+  return redis::ScanKeys(*conn, prefix + "*", [&](std::span<const std::string> keys) {
+    absl::StatusOr<redis::Reply> values = redis::MGet(*conn, keys);
     if (!values.ok()) return values.status();
     for (size_t i = 0; i < keys.size(); ++i) {
-      absl::StatusOr<schema::StateFields> state = ops::ParseStateJson(ops::ReplyText((*values)->element[i]));
+      absl::StatusOr<schema::StateFields> state = schema::ParseStateJson(redis::ReplyText((*values)->element[i]));
       if (state.ok()) table_.Apply(std::string_view(keys[i]).substr(prefix.size()), *state, false);
     }
     return absl::OkStatus();
@@ -80,8 +80,8 @@ bool StateSource::Poll(absl::Time now, size_t max_messages) {
       return true;
     }
     const redisReply* r = reply->get();
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || ops::ReplyText(r->element[0]) != "message") continue;
-    absl::StatusOr<ops::StateEvent> event = ops::ParseStateEvent(ops::ReplyText(r->element[2]));
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || redis::ReplyText(r->element[0]) != "message") continue;
+    absl::StatusOr<schema::StateEvent> event = schema::ParseStateEvent(redis::ReplyText(r->element[2]));
     if (!event.ok()) {
       ++bad_messages_;
       last_bad_message_ = std::string(event.status().message());

@@ -1,4 +1,4 @@
-#include "engine/loop/shutdown.h"
+#include "engine/shutdown/shutdown_signal.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -8,7 +8,7 @@
 #include <csignal>
 #include <cstdint>
 
-namespace physics::loop {
+namespace physics::shutdown {
 namespace {
 
 // Written only by the signal handler and Request(); async-signal-safe.
@@ -68,4 +68,4 @@ bool ShutdownSignal::WaitUntil(feed::SteadyTime deadline) const {
   return requested();
 }
 
-}  // namespace physics::loop
+}  // namespace physics::shutdown

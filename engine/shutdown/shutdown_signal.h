@@ -1,13 +1,15 @@
-// SIGINT/SIGTERM handling for the tick loop: the handler only sets a flag and
-// writes to an eventfd, so a loop waiting for its next tick wakes at once.
+// SIGINT/SIGTERM handling for the programs' main loops (physics-engine's tick
+// loop, physics-publish): the handler only sets a flag and writes to an
+// eventfd, so a loop waiting for its next tick wakes at once. It is the
+// feeds' Interrupt, so a feed waiting for data wakes too.
 // Thread-safe: requested() and WaitUntil() may be called from any thread;
 // at most one ShutdownSignal may exist (it owns the process's handlers).
-#ifndef PHYSICS_ENGINE_LOOP_SHUTDOWN_H_
-#define PHYSICS_ENGINE_LOOP_SHUTDOWN_H_
+#ifndef PHYSICS_ENGINE_SHUTDOWN_SHUTDOWN_SIGNAL_H_
+#define PHYSICS_ENGINE_SHUTDOWN_SHUTDOWN_SIGNAL_H_
 
 #include "engine/feed/feed.h"
 
-namespace physics::loop {
+namespace physics::shutdown {
 
 class ShutdownSignal final : public feed::Interrupt {
  public:
@@ -22,6 +24,6 @@ class ShutdownSignal final : public feed::Interrupt {
   void Request();
 };
 
-}  // namespace physics::loop
+}  // namespace physics::shutdown
 
-#endif  // PHYSICS_ENGINE_LOOP_SHUTDOWN_H_
+#endif  // PHYSICS_ENGINE_SHUTDOWN_SHUTDOWN_SIGNAL_H_

@@ -1,4 +1,4 @@
-#include "tools/status/state_json.h"
+#include "engine/schema/state_reader.h"
 
 #include <array>
 
@@ -7,7 +7,7 @@
 #include "engine/schema/timestamp.h"
 #include "simdjson.h"
 
-namespace physics::ops {
+namespace physics::schema {
 namespace {
 
 constexpr std::array<std::string_view, 4> kRegimes = {"WAIT", "Gaussian", "Levy", "Critical"};
@@ -28,8 +28,8 @@ absl::Status ReadNumber(simdjson::dom::object obj, std::string_view field, doubl
   return absl::OkStatus();
 }
 
-absl::StatusOr<schema::StateFields> FromObject(simdjson::dom::object obj) {
-  schema::StateFields s;
+absl::StatusOr<StateFields> FromObject(simdjson::dom::object obj) {
+  StateFields s;
   struct NumberField {
     std::string_view name;
     double* target;
@@ -49,7 +49,7 @@ absl::StatusOr<schema::StateFields> FromObject(simdjson::dom::object obj) {
   }
   if (s.regime.empty()) return Bad(absl::StrCat("unknown regime \"", std::string(regime), "\""));
   if (obj["timestamp"].get(timestamp) != simdjson::SUCCESS) return Bad("\"timestamp\" is missing");
-  absl::StatusOr<schema::EpochMicros> micros = schema::ParseTimestamp(timestamp);
+  absl::StatusOr<EpochMicros> micros = ParseTimestamp(timestamp);
   if (!micros.ok()) return Bad(absl::StrCat("\"timestamp\": ", std::string(micros.status().message())));
   s.timestamp = *micros;
   return s;
@@ -57,7 +57,7 @@ absl::StatusOr<schema::StateFields> FromObject(simdjson::dom::object obj) {
 
 }  // namespace
 
-absl::StatusOr<schema::StateFields> ParseStateJson(std::string_view json) {
+absl::StatusOr<StateFields> ParseStateJson(std::string_view json) {
   simdjson::dom::object obj;
   if (ThreadParser().parse(json.data(), json.size()).get(obj) != simdjson::SUCCESS) {
     return Bad("not a JSON object");
@@ -74,11 +74,11 @@ absl::StatusOr<StateEvent> ParseStateEvent(std::string_view json) {
   if (event["symbol"].get(symbol) != simdjson::SUCCESS) return Bad("event has no \"symbol\"");
   if (event["data"].get(data) != simdjson::SUCCESS) return Bad("event has no \"data\" object");
   StateEvent out;
-  if (absl::Status s = schema::NormalizeSymbol(symbol, out.symbol); !s.ok()) return s;
-  absl::StatusOr<schema::StateFields> state = FromObject(data);
+  if (absl::Status s = NormalizeSymbol(symbol, out.symbol); !s.ok()) return s;
+  absl::StatusOr<StateFields> state = FromObject(data);
   if (!state.ok()) return state.status();
   out.state = *state;
   return out;
 }
 
-}  // namespace physics::ops
+}  // namespace physics::schema

@@ -1,21 +1,16 @@
-#include "tools/status/redis_keys.h"
+#include "engine/redis/key_scan.h"
 
 #include "absl/strings/str_cat.h"
 
-namespace physics::ops {
+namespace physics::redis {
 
-std::string_view ReplyText(const redisReply* r) {
-  if (r == nullptr || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)) return {};
-  return std::string_view(r->str, r->len);
-}
-
-absl::Status ScanKeys(redis::Connection& conn, std::string_view pattern,
+absl::Status ScanKeys(Connection& conn, std::string_view pattern,
                       absl::FunctionRef<absl::Status(std::span<const std::string> keys)> on_page) {
   const std::string count = std::to_string(kScanPage);
   std::string cursor = "0";
   std::vector<std::string> keys;
   do {
-    absl::StatusOr<redis::Reply> scan = conn.Command({"SCAN", cursor, "MATCH", pattern, "COUNT", count});
+    absl::StatusOr<Reply> scan = conn.Command({"SCAN", cursor, "MATCH", pattern, "COUNT", count});
     if (!scan.ok()) return scan.status();
     const redisReply* r = scan->get();
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || ReplyText(r->element[0]).empty() ||
@@ -32,19 +27,19 @@ absl::Status ScanKeys(redis::Connection& conn, std::string_view pattern,
   return absl::OkStatus();
 }
 
-absl::StatusOr<redis::Reply> MGet(redis::Connection& conn, std::span<const std::string> keys) {
+absl::StatusOr<Reply> MGet(Connection& conn, std::span<const std::string> keys) {
   std::vector<std::string_view> argv;
   argv.reserve(keys.size() + 1);
   argv.push_back("MGET");
   argv.insert(argv.end(), keys.begin(), keys.end());
-  absl::StatusOr<redis::Reply> reply = conn.Command(argv);
+  absl::StatusOr<Reply> reply = conn.Command(argv);
   if (reply.ok() && ((*reply)->type != REDIS_REPLY_ARRAY || (*reply)->elements != keys.size())) {
     return absl::InternalError("unexpected MGET reply");
   }
   return reply;
 }
 
-absl::StatusOr<std::vector<redis::Reply>> PerKey(redis::Connection& conn, std::string_view command,
+absl::StatusOr<std::vector<Reply>> PerKey(Connection& conn, std::string_view command,
                                                  std::span<const std::string> keys) {
   redisContext* c = conn.raw();
   if (!conn.ok()) return absl::UnavailableError(absl::StrCat("Redis ", conn.endpoint(), ": connection is broken"));
@@ -55,7 +50,7 @@ absl::StatusOr<std::vector<redis::Reply>> PerKey(redis::Connection& conn, std::s
       return absl::UnavailableError(absl::StrCat("Redis ", conn.endpoint(), ": ", c->errstr));
     }
   }
-  std::vector<redis::Reply> replies;
+  std::vector<Reply> replies;
   replies.reserve(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     void* reply = nullptr;
@@ -67,4 +62,4 @@ absl::StatusOr<std::vector<redis::Reply>> PerKey(redis::Connection& conn, std::s
   return replies;
 }
 
-}  // namespace physics::ops
+}  // namespace physics::redis

@@ -3,8 +3,8 @@
 // pipeline of per-key commands (TTL, ...) per page, so 10 000 keys cost a few
 // dozen round trips and never a KEYS.
 // Not thread-safe: every function uses the caller's Connection.
-#ifndef PHYSICS_TOOLS_STATUS_REDIS_KEYS_H_
-#define PHYSICS_TOOLS_STATUS_REDIS_KEYS_H_
+#ifndef PHYSICS_ENGINE_REDIS_KEY_SCAN_H_
+#define PHYSICS_ENGINE_REDIS_KEY_SCAN_H_
 
 #include <cstddef>
 #include <span>
@@ -17,7 +17,7 @@
 #include "absl/status/statusor.h"
 #include "engine/redis/connection.h"
 
-namespace physics::ops {
+namespace physics::redis {
 
 // Keys per SCAN page (the COUNT hint) and per MGET / pipeline.
 inline constexpr size_t kScanPage = 1000;
@@ -26,24 +26,22 @@ inline constexpr size_t kScanPage = 1000;
 // SCAN's cursor is back at 0. As with SCAN itself, a key may be reported
 // twice and keys added meanwhile may be missed. Stops at, and returns, the
 // first error of SCAN or of `on_page`.
-absl::Status ScanKeys(redis::Connection& conn, std::string_view pattern,
+absl::Status ScanKeys(Connection& conn, std::string_view pattern,
                       absl::FunctionRef<absl::Status(std::span<const std::string> keys)> on_page);
 
 // MGET of `keys`; element i of the returned array reply is the value of
 // keys[i] (nil when missing or not a string). REQUIRES: !keys.empty().
-absl::StatusOr<redis::Reply> MGet(redis::Connection& conn, std::span<const std::string> keys);
+absl::StatusOr<Reply> MGet(Connection& conn, std::span<const std::string> keys);
 
 // Sends `command key` for every key (e.g. "TTL") in one pipeline and returns
 // the replies in key order; error replies are returned as replies.
 // kUnavailable on I/O errors (the connection is then broken).
 // Writes through hiredis's own functions (Connection::raw()), so the caller
 // must ignore SIGPIPE.
-absl::StatusOr<std::vector<redis::Reply>> PerKey(redis::Connection& conn, std::string_view command,
+absl::StatusOr<std::vector<Reply>> PerKey(Connection& conn, std::string_view command,
                                                  std::span<const std::string> keys);
 
-// The text of a string or status reply, "" for any other type.
-std::string_view ReplyText(const redisReply* r);
 
-}  // namespace physics::ops
+}  // namespace physics::redis
 
-#endif  // PHYSICS_TOOLS_STATUS_REDIS_KEYS_H_
+#endif  // PHYSICS_ENGINE_REDIS_KEY_SCAN_H_
