@@ -1,7 +1,7 @@
-// The documented latency table (SPEC reference: GET 0.1/0.3/0.5, SET
-// 0.2/0.4/0.8, PUBLISH 0.3/0.6/1.2 ms at P50/P95/P99) measured with our Redis
-// client on one connection against a private redis-server, beside this
-// machine's floor from redis-benchmark in the same run. --check fails (exit 1)
+// The documented latency table (docs/SPEC.md §1, "Latency targets": GET
+// 0.1/0.3/0.5, SET 0.2/0.4/0.8, PUBLISH 0.3/0.6/1.2 ms at P50/P95/P99) measured
+// with our Redis client on one connection against a private redis-server,
+// beside this machine's floor from redis-benchmark in the same run. --check fails (exit 1)
 // when any P99 exceeds the documented P99.
 //
 //   build/bin/latency_table                       # N = 100 000 per operation

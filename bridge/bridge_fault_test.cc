@@ -1,4 +1,4 @@
-// physics-bridge end to end, fault side (SPEC §6, §7): Redis outages and
+// physics-bridge end to end, fault side (docs/SPEC.md §6, §7): Redis outages and
 // restarts, /healthz proving delivery, and a client that never reads.
 #include <atomic>
 #include <csignal>

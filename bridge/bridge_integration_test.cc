@@ -1,4 +1,4 @@
-// physics-bridge end to end, protocol side (SPEC §6): a real redis-server, the
+// physics-bridge end to end, protocol side (docs/SPEC.md §6): a real redis-server, the
 // real physics-bridge process, and a raw WebSocket client.
 #include <atomic>
 #include <csignal>

@@ -1,4 +1,4 @@
-// Parses what a WebSocket client may send (SPEC §6): subscribe (with an
+// Parses what a WebSocket client may send (docs/SPEC.md §6): subscribe (with an
 // optional symbols list), unsubscribe and ping, as JSON text. Anything else is
 // answered with an error frame whose text comes from here.
 // Thread-safe: each thread uses its own simdjson parser.

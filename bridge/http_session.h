@@ -1,5 +1,5 @@
 // One HTTP connection: parses requests with Boost.Beast and serves GET /,
-// /api/state/{SYM}, /healthz and /metrics (SPEC §6), 404 for other paths and
+// /api/state/{SYM}, /healthz and /metrics (docs/SPEC.md §6), 404 for other paths and
 // 405 for other methods; on GET /ws it performs the WebSocket handshake with
 // Beast and hands the socket to a WsSession. With --token, /ws and /api/*
 // answer 401 without the token; with --allowed-origins, an upgrade from

@@ -1,5 +1,5 @@
 // physics-bridge: turns Redis pub/sub (state_update and --channels) into
-// WebSocket and HTTP for dashboards and services. See SPEC §6 and --help.
+// WebSocket and HTTP for dashboards and services. See docs/SPEC.md §6 and --help.
 #include <sys/resource.h>
 
 #include <csignal>

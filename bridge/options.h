@@ -1,4 +1,4 @@
-// physics-bridge's settings (the command-line flags, SPEC §6)
+// physics-bridge's settings (the command-line flags, docs/SPEC.md §6)
 // and the parsers for the compound ones.
 // Thread-safety: plain values and pure functions.
 #ifndef PHYSICS_BRIDGE_OPTIONS_H_

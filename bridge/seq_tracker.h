@@ -1,7 +1,7 @@
 // Per-symbol record of the last state the bridge forwarded (seq and event
 // time), deciding for each new one whether it is the next, follows a gap
 // (pub/sub lost some: repair from physics:state:{SYM}), restarts the count
-// (engine restarted), or is stale (already sent, e.g. by a repair) — SPEC §6.
+// (engine restarted), or is stale (already sent, e.g. by a repair) — docs/SPEC.md §6.
 // Not thread-safe: owned by the subscriber thread.
 #ifndef PHYSICS_BRIDGE_SEQ_TRACKER_H_
 #define PHYSICS_BRIDGE_SEQ_TRACKER_H_

@@ -1,5 +1,5 @@
 // One WebSocket client after the handshake: reads and answers its requests
-// (SPEC §6), holds its subscriptions, and writes its queue to the raw TCP
+// (docs/SPEC.md §6), holds its subscriptions, and writes its queue to the raw TCP
 // socket in gather writes (one sendmsg per batch). Frames are written by hand
 // rather than through beast::websocket::stream because that sends one message
 // per async_write (one syscall per message per client); server frames are

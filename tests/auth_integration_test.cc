@@ -1,5 +1,5 @@
 // REDIS_URL credentials against real redis-servers started with requirepass
-// and with an ACL user (SPEC §8): the engine writes with the right
+// and with an ACL user (docs/SPEC.md §8): the engine writes with the right
 // ones, and with wrong ones prints one line and exits 2; the bridge keeps
 // retrying and reports the refusal in /healthz.
 #include "absl/strings/str_cat.h"

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden physics vectors for engine/physics (SPEC section 5), made by numpy.
+"""Golden physics vectors for engine/physics (docs/SPEC.md §5), made by numpy.
 
 Computes every field the plain numpy/scipy way (np.histogram(bins="auto"),
 scipy.stats.entropy(base=2), np.std) on seeded synthetic windows and writes
@@ -41,7 +41,7 @@ def glibc_log(x):
 
 
 def physics_vector(prices, volume, trades, log):
-    """SPEC section 5 on one window; prices oldest first."""
+    """docs/SPEC.md §5 on one window; prices oldest first."""
     n = len(prices)
     p = prices[-1]
     high, low = prices.max(), prices.min()

@@ -32,7 +32,7 @@ class EventParser {
   // Fills `out` from a state_update event; false when it has no valid symbol
   // and seq. `out.symbol` stays valid until the next call or while `event`
   // lives, whichever is shorter.
-  // The engine writes events with a fixed field order (SPEC §3 shape):
+  // The engine writes events with a fixed field order (docs/SPEC.md §3 shape):
   // {"event":"PHYSICS_UPDATE","symbol":"SPY","timestamp":"...Z","seq":N,...
   // Reading symbol, timestamp and seq at those places costs a few tens of
   // nanoseconds; simdjson (schema::ParseEventHeader) reads any other layout.

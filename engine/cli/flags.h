@@ -1,7 +1,7 @@
 // Command-line flags for the project's programs: `--name value` or
 // `--name=value`, typed and range-checked, with a generated `--help`.
 // A bad value is one line naming it and what is accepted, exit code 2
-// (SPEC §7). Not thread-safe: used once by main().
+// (docs/SPEC.md §7). Not thread-safe: used once by main().
 //
 //   FlagSet flags("physics-engine", "Computes the physics vector ...");
 //   double hz = 1;

@@ -1,5 +1,5 @@
 // The --redis-url and --namespace flags every program takes, resolved the one
-// way SPEC §8 asks: the environment (redis::ConfigFromEnv), then --redis-url,
+// way docs/SPEC.md §8 asks: the environment (redis::ConfigFromEnv), then --redis-url,
 // then --namespace. Shared by the engine, the bridge and the tools.
 // Not thread-safe: used once by main().
 #ifndef PHYSICS_ENGINE_CLI_REDIS_FLAGS_H_

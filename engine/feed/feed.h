@@ -1,4 +1,4 @@
-// Where market ticks come from (SPEC §4). A Feed hands raw ticks to a
+// Where market ticks come from (docs/SPEC.md §4). A Feed hands raw ticks to a
 // TickSink, which validates and folds them; the tick loop decides when a loop
 // tick closes. Not thread-safe: a feed is polled by the tick thread only.
 #ifndef PHYSICS_ENGINE_FEED_FEED_H_
@@ -44,7 +44,7 @@ inline bool Deliver(schema::Tick& tick, const TickOrigin& origin, TickSink& sink
 }
 
 // The event-time loop tick a tick belongs to (csv replay, stream): its
-// timestamp's bucket floor(timestamp * hz), SPEC §4.
+// timestamp's bucket floor(timestamp * hz), docs/SPEC.md §4.
 inline int64_t EventBucket(schema::EpochMicros timestamp, double hz) {
   return static_cast<int64_t>(std::floor(static_cast<long double>(timestamp) * hz / 1e6L));
 }

@@ -1,4 +1,4 @@
-// The pub/sub feed (--feed pubsub[:PATTERN], SPEC §2, §4): PSUBSCRIBEs
+// The pub/sub feed (--feed pubsub[:PATTERN], docs/SPEC.md §2, §4): PSUBSCRIBEs
 // market.tick.* (namespaced) on its own connection and folds the JSON ticks
 // as they arrive; loop ticks follow the wall clock, like the simulator.
 // Pub/sub delivers at most once: ticks published while the engine is

@@ -1,4 +1,4 @@
-// Redis stream entries as the stream feed reads them (SPEC §2, §4): entry ids
+// Redis stream entries as the stream feed reads them (docs/SPEC.md §2, §4): entry ids
 // ("1766318400123-0") and the tick fields of an entry (symbol, price, size,
 // trades|updates, bid, ask, timestamp, all as strings).
 // Pure values and functions; thread-safe.
@@ -43,7 +43,7 @@ struct StreamId {
 // Longest "ms-seq" text: two 20-digit numbers and the dash.
 inline constexpr size_t kMaxStreamIdLength = 41;
 
-// Reads one entry's fields into a tick. Field names are SPEC §4's; unknown
+// Reads one entry's fields into a tick. Field names are docs/SPEC.md §4's; unknown
 // fields are ignored; an empty value means the field is absent (size 0,
 // trades 1, no quote). Values are not range-checked: schema::ValidateTick
 // does that, so every feed rejects the same ticks with the same reasons.

@@ -1,4 +1,4 @@
-// The Redis stream feed (--feed stream[:KEY], SPEC §2, §4): reads
+// The Redis stream feed (--feed stream[:KEY], docs/SPEC.md §2, §4): reads
 // market:ticks through consumer group physics-engine, loses nothing across
 // engine crashes and Redis restarts, and gives the same state as a run
 // without faults.

@@ -1,5 +1,5 @@
 // The Redis side of the stream feed: one connection to a consumer group of
-// one stream (SPEC §2: market:ticks, group physics-engine), with the few
+// one stream (docs/SPEC.md §2: market:ticks, group physics-engine), with the few
 // commands the feed needs: create the group, read its history and its new
 // entries, take over entries left pending by dead consumers, acknowledge
 // entries and dead-letter rejected ones. No policy here: the feed decides

@@ -1,5 +1,5 @@
 // Writes the latest state of every updated symbol to Redis in one pipeline per
-// loop tick (SPEC §2) and checks every reply. Within a tick's pipeline:
+// loop tick (docs/SPEC.md §2) and checks every reply. Within a tick's pipeline:
 //   1. each symbol's state (SET physics:state:{SYM}) precedes its message; the
 //      states stream out while the rest of the tick is computed (Stream);
 //   2. the PUBLISH state_update of up to kPublishesPerTransaction stored symbols
@@ -7,13 +7,13 @@
 //      a GET on receipt finds that state or a newer one;
 //   3. each transaction's snapshots (HSET + EXPIRE market:snapshot:{SYM})
 //      follow it;
-//   4. the engine's heartbeat (ops:hb:engine:{id}, SPEC §2) rides along when due.
+//   4. the engine's heartbeat (ops:hb:engine:{id}, docs/SPEC.md §2) rides along when due.
 // Why in this order: docs/engine.md, "Writing to Redis". While Redis is
 // unreachable it keeps nothing but the book's latest state, retries with
 // capped exponential backoff (never holding a loop tick on a connect attempt
 // longer than its timeout), logs once per change of state, and writes the
-// latest state as soon as Redis is back (SPEC §7); with a redis-sentinel://
-// URL it retries at once when the sentinels announce a new master (SPEC §9).
+// latest state as soon as Redis is back (docs/SPEC.md §7); with a redis-sentinel://
+// URL it retries at once when the sentinels announce a new master (docs/SPEC.md §9).
 // With a leader lease (WriterOptions::leader_lease, docs/SPEC.md §9) it writes
 // only while it holds [ns:]ops:leader:engine: every write goes inside a
 // MULTI/EXEC that ends with the renewal and is followed by WATCH on the key,

@@ -1,6 +1,6 @@
 // Every symbol the engine has seen: its window, the ticks folded since the
 // last loop tick, and its latest state encoded for Redis (kept until written,
-// so a Redis outage keeps exactly the latest state per symbol, SPEC §7).
+// so a Redis outage keeps exactly the latest state per symbol, docs/SPEC.md §7).
 // Memory per symbol is allocated when the symbol first trades; a steady-state
 // loop tick allocates nothing per symbol. Not thread-safe: owned by the tick
 // thread.
@@ -31,7 +31,7 @@ struct SymbolState {
   std::string snapshot_key;  // [ns:]market:snapshot:SYM
   physics::Window window;
 
-  // Fold of the ticks since the last loop tick (SPEC §4).
+  // Fold of the ticks since the last loop tick (docs/SPEC.md §4).
   bool traded = false;
   double price = 0, volume = 0, trades = 0;
   schema::EpochMicros timestamp = 0;

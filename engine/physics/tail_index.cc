@@ -8,7 +8,7 @@
 namespace physics {
 namespace {
 
-constexpr size_t kMinTail = 20;  // SPEC §5.6: fewer non-zero returns -> WAIT
+constexpr size_t kMinTail = 20;  // docs/SPEC.md §5.6: fewer non-zero returns -> WAIT
 constexpr double kMaxAlpha = 10.0;
 
 // Sum of (v - floor) over a contiguous run. Each term is >= 0 and exactly 0

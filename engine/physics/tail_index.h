@@ -1,4 +1,4 @@
-// Hill estimator of the tail index of a window's log returns (SPEC §5.6),
+// Hill estimator of the tail index of a window's log returns (docs/SPEC.md §5.6),
 // read straight off the window's sorted returns and their stored ln|r|.
 // Pure function: thread-safe.
 #ifndef PHYSICS_ENGINE_PHYSICS_TAIL_INDEX_H_

@@ -25,7 +25,7 @@ Sorted Prepare(std::vector<double> r) {
 
 TailIndex Hill(const Sorted& s) { return HillTailIndex(s.returns, s.log_abs); }
 
-// SPEC §5.6 the textbook way: sort |r| > 0 descending, mean ln(x_i / x_(k+1)).
+// docs/SPEC.md §5.6 the textbook way: sort |r| > 0 descending, mean ln(x_i / x_(k+1)).
 double NaiveAlpha(const std::vector<double>& r) {
   std::vector<double> x;
   for (double v : r) {

@@ -12,10 +12,10 @@
 namespace physics {
 namespace {
 
-constexpr double kFlatRange = 1e-9;  // SPEC §5.1: CLV = 0 at or below
-constexpr double kFlatSigma = 1e-9;  // SPEC §5.5: nash_dist = 0 at or below
-constexpr size_t kMinEntropyPrices = 6;  // SPEC §5.4: n > 5
-constexpr size_t kMinNashPrices = 11;    // SPEC §5.5: n > 10
+constexpr double kFlatRange = 1e-9;  // docs/SPEC.md §5.1: CLV = 0 at or below
+constexpr double kFlatSigma = 1e-9;  // docs/SPEC.md §5.5: nash_dist = 0 at or below
+constexpr size_t kMinEntropyPrices = 6;  // docs/SPEC.md §5.4: n > 5
+constexpr size_t kMinNashPrices = 11;    // docs/SPEC.md §5.5: n > 10
 
 // Sum of term(x) over `values` in kLanes interleaved partial sums, so the
 // additions form independent chains that the compiler turns into SIMD

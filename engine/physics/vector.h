@@ -1,4 +1,4 @@
-// The physics vector of one symbol's window (SPEC §5): mass, momentum,
+// The physics vector of one symbol's window (docs/SPEC.md §5): mass, momentum,
 // friction, entropy, nash_dist, Hill tail index and regime, equal to numpy on
 // the same data to a relative 1e-9. A Calculator is immutable after
 // construction and safe to share across threads; Compute allocates nothing.
@@ -14,13 +14,13 @@
 
 namespace physics {
 
-// SPEC §5.7. kWait until the window holds 20 non-zero returns.
+// docs/SPEC.md §5.7. kWait until the window holds 20 non-zero returns.
 enum class Regime { kWait, kGaussian, kLevy, kCritical };
 
 // The SPEC's wire names: "WAIT", "Gaussian", "Levy", "Critical".
 std::string_view RegimeName(Regime r);
 
-// SPEC §5; `alpha` is published as both "alpha_coefficient" and "alpha".
+// docs/SPEC.md §5; `alpha` is published as both "alpha_coefficient" and "alpha".
 // Every field is finite.
 struct PhysicsVector {
   double mass = 0;

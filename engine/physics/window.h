@@ -1,4 +1,4 @@
-// One symbol's sliding window of observations (SPEC §5), kept together with
+// One symbol's sliding window of observations (docs/SPEC.md §5), kept together with
 // incrementally sorted copies of its prices and log returns so that the
 // physics vector needs no sort and no allocation per update.
 // Not thread-safe: a Window is owned by whichever thread pushes into it.

@@ -1,4 +1,4 @@
-// Delays between reconnect attempts (SPEC §7): capped exponential backoff,
+// Delays between reconnect attempts (docs/SPEC.md §7): capped exponential backoff,
 // 100 ms, 200 ms, 400 ms, ... up to 5 s by default, no jitter (one engine and one
 // bridge per Redis, so there is no herd to spread out).
 // Not thread-safe: owned by the thread that reconnects.

@@ -1,6 +1,6 @@
 // Where the Redis server is and how to log in: parsed from a REDIS_URL or the
 // REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD variables, plus the key
-// namespace (SPEC §2, §8), or the sentinels to ask for the master (SPEC §9).
+// namespace (docs/SPEC.md §2, §8), or the sentinels to ask for the master (docs/SPEC.md §9).
 // Every program reads it this way.
 // Thread-safety: Config is a value (copies share only the thread-safe
 // SentinelList); the functions are pure (ConfigFromEnv only reads through the

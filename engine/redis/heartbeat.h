@@ -1,4 +1,4 @@
-// The liveness key a service refreshes in Redis (SPEC §2):
+// The liveness key a service refreshes in Redis (docs/SPEC.md §2):
 // `SET [ns:]ops:hb:{service}:{id} 1 EX 30`, every 10 s. The owner asks Due()
 // on its own schedule, appends the SET to the pipeline it is about to send
 // anyway, and calls Written() once that pipeline succeeded, so a beat missed

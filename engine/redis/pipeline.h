@@ -1,6 +1,6 @@
 // A batch of Redis commands sent in one round trip: the engine appends a tick's
 // SET/HSET/EXPIRE/PUBLISH for every updated symbol, then Execute() writes them
-// and checks every reply (SPEC §2). The RESP buffer is reused, so a steady-state
+// and checks every reply (docs/SPEC.md §2). The RESP buffer is reused, so a steady-state
 // tick allocates nothing here.
 // Not thread-safe: owned by the thread that owns the Connection.
 //

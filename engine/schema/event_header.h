@@ -1,4 +1,4 @@
-// Reads the few fields a forwarder needs from a state_update event (SPEC §3)
+// Reads the few fields a forwarder needs from a state_update event (docs/SPEC.md §3)
 // without decoding the rest: symbol, seq and timestamp. The bridge uses it to
 // route, conflate and gap-check messages it forwards verbatim, and to serve the
 // state object back out of an event.

@@ -1,4 +1,4 @@
-// The two message shapes other programs rely on (SPEC §3): the state object
+// The two message shapes other programs rely on (docs/SPEC.md §3): the state object
 // stored at physics:state:{SYM} and the state_update event. The engine writes
 // them from computed fields; the bridge rebuilds an event from a stored state
 // (priming, gap repair) with the same code, so both always agree.

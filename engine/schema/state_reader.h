@@ -1,6 +1,6 @@
 // Reads the physics state back for the operator tools (physics-status,
 // physics-top): the
-// physics:state:{SYM} JSON object and the state_update event (SPEC §3) into
+// physics:state:{SYM} JSON object and the state_update event (docs/SPEC.md §3) into
 // StateFields. The writers live in engine/schema; this is the reader
 // side, tolerant of extra fields so that a newer engine does not break it.
 // Thread-safe: each thread uses its own simdjson parser.
@@ -21,7 +21,7 @@ struct StateEvent {
   StateFields state;
 };
 
-// Parses a physics:state object. Every field of SPEC §3 is required; `regime`
+// Parses a physics:state object. Every field of docs/SPEC.md §3 is required; `regime`
 // must be WAIT, Gaussian, Levy or Critical (the returned view points at a
 // static string, never into `json`). kInvalidArgument naming the first
 // missing or malformed field.

@@ -1,4 +1,4 @@
-// Symbol rules shared by every program: upper-case, [A-Z0-9._-]{1,32} (SPEC §2).
+// Symbol rules shared by every program: upper-case, [A-Z0-9._-]{1,32} (docs/SPEC.md §2).
 // Pure functions; thread-safe.
 #ifndef PHYSICS_ENGINE_SCHEMA_SYMBOL_H_
 #define PHYSICS_ENGINE_SCHEMA_SYMBOL_H_

@@ -1,4 +1,4 @@
-// A market tick as it arrives from any feed (SPEC §4), and the one validation
+// A market tick as it arrives from any feed (docs/SPEC.md §4), and the one validation
 // path every feed uses before a tick may touch a symbol's window.
 // Pure functions; thread-safe.
 #ifndef PHYSICS_ENGINE_SCHEMA_TICK_H_

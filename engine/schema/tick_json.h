@@ -1,4 +1,4 @@
-// Market ticks as JSON text (SPEC §4), the form upstream feed handlers publish
+// Market ticks as JSON text (docs/SPEC.md §4), the form upstream feed handlers publish
 // on market.tick.{SYM}:
 //   {"symbol":"SPY","price":450.1,"size":100,"trades":2,"bid":450.09,
 //    "ask":450.11,"timestamp":1766318400.123456}

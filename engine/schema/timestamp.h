@@ -1,6 +1,6 @@
 // Event-time handling: timestamps are int64 microseconds since the Unix epoch,
 // parsed from epoch seconds ("1766318400.123456") or ISO 8601 UTC, and written
-// as "2025-12-21T12:00:00.123456Z" (SPEC §3), and the wall clock read as one.
+// as "2025-12-21T12:00:00.123456Z" (docs/SPEC.md §3), and the wall clock read as one.
 // Pure functions (but NowEpochMicros, which reads the clock); thread-safe.
 #ifndef PHYSICS_ENGINE_SCHEMA_TIMESTAMP_H_
 #define PHYSICS_ENGINE_SCHEMA_TIMESTAMP_H_

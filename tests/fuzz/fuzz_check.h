@@ -38,7 +38,7 @@ bool Contains(const Text& s, std::string_view needle) {
   return std::string_view(s.data(), s.size()).find(needle) != std::string_view::npos;
 }
 
-// [A-Z0-9._-]{1,32} (SPEC §2).
+// [A-Z0-9._-]{1,32} (docs/SPEC.md §2).
 inline bool IsNormalSymbol(std::string_view s) {
   if (s.empty() || s.size() > 32) return false;
   for (const char c : s) {
@@ -73,7 +73,7 @@ inline bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-// What schema::ValidateTick promises about a tick it accepted (SPEC §4).
+// What schema::ValidateTick promises about a tick it accepted (docs/SPEC.md §4).
 inline void CheckValidTick(const schema::Tick& t) {
   Check(IsNormalSymbol(t.symbol), "valid tick: symbol matches [A-Z0-9._-]{1,32}", t.symbol);
   Check(t.price > 0 && std::isfinite(t.price), "valid tick: price > 0 and finite");

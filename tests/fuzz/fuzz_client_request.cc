@@ -1,5 +1,5 @@
 // Fuzzes bridge::ParseClientRequest on what a WebSocket client may send
-// (SPEC §6). Checks: an accepted subscribe has 1..kMaxSymbolsPerRequest
+// (docs/SPEC.md §6). Checks: an accepted subscribe has 1..kMaxSymbolsPerRequest
 // normalised, sorted, distinct symbols; a refusal has a one-line message that
 // is valid UTF-8 whenever the request was (it goes out in a text frame), and
 // the error frame built from it is a JSON object simdjson accepts.

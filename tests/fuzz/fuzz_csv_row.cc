@@ -2,7 +2,7 @@
 // (feed::ParseCsvHeader), every further line a row (feed::ParseCsvRow, then
 // schema::ValidateTick), as CsvFeed reads a file. Checks: a parsed header's
 // required columns exist and are distinct; errors are one line; an accepted
-// row meets SPEC §4 and survives the tick JSON writer and parser unchanged
+// row meets docs/SPEC.md §4 and survives the tick JSON writer and parser unchanged
 // (so csv and pubsub feeds agree on the same tick).
 #include <cstddef>
 #include <cstdint>

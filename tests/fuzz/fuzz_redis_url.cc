@@ -1,4 +1,4 @@
-// Fuzzes redis::ParseRedisUrl and redis::ParseNamespace (SPEC §8). The input
+// Fuzzes redis::ParseRedisUrl and redis::ParseNamespace (docs/SPEC.md §8). The input
 // is used twice: as a whole URL, and split into the parts around a known
 // password, url = scheme + A + ":" + kSecret + "@" + B.
 // Checks: an accepted URL gives a usable address (a unix path that is

@@ -1,6 +1,6 @@
 // Fuzzes schema::ParseTickJson then schema::ValidateTick on untrusted bytes
 // (a market.tick.* message). Checks: errors are one line; an accepted tick
-// meets SPEC §4; AppendTickJson's output parses back to the same tick.
+// meets docs/SPEC.md §4; AppendTickJson's output parses back to the same tick.
 #include <cstddef>
 #include <cstdint>
 #include <string>

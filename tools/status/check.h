@@ -39,7 +39,7 @@ struct CheckResult {
 };
 
 // The thresholds. A heartbeat is `SET ops:hb:{service}:{id} 1 EX 30`,
-// refreshed every 10 s (SPEC §2), so its age is 30 s minus its TTL.
+// refreshed every 10 s (docs/SPEC.md §2), so its age is 30 s minus its TTL.
 struct StatusOptions {
   int64_t pings = 5;                        // PINGs timed for the latency line
   double max_latency_ms = 5;                // WARN when the P50 PING is slower

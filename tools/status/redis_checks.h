@@ -1,5 +1,4 @@
-// physics-status checks of the Redis server itself, in the spirit of the
-// original system's health check: reachable (version, memory, eviction
+// physics-status checks of the Redis server itself: reachable (version, memory, eviction
 // policy), persistence settings and their last results, PING round trips.
 // Not thread-safe: each function uses the caller's Connection.
 #ifndef PHYSICS_TOOLS_STATUS_REDIS_CHECKS_H_

@@ -1,5 +1,5 @@
 // physics-status checks of what the engine and the bridge leave in Redis
-// (SPEC §2): heartbeats, states and their age, snapshot TTLs, state_update
+// (docs/SPEC.md §2): heartbeats, states and their age, snapshot TTLs, state_update
 // subscribers, the dead-letter stream; plus the bridge's own /healthz.
 // Every key and channel name goes through Config::Key (the namespace).
 // Not thread-safe: each function uses the caller's Connection.
