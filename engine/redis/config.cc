@@ -165,11 +165,17 @@ class UrlParser {
     return rest.substr(0, slash);
   }
 
-  absl::StatusOr<Config> ParseTcp(absl::string_view rest) const {
-    Config cfg;
+  // "[[user]:password@]authority[/db]": fills the credentials and the db into
+  // cfg and returns the authority (host[:port], or a list of them).
+  absl::StatusOr<absl::string_view> TakeAuthority(absl::string_view rest, Config& cfg) const {
     absl::StatusOr<absl::string_view> after_userinfo = TakeUserInfo(rest, cfg);
     if (!after_userinfo.ok()) return after_userinfo.status();
-    absl::StatusOr<absl::string_view> authority = TakeDb(*after_userinfo, cfg);
+    return TakeDb(*after_userinfo, cfg);
+  }
+
+  absl::StatusOr<Config> ParseTcp(absl::string_view rest) const {
+    Config cfg;
+    absl::StatusOr<absl::string_view> authority = TakeAuthority(rest, cfg);
     if (!authority.ok()) return authority.status();
     absl::StatusOr<HostPort> address = ParseHostPort(*authority, cfg.port);
     if (!address.ok()) return address.status();
@@ -193,9 +199,7 @@ class UrlParser {
       return Bad("the master name after '#' must be 1 or more of [A-Za-z0-9._-]");
     }
     cfg.master_name = std::string(name);
-    absl::StatusOr<absl::string_view> after_userinfo = TakeUserInfo(rest.substr(0, hash), cfg);
-    if (!after_userinfo.ok()) return after_userinfo.status();
-    absl::StatusOr<absl::string_view> authority = TakeDb(*after_userinfo, cfg);
+    absl::StatusOr<absl::string_view> authority = TakeAuthority(rest.substr(0, hash), cfg);
     if (!authority.ok()) return authority.status();
     std::vector<HostPort> sentinels;
     for (const absl::string_view entry : absl::StrSplit(*authority, ',')) {
