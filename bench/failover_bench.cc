@@ -106,18 +106,24 @@ class ChannelRecorder : public Recorder {
   ~ChannelRecorder() override { Stop(); }
 
  private:
+  // Resubscribes whenever the connection ends: a sentinel promoting or
+  // reconfiguring a node kills its pub/sub clients. A dead node is retried
+  // until Stop().
   void Loop() override {
-    absl::StatusOr<redis::Connection> conn =
-        redis::Connection::Open(config_, absl::Seconds(1), absl::Seconds(1));
-    if (!conn.ok() || !conn->Command({"SUBSCRIBE", channel_}).ok()) {
-      ended_.store(true);
-      return;
+    while (!stop_.load()) {
+      absl::StatusOr<redis::Connection> conn =
+          redis::Connection::Open(config_, absl::Milliseconds(200), absl::Seconds(1));
+      if (conn.ok() && conn->Command({"SUBSCRIBE", channel_}).ok()) Serve(*conn);
+      if (!stop_.load()) absl::SleepFor(absl::Milliseconds(5));
     }
+  }
+
+  void Serve(redis::Connection& conn) {
     simdjson::ondemand::parser parser;
     while (!stop_.load()) {
-      absl::StatusOr<redis::Reply> r = conn->ReadReplyWithin(absl::Milliseconds(50));
+      absl::StatusOr<redis::Reply> r = conn.ReadReplyWithin(absl::Milliseconds(50));
       if (absl::IsDeadlineExceeded(r.status())) continue;
-      if (!r.ok()) break;  // the node died
+      if (!r.ok()) return;
       const int64_t now = absl::GetCurrentTimeNanos();
       const redisReply* m = r->get();
       if (m->type != REDIS_REPLY_ARRAY || m->elements != 3) continue;
@@ -128,7 +134,6 @@ class ChannelRecorder : public Recorder {
       }
       Note(std::move(s));
     }
-    ended_.store(true);
   }
 
   const redis::Config config_;
