@@ -156,12 +156,12 @@ StreamFeed::Step StreamFeed::Take(const redisReply* entry, bool replayed, TickSi
   if (id <= last_taken_) {
     // Delivered again (a failover lost the delivery or our XACK, the group
     // was re-created, or our own pending entries were re-read): already
-    // folded. Entries above acked_until_ are still on their way to an XACK
-    // (open tick, ack_ids_, dead_letters_); the others are acked again with
-    // the open tick, since this master has them pending.
-    if (!replayed && id <= acked_until_) {
+    // folded; acknowledge it with the open tick, since this server has it
+    // pending now (an earlier XACK may have reached it before this delivery).
+    // Counted when we had acknowledged it already.
+    if (!replayed) {
       open_ids_.push_back(id);
-      ++redelivered_;
+      if (id <= acked_until_) ++redelivered_;
     }
     return Step::kFolded;
   }

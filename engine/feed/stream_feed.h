@@ -16,9 +16,9 @@
 //    again, after taking over every entry still pending in the group; loop
 //    ticks holding such entries are written (kCloseTick) and then acked.
 //  - Failover: after any reconnect, our own pending entries are re-read from
-//    the start and entries the (new) master delivers again are skipped; those
-//    this engine had already acknowledged are acked again, counted and
-//    logged once per reconnect.
+//    the start; entries the (new) master delivers again are skipped and
+//    acknowledged again, and those this engine had already acknowledged are
+//    counted and logged once per reconnect.
 // docs/engine.md, "Live feeds", has the full story and its limits.
 // Not thread-safe: polled by the tick thread.
 #ifndef PHYSICS_ENGINE_FEED_STREAM_FEED_H_
