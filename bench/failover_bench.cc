@@ -57,7 +57,7 @@ struct Seen {
   int64_t seq = 0;
 };
 
-// symbol and seq of an event (SPEC §3) or of a bridge message frame around one.
+// symbol and seq of an event (docs/SPEC.md §3) or of a bridge message frame around one.
 bool ParseEvent(simdjson::ondemand::parser& parser, std::string_view json, bool framed, Seen& out) {
   simdjson::padded_string padded(json);
   simdjson::ondemand::document doc;
