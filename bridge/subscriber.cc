@@ -25,6 +25,10 @@ constexpr absl::Duration kIoTimeout = absl::Seconds(2);
 // duties anyway (canary requests and stop wake it at once; the heartbeat sets
 // its own, shorter, deadline).
 constexpr absl::Duration kMaxIdleWait = absl::Seconds(1);
+// With sentinels: how soon an announced master switch is noticed, both by a
+// subscription that waits for messages from a stalled master (its connection
+// breaks at its next use) and by a reconnect loop waiting out its backoff.
+constexpr absl::Duration kSwitchPoll = absl::Milliseconds(50);
 // At most this many messages are handed to the io thread at once.
 constexpr size_t kMaxBatch = 256;
 
@@ -151,6 +155,7 @@ void Subscriber::Run() {
     connected_.store(false, std::memory_order_release);
     metrics_.redis_connected.store(0, std::memory_order_relaxed);
     CloseConnections();
+    const uint64_t switches_at_loss = Switches();
     const absl::Duration delay = backoff.Next();
     const std::string reason = absl::StrCat("Redis unavailable: ", std::string(status.message()));
     {
@@ -163,11 +168,25 @@ void Subscriber::Run() {
       log::Warn(absl::StrCat(reason, "; clients stay connected, retrying with backoff"));
       logged_reason = reason;
     }
-    // Sleeps for the backoff, or until RequestStop().
-    absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(&stop_), delay);
-    if (stop_) return;
+    if (!WaitToRetry(delay, switches_at_loss)) return;
   }
+}
+
+uint64_t Subscriber::Switches() const {
+  return config_.uses_sentinels() ? config_.sentinels->switches() : 0;
+}
+
+bool Subscriber::WaitToRetry(absl::Duration delay, uint64_t switches_at_loss) {
+  const absl::Time deadline = absl::Now() + delay;
+  absl::MutexLock lock(&mu_);
+  while (!stop_ && Switches() == switches_at_loss) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    // The switch count is an atomic the mutex does not guard: look at it
+    // every kSwitchPoll rather than only when the backoff runs out.
+    mu_.AwaitWithTimeout(absl::Condition(&stop_), std::min(left, kSwitchPoll));
+  }
+  return !stop_;
 }
 
 absl::Status Subscriber::Connect() {
@@ -364,7 +383,8 @@ absl::Status Subscriber::Serve() {
       if (absl::Status s = MaybeHeartbeat(); !s.ok()) return s;
       const auto now = redis::Heartbeat::Clock::now();
       if (!heartbeat_.Due(now)) {
-        wait = std::min(absl::FromChrono(heartbeat_.next_due() - now), kMaxIdleWait);
+        wait = std::min(absl::FromChrono(heartbeat_.next_due() - now),
+                        config_.uses_sentinels() ? kSwitchPoll : kMaxIdleWait);
       }
     }
     absl::StatusOr<redis::Reply> reply = sub_->ReadReplyWithin(wait, wake_fd_);

@@ -3,7 +3,8 @@
 // (forward the frame, repair a symbol, answer a canary, count), primes and
 // repairs the latest state per symbol from physics:state:* (SCAN + MGET at
 // start and after every reconnect, GET after a seq gap), writes the ops:hb
-// heartbeat, and reconnects with capped exponential backoff.
+// heartbeat, and reconnects with capped exponential backoff (at once when
+// the sentinels of a redis-sentinel:// URL announce a new master).
 // Threads: one "subscriber" thread owns both Redis connections; Stop(),
 // RequestCanary() and DownReason() may be called from any thread. The sink is
 // called on the subscriber thread.
@@ -95,6 +96,12 @@ class Subscriber {
   // Adds to the batch handed to the sink by FlushBatch().
   void Emit(std::shared_ptr<OutFrame> frame);
   void FlushBatch();
+  // Master switches the sentinels announced so far (0 without sentinels).
+  uint64_t Switches() const;
+  // Sleeps `delay`, ending early when the sentinels announce a new master
+  // (Switches() moves past `switches_at_loss`: no reason to wait for it) or
+  // on RequestStop(). False when stopping.
+  bool WaitToRetry(absl::Duration delay, uint64_t switches_at_loss);
   void SetDown(std::string reason);
   void Wake();
   void CloseConnections();

@@ -55,8 +55,14 @@ bool StreamFeed::EnsureReady(absl::Status& fatal) {
       reported_down_ = false;
       log::Info(absl::StrCat(source_, ": Redis at ", group_.Describe(), " is back; reading on"));
     }
-    // A read whose reply was lost may have delivered entries we never saw.
-    if (phase_ == Phase::kLive) recover_own_pending_ = true;
+    // A read whose reply was lost may have delivered entries we never saw;
+    // a promoted replica may have lost our acknowledgements: our whole PEL
+    // is read again, from its start.
+    if (phase_ == Phase::kLive) {
+      recover_own_pending_ = true;
+      own_cursor_ = StreamId{};
+      counting_redelivered_ = true;
+    }
   }
   if (phase_ == Phase::kStart) {
     if (absl::Status s = WarmStart(); !s.ok()) {
@@ -98,7 +104,7 @@ absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
                               " loop ticks already in Redis not written again; reading new entries"));
   }
   while (true) {
-    const std::optional<StreamId> own = recover_own_pending_ ? std::optional(last_taken_) : std::nullopt;
+    const std::optional<StreamId> own = recover_own_pending_ ? std::optional(own_cursor_) : std::nullopt;
     auto block = std::min<Clock::duration>(kMaxBlock, deadline - Clock::now());
     if (open_has_ticks_) {  // wake when the open bucket's grace runs out
       const long double end_us = (static_cast<long double>(*bucket_) + 1) * 1e6L / options_.hz +
@@ -112,13 +118,22 @@ absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
     if (!reply.ok()) return reply.status();
     const redisReply* entries = StreamGroup::Entries(*reply);
     if (entries != nullptr && entries->elements > 0) {
+      if (own) {
+        const redisReply* last = entries->element[entries->elements - 1];
+        if (last->type == REDIS_REPLY_ARRAY && last->elements > 0) {
+          own_cursor_ = StreamId::Parse(redis::ReplyText(last->element[0])).value_or(own_cursor_);
+        }
+      }
       batch_ = *std::move(reply);
       entries_ = entries;
       next_entry_ = 0;
       batch_replayed_ = false;
       return true;
     }
-    if (!own) return false;  // drained
+    if (!own) {  // drained
+      if (counting_redelivered_) ReportRedelivered();
+      return false;
+    }
     recover_own_pending_ = false;
   }
 }
@@ -129,11 +144,18 @@ StreamFeed::Step StreamFeed::Take(const redisReply* entry, bool replayed, TickSi
   if (!parsed) return Step::kFolded;
   const StreamId id = *parsed;
   if (id <= last_taken_) {
-    // Delivered again (the group was re-created, or our own pending entries
-    // were re-read): already folded; acknowledge it with the open tick.
-    if (!replayed) open_ids_.push_back(id);
+    // Delivered again (a failover lost the delivery or our XACK, the group
+    // was re-created, or our own pending entries were re-read): already
+    // folded; acknowledge it with the open tick, since this server has it
+    // pending now (an earlier XACK may have reached it before this delivery).
+    // Counted when we had acknowledged it already.
+    if (!replayed) {
+      open_ids_.push_back(id);
+      if (id <= acked_until_) ++redelivered_;
+    }
     return Step::kFolded;
   }
+  if (counting_redelivered_ && !replayed && !recover_own_pending_) ReportRedelivered();
   last_taken_ = id;
   // Replayed entries were written by an earlier run, unless still pending.
   const bool tracked = !replayed || pending_.contains(id);
@@ -190,6 +212,15 @@ PollResult StreamFeed::CloseOpen() {
   open_has_ticks_ = false;
   open_needs_write_ = false;
   return result;
+}
+
+void StreamFeed::ReportRedelivered() {
+  log::Info(absl::StrCat(source_, ": reconnected; ", redelivered_,
+                            " entries delivered again that this engine had already acknowledged "
+                            "(ids up to ", acked_until_.ToString(),
+                            "), skipped and acknowledged again"));
+  counting_redelivered_ = false;
+  redelivered_ = 0;
 }
 
 bool StreamFeed::GraceExpired() const {
@@ -259,6 +290,7 @@ void StreamFeed::OnWritten() {
   dead_letters_.erase(dead_letters_.begin(), dead_letters_.begin() + static_cast<ptrdiff_t>(done));
   if (ack_ids_.empty() || !group_.connected()) return;
   if (absl::Status s = group_.Ack(ack_ids_); s.ok()) {
+    acked_until_ = std::max(acked_until_, *std::max_element(ack_ids_.begin(), ack_ids_.end()));
     ack_ids_.clear();
   } else if (!group_.connected()) {
     ConnectionLost(s);

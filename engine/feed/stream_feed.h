@@ -15,6 +15,10 @@
 //    last-delivered-id) as kReplayTick loop ticks that are not written
 //    again, after taking over every entry still pending in the group; loop
 //    ticks holding such entries are written (kCloseTick) and then acked.
+//  - Failover: after any reconnect, our own pending entries are re-read from
+//    the start; entries the (new) master delivers again are skipped and
+//    acknowledged again, and those this engine had already acknowledged are
+//    counted and logged once per reconnect.
 // docs/engine.md, "Live feeds", has the full story and its limits.
 // Not thread-safe: polled by the tick thread.
 #ifndef PHYSICS_ENGINE_FEED_STREAM_FEED_H_
@@ -85,6 +89,8 @@ class StreamFeed final : public Feed {
   // Ends the open loop tick: its entries become ackable after the write.
   PollResult CloseOpen();
   bool GraceExpired() const;
+  // Logs (and resets) the count of entries delivered again since the reconnect.
+  void ReportRedelivered();
 
   StreamGroup group_;
   StreamFeedOptions options_;
@@ -94,6 +100,15 @@ class StreamFeed final : public Feed {
   std::chrono::steady_clock::time_point next_attempt_{};
   bool reported_down_ = false;
   bool recover_own_pending_ = false;  // after a reconnect: re-read our PEL first
+  StreamId own_cursor_;               // where that re-read has got to
+
+  // After a failover (docs/engine.md, "Live feeds"): entries delivered again
+  // although this engine had acknowledged them (id <= acked_until_), counted
+  // from a reconnect until reading gets past last_taken_ or drains, then
+  // logged in one line.
+  StreamId acked_until_;              // highest id an XACK of ours succeeded for
+  bool counting_redelivered_ = false;
+  int64_t redelivered_ = 0;
 
   // Warm start.
   StreamId replay_until_;                      // the group's last-delivered-id

@@ -2,11 +2,12 @@
 
 #include <algorithm>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/log/log.h"
+#include "engine/redis/key_scan.h"
 #include "engine/schema/json_writer.h"
 #include "engine/schema/state_message.h"
+#include "engine/schema/state_reader.h"
 
 namespace physics::loop {
 namespace {
@@ -16,24 +17,6 @@ using Clock = std::chrono::steady_clock;
 bool IsAuthError(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnauthenticated ||
          s.code() == absl::StatusCode::kPermissionDenied;
-}
-
-std::string_view Text(const redisReply* r) {
-  return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
-             ? std::string_view(r->str, r->len)
-             : std::string_view();
-}
-
-// The "seq" of a state JSON (docs/SPEC.md §3); 0 when absent.
-int64_t SeqOf(std::string_view json) {
-  constexpr std::string_view kField = "\"seq\":";
-  const size_t at = json.find(kField);
-  if (at == std::string_view::npos) return 0;
-  json.remove_prefix(at + kField.size());
-  const size_t end = json.find_first_not_of("0123456789");
-  int64_t seq = 0;
-  const std::string_view digits = json.substr(0, end);
-  return absl::SimpleAtoi(absl::string_view(digits.data(), digits.size()), &seq) ? seq : 0;
 }
 
 }  // namespace
@@ -357,7 +340,7 @@ absl::StatusOr<StateWriter::Claim> StateWriter::ClaimLease() {
     if (watch.ok()) {
       absl::StatusOr<redis::Reply> get = conn_->Command({"GET", lease_key_});
       if (get.ok()) {
-        if (Text(get->get()) != options_.heartbeat_id) return Claim::kOther;
+        if (redis::ReplyText(get->get()) != options_.heartbeat_id) return Claim::kOther;
         return (*set)->type == REDIS_REPLY_NIL ? Claim::kKept : Claim::kTaken;
       }
       set = get.status();
@@ -372,27 +355,20 @@ absl::StatusOr<StateWriter::Claim> StateWriter::ClaimLease() {
 absl::StatusOr<absl::flat_hash_map<std::string, int64_t>> StateWriter::StoredSeqs() {
   absl::flat_hash_map<std::string, int64_t> seqs;
   const size_t prefix = state_pattern_.size() - 1;  // without the '*'
-  std::string cursor = "0";
-  do {
-    absl::StatusOr<redis::Reply> page =
-        conn_->Command({"SCAN", cursor, "MATCH", state_pattern_, "COUNT", "1000"});
-    if (!page.ok()) return page.status();
-    const redisReply* r = page->get();
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-      return absl::InternalError("SCAN: unexpected reply");
-    }
-    cursor = std::string(Text(r->element[0]));
-    const redisReply* keys = r->element[1];
-    if (keys->elements == 0) continue;
-    std::vector<std::string_view> argv{"MGET"};
-    for (size_t i = 0; i < keys->elements; ++i) argv.push_back(Text(keys->element[i]));
-    absl::StatusOr<redis::Reply> values = conn_->Command(std::span<const std::string_view>(argv));
-    if (!values.ok()) return values.status();
-    for (size_t i = 0; i < keys->elements && i < (*values)->elements; ++i) {
-      int64_t& seq = seqs[std::string(Text(keys->element[i]).substr(prefix))];
-      seq = std::max(seq, SeqOf(Text((*values)->element[i])));
-    }
-  } while (cursor != "0");
+  absl::Status scanned =
+      redis::ScanKeys(*conn_, state_pattern_, [&](std::span<const std::string> keys) -> absl::Status {
+        absl::StatusOr<redis::Reply> values = redis::MGet(*conn_, keys);
+        if (!values.ok()) return values.status();
+        for (size_t i = 0; i < keys.size() && i < (*values)->elements; ++i) {
+          // A state that does not parse counts as seq 0: our own seq then rules.
+          absl::StatusOr<schema::StateFields> state =
+              schema::ParseStateJson(redis::ReplyText((*values)->element[i]));
+          int64_t& seq = seqs[keys[i].substr(prefix)];
+          if (state.ok()) seq = std::max(seq, state->seq);
+        }
+        return absl::OkStatus();
+      });
+  if (!scanned.ok()) return scanned;
   return seqs;
 }
 
