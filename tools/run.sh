@@ -148,7 +148,8 @@ run_sentinel() {
     sentinel_hosts+=("127.0.0.1:$port")
   done
   for host in "${sentinel_hosts[@]}"; do wait_for_sentinel_view "${host##*:}"; done
-  export REDIS_URL="redis-sentinel://$(IFS=,; echo "${sentinel_hosts[*]}")/0#mymaster"
+  REDIS_URL="redis-sentinel://$(IFS=,; echo "${sentinel_hosts[*]}")/0#mymaster"
+  export REDIS_URL
 
   local engine_pids=()
   for _ in 1 2; do
