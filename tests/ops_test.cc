@@ -61,6 +61,32 @@ TEST(Compose, ConfigValidatesWithHealthchecksAndConditions) {
   }
 }
 
+// Profile "sentinel": master, 2 replicas, 3 sentinels, 2 engines sharing the
+// leader lease and a bridge, all behind the profile so that a plain `up`
+// starts what it always did.
+TEST(Compose, SentinelProfileValidatesAndStaysOutOfTheDefaultSetUp) {
+  if (!OnPath("docker-compose")) GTEST_SKIP() << "docker-compose is not installed (tools/setup.sh installs it)";
+  const RunResult r =
+      RunToCompletion({"docker-compose", "-f", kSource + "/docker-compose.yml", "--profile", "sentinel", "config"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* expected :
+       {"ha-redis-1:", "ha-redis-2:", "ha-redis-3:", "REPLICAOF: ha-redis-1 6379", "ha-sentinel-1:", "ha-sentinel-2:",
+        "ha-sentinel-3:", "sentinel monitor mymaster ha-redis-1 6379 2", "redis-server /data/sentinel.conf --sentinel",
+        "ha-engine-1:", "ha-engine-2:", "- --leader-lease", "ha-bridge:", "127.0.0.1:8081:8080",
+        "REDIS_URL: redis-sentinel://ha-sentinel-1:26379,ha-sentinel-2:26379,ha-sentinel-3:26379/0#mymaster"}) {
+    EXPECT_TRUE(absl::StrContains(r.out, expected)) << expected << " missing in:\n" << r.out;
+  }
+  // Nine services, each behind the profile.
+  size_t behind_profile = 0;
+  for (size_t at = r.out.find("profiles:\n    - sentinel\n"); at != std::string::npos;
+       at = r.out.find("profiles:\n    - sentinel\n", at + 1)) {
+    ++behind_profile;
+  }
+  EXPECT_EQ(behind_profile, 9u) << r.out;
+  // The default engine and bridge still use the single Redis.
+  EXPECT_TRUE(absl::StrContains(r.out, "REDIS_URL: redis://redis:6379/0")) << r.out;
+}
+
 // Debian packages per CMake dependency: what the build stage installs, and
 // the runtime package with its shared library ("" for header-only ones).
 struct DebianPackages {

@@ -2,27 +2,59 @@
 # Runs the whole system on the simulated feed: installs missing Debian
 # packages, builds, starts a private redis-server on a free loopback port
 # (unless REDIS_URL is set), then the engine and the bridge. Ctrl-C stops
-# everything it started. Extra arguments go to physics-engine, e.g.
+# everything it started. Extra arguments go to physics-engine.
+#
+#   tools/run.sh [--sentinel] [ENGINE FLAGS...]
 #   tools/run.sh --hz 10 --symbols 500
+#   tools/run.sh --sentinel     high availability to watch a failover: a master,
+#                               2 replicas and 3 sentinels (redis-server only,
+#                               down-after-milliseconds 1000), two engines with
+#                               --leader-lease 2 (leader + standby) and the bridge
+#                               on redis-sentinel://...#mymaster; prints the
+#                               commands that kill the master and the leader
+#   tools/run.sh --help         this text
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+sentinel=0
+case "${1:-}" in
+  -h | --help)
+    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+    exit 0
+    ;;
+  --sentinel)
+    sentinel=1
+    shift
+    if [[ -n "${REDIS_URL:-}" ]]; then
+      echo "run: --sentinel starts its own Redis set; unset REDIS_URL" >&2
+      exit 2
+    fi
+    ;;
+esac
+
 bash tools/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j2 --target physics-engine physics-bridge >/dev/null
+targets=(physics-engine physics-bridge)
+((sentinel)) && targets+=(physics-status)  # its command line is printed
+cmake --build build -j2 --target "${targets[@]}" >/dev/null
 
 pids=()
+# Stops what was started, newest first (the bridge and the engines before the
+# Redis they flush to), each waited for. A second Ctrl-C (a terminal sends one
+# to the whole process group) must not cut this short: ignored meanwhile.
 cleanup() {
-  trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  trap '' INT TERM
+  trap - EXIT
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
   [[ -n "${run_dir:-}" ]] && rm -rf "$run_dir"
 }
 trap cleanup INT TERM EXIT
 
-cli_args=()
-if [[ -z "${REDIS_URL:-}" ]]; then
-  free_port() {  # $1 if it is free on loopback, else any free port
+free_port() {  # $1 if it is free on loopback, else any free port
   python3 - "$1" <<'PY'
 import socket, sys
 s = socket.socket()
@@ -34,28 +66,141 @@ print(s.getsockname()[1])
 PY
 }
 
-port=$(free_port 0)
-  run_dir=$(mktemp -d)
+# Waits up to 5 s for redis-server (or a sentinel) on port $1 to answer PING.
+wait_for_ping() {
+  for _ in $(seq 100); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.05; done
+  echo "run: nothing answers on 127.0.0.1:$1 (logs in $run_dir)" >&2
+  return 1
+}
+
+# start_redis NAME [ARGS...]: a redis-server on a free loopback port, no
+# persistence, its log in the run's directory; sets $port and $pid.
+start_redis() {
+  local name=$1
+  shift
+  port=$(free_port 0)
   redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$run_dir" \
-    --logfile "$run_dir/redis.log" &
+    --logfile "$run_dir/$name.log" "$@" &
+  pid=$!
+  pids+=("$pid")
+  wait_for_ping "$port"
+}
+
+# start_sentinel NAME MASTER_PORT: a sentinel on a free port, with its own
+# config file in the run's directory (sentinels rewrite it); sets $port and $pid.
+start_sentinel() {
+  local conf="$run_dir/$1.conf"
+  port=$(free_port 0)
+  cat >"$conf" <<CONF
+bind 127.0.0.1
+dir $run_dir
+logfile $run_dir/$1.log
+sentinel monitor mymaster 127.0.0.1 $2 2
+sentinel down-after-milliseconds mymaster 1000
+sentinel failover-timeout mymaster 10000
+CONF
+  redis-server "$conf" --sentinel --port "$port" &
+  pid=$!
+  pids+=("$pid")
+  wait_for_ping "$port"
+}
+
+# Waits up to 15 s until the sentinel on port $1 knows 2 replicas and the
+# 2 other sentinels (before that, it could not lead a failover).
+wait_for_sentinel_view() {
+  for _ in $(seq 150); do
+    if redis-cli -p "$1" SENTINEL MASTER mymaster 2>/dev/null |
+      paste - - | awk '$1 == "num-slaves" && $2 == 2 { r++ } $1 == "num-other-sentinels" && $2 == 2 { s++ }
+                      END { exit !(r && s) }'; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "run: the sentinel on 127.0.0.1:$1 did not see 2 replicas and 2 sentinels in 15 s" >&2
+  return 1
+}
+
+leader_key="${REDIS_NAMESPACE:+${REDIS_NAMESPACE%:}:}ops:leader:engine"
+
+# Waits up to 10 s for an engine to take the lease on the master on port $1;
+# prints the lease holder ({hostname}-{pid}).
+wait_for_leader() {
+  local id=""
+  for _ in $(seq 100); do
+    id=$(redis-cli -p "$1" GET "$leader_key" 2>/dev/null || true)
+    [[ -n "$id" ]] && break
+    sleep 0.1
+  done
+  echo "$id"
+}
+
+run_sentinel() {
+  run_dir=$(mktemp -d)
+  start_redis master
+  local master_port=$port master_pid=$pid replica_ports=()
+  for i in 1 2; do
+    start_redis "replica$i" --replicaof 127.0.0.1 "$master_port"
+    replica_ports+=("$port")
+  done
+  local sentinel_hosts=()
+  for i in 1 2 3; do
+    start_sentinel "sentinel$i" "$master_port"
+    sentinel_hosts+=("127.0.0.1:$port")
+  done
+  for host in "${sentinel_hosts[@]}"; do wait_for_sentinel_view "${host##*:}"; done
+  REDIS_URL="redis-sentinel://$(IFS=,; echo "${sentinel_hosts[*]}")/0#mymaster"
+  export REDIS_URL
+
+  local engine_pids=()
+  for _ in 1 2; do
+    build/bin/physics-engine --leader-lease 2 "$@" &
+    pids+=($!)
+    engine_pids+=($!)
+  done
+  http_port=$(free_port "${BRIDGE_PORT:-8080}")
+  build/bin/physics-bridge --listen "127.0.0.1:$http_port" &
   pids+=($!)
-  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
-  export REDIS_URL="redis://127.0.0.1:$port/0"
-  cli_args=(-p "$port")
-  echo "run: private redis-server on 127.0.0.1:$port (pid ${pids[-1]})"
-else
-  echo "run: using REDIS_URL from the environment"
-fi
+  local bridge_pid=$!
+  local leader
+  leader=$(wait_for_leader "$master_port")
+  local leader_pid=${leader##*-}
 
-build/bin/physics-engine "$@" &
-pids+=($!)
-engine_pid=${pids[-1]}
+  cat <<MSG
+run: Redis master 127.0.0.1:$master_port (pid $master_pid), replicas 127.0.0.1:${replica_ports[0]} and 127.0.0.1:${replica_ports[1]},
+     sentinels ${sentinel_hosts[*]} (logs in $run_dir)
+run: physics-engine pids ${engine_pids[*]} (leader: ${leader:-none yet}), physics-bridge pid $bridge_pid; Ctrl-C stops everything.
+Dashboard:  http://127.0.0.1:$http_port/
+State:      http://127.0.0.1:$http_port/api/state/SPY
+REDIS_URL:  $REDIS_URL
+Health:     build/bin/physics-status --redis-url '$REDIS_URL' --bridge-url http://127.0.0.1:$http_port
+Fail over Redis (a replica is promoted about 2 s later):
+  kill -9 $master_pid
+Fail over the engine (the standby takes the lease within 2 s):
+  kill -9 ${leader_pid:-<pid of the leader>}
+MSG
+}
 
-http_port=$(free_port "${BRIDGE_PORT:-8080}")
-build/bin/physics-bridge --listen "127.0.0.1:$http_port" &
-pids+=($!)
+run_single() {
+  cli_args=()
+  if [[ -z "${REDIS_URL:-}" ]]; then
+    run_dir=$(mktemp -d)
+    start_redis redis
+    export REDIS_URL="redis://127.0.0.1:$port/0"
+    cli_args=(-p "$port")
+    echo "run: private redis-server on 127.0.0.1:$port (pid $pid)"
+  else
+    echo "run: using REDIS_URL from the environment"
+  fi
 
-cat <<MSG
+  build/bin/physics-engine "$@" &
+  pids+=($!)
+  local engine_pid=$!
+
+  http_port=$(free_port "${BRIDGE_PORT:-8080}")
+  build/bin/physics-bridge --listen "127.0.0.1:$http_port" &
+  pids+=($!)
+
+  cat <<MSG
 run: physics-engine (pid $engine_pid) and physics-bridge (pid ${pids[-1]}) running; Ctrl-C stops everything.
 Dashboard:  http://127.0.0.1:$http_port/
 WebSocket:  ws://127.0.0.1:$http_port/ws   State: http://127.0.0.1:$http_port/api/state/SPY
@@ -64,4 +209,14 @@ Watch Redis:
   redis-cli ${cli_args[*]} HGETALL market:snapshot:SPY
   redis-cli ${cli_args[*]} SUBSCRIBE state_update
 MSG
-wait -n "${pids[@]}"
+}
+
+if ((sentinel)); then
+  run_sentinel "$@"
+  # Killing the master or an engine is part of the demonstration: wait for
+  # Ctrl-C (or the bridge, the last one started, to exit).
+  wait "${pids[-1]}"
+else
+  run_single "$@"
+  wait -n "${pids[@]}"
+fi

@@ -35,6 +35,10 @@ void CheckResult::AddText(std::string key, std::string_view value) {
   data.emplace_back(std::move(key), std::move(v));
 }
 
+void CheckResult::AddEncoded(std::string key, std::string json) {
+  data.emplace_back(std::move(key), std::move(json));
+}
+
 void CheckResult::Raise(Level new_level, std::string_view why) {
   level = std::max(level, new_level);
   absl::StrAppend(&message, message.empty() ? "" : "; ", std::string(why));

@@ -1,6 +1,6 @@
 // What physics-status reports: one CheckResult per line (redis, persistence,
-// latency, engine, bridge, states, snapshots, subscribers, dlq), each OK, WARN
-// or FAIL with a one-line reason, plus facts for --json. The thresholds that
+// latency, sentinel, engine, bridge, states, snapshots, subscribers, dlq),
+// each OK, WARN or FAIL with a one-line reason, plus facts for --json. The thresholds that
 // turn a fact into a WARN are the StatusOptions, all settable by flags.
 // Thread-safety: plain values.
 #ifndef PHYSICS_TOOLS_STATUS_CHECK_H_
@@ -33,6 +33,8 @@ struct CheckResult {
   void Add(std::string key, int64_t value);
   void Add(std::string key, double value);
   void AddText(std::string key, std::string_view value);
+  // `json` is already an encoded JSON value (an array or object).
+  void AddEncoded(std::string key, std::string json);
   // Raises the level to at least `level` and appends `why` to the message
   // ("...; why").
   void Raise(Level level, std::string_view why);

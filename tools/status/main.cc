@@ -21,6 +21,7 @@
 #include "tools/status/check.h"
 #include "tools/status/redis_checks.h"
 #include "tools/status/report.h"
+#include "tools/status/sentinel_checks.h"
 #include "tools/status/system_checks.h"
 #include "engine/cli/redis_flags.h"
 
@@ -28,8 +29,9 @@ namespace physics::ops {
 namespace {
 
 constexpr std::string_view kProgram = "physics-status";
-const std::vector<std::string> kCheckNames = {"redis",  "persistence", "latency",     "engine", "bridge",
-                                              "states", "snapshots",   "subscribers", "dlq"};
+// "sentinel" runs only for redis-sentinel:// URLs.
+const std::vector<std::string> kCheckNames = {"redis",  "persistence", "latency",     "sentinel", "engine",
+                                              "bridge", "states",      "snapshots",   "subscribers", "dlq"};
 
 absl::StatusOr<std::set<std::string>> ParseCheckList(std::string_view text) {
   std::set<std::string> out;
@@ -57,6 +59,7 @@ std::vector<CheckResult> RunChecks(const redis::Config& cfg, const std::set<std:
     CheckResult down{.name = "redis"};
     down.Raise(Level::kFail, std::string(info.status().message()));
     results.push_back(std::move(down));
+    if (want("sentinel") && cfg.uses_sentinels()) results.push_back(CheckSentinels(cfg, options));
     if (want("bridge") && !options.bridge_url.empty()) {
       CheckResult bridge{.name = "bridge"};
       ProbeBridgeHealth(options, bridge);
@@ -67,6 +70,7 @@ std::vector<CheckResult> RunChecks(const redis::Config& cfg, const std::set<std:
   if (want("redis")) results.push_back(CheckServer(*info));
   if (want("persistence")) results.push_back(CheckPersistence(*conn, *info));
   if (want("latency")) results.push_back(CheckLatency(*conn, options));
+  if (want("sentinel") && cfg.uses_sentinels()) results.push_back(CheckSentinels(cfg, options));
   if (want("engine")) {
     results.push_back(CheckHeartbeats(*conn, cfg, "engine", options));
     AddEngineLeader(*conn, cfg, results.back());
@@ -91,7 +95,9 @@ int Main(int argc, char** argv) {
 
   cli::FlagSet flags(std::string(kProgram),
                      absl::StrCat("Tells whether physics-state is healthy: Redis (version, memory, eviction policy,\n"
-                                  "persistence, PING latency), the engine's and the bridge's heartbeats, the bridge's\n"
+                                  "persistence, PING latency), for a redis-sentinel:// URL the sentinels' view\n"
+                                  "(master, replicas and their lag, quorum, last failover), the engine's and the\n"
+                                  "bridge's heartbeats (and which engine holds the leader lease), the bridge's\n"
                                   "/healthz, physics:state:* ages, market:snapshot:* TTLs, state_update subscribers and\n"
                                   "the dead-letter stream. One OK/WARN/FAIL line per check; exit code 0 OK, 1 WARN,\n"
                                   "2 FAIL.",
