@@ -133,7 +133,7 @@ void Subscriber::CloseConnections() {
 }
 
 void Subscriber::Run() {
-  redis::Backoff backoff;
+  redis::Backoff backoff = redis::ReconnectBackoff(config_);
   bool connected_before = false;
   // Logged once per state change (as the engine does), not at every retry of
   // a long outage: a new line only when the reason differs.

@@ -21,7 +21,8 @@ constexpr auto kMaxWait = std::chrono::milliseconds(50);
 PubSubFeed::PubSubFeed(redis::Config config, PubSubFeedOptions options)
     : config_(std::move(config)),
       options_(std::move(options)),
-      pattern_(config_.Key(options_.pattern)) {}
+      pattern_(config_.Key(options_.pattern)),
+      backoff_(redis::ReconnectBackoff(config_)) {}
 
 void PubSubFeed::ConnectionLost(const absl::Status& why) {
   conn_.reset();

@@ -26,7 +26,8 @@ StreamFeed::StreamFeed(const redis::Config& config, StreamFeedOptions options)
                                         .connect_timeout = options.connect_timeout,
                                         .io_timeout = options.io_timeout}),
       options_(std::move(options)),
-      source_("stream " + group_.options().key) {}
+      source_("stream " + group_.options().key),
+      backoff_(redis::ReconnectBackoff(config)) {}
 
 void StreamFeed::ConnectionLost(const absl::Status& why) {
   group_.Disconnect();

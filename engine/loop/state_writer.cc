@@ -26,7 +26,8 @@ StateWriter::StateWriter(redis::Config config, WriterOptions options)
       options_(options),
       channel_(config_.Key(schema::kStateUpdateChannel)),
       state_ttl_text_(absl::StrCat(options.state_ttl_seconds)),
-      snapshot_ttl_text_(absl::StrCat(options.snapshot_ttl_seconds)) {
+      snapshot_ttl_text_(absl::StrCat(options.snapshot_ttl_seconds)),
+      backoff_(redis::ReconnectBackoff(config_)) {
   if (!options_.heartbeat_id.empty()) heartbeat_.emplace(config_, "engine", options_.heartbeat_id);
   if (options_.leader_lease > absl::ZeroDuration()) {
     lease_.emplace(absl::ToChronoNanoseconds(options_.leader_lease));

@@ -17,4 +17,8 @@ absl::Duration Backoff::Next() {
 
 void Backoff::Reset() { next_ = initial_; }
 
+Backoff ReconnectBackoff(const Config& config) {
+  return config.uses_sentinels() ? Backoff(absl::Milliseconds(100), kSentinelRetryCap) : Backoff();
+}
+
 }  // namespace physics::redis

@@ -10,6 +10,7 @@
 #define PHYSICS_ENGINE_REDIS_BACKOFF_H_
 
 #include "absl/time/time.h"
+#include "engine/redis/config.h"
 
 namespace physics::redis {
 
@@ -30,6 +31,16 @@ class Backoff {
   absl::Duration cap_;
   absl::Duration next_;
 };
+
+// The longest wait between reconnect attempts through Redis Sentinel.
+inline constexpr absl::Duration kSentinelRetryCap = absl::Milliseconds(250);
+
+// The reconnect backoff for `config`: the default for one server; for a
+// redis-sentinel:// URL capped at kSentinelRetryCap. An attempt there costs a
+// question to a sentinel, and during a failover the sentinel leading it names
+// the promoted replica (which then answers ROLE master) up to ~2 s before the
+// sentinels announce +switch-master: a short cap finds it that much sooner.
+Backoff ReconnectBackoff(const Config& config);
 
 }  // namespace physics::redis
 

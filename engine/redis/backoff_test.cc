@@ -38,5 +38,23 @@ TEST(Backoff, NonPositiveInitialBecomesOneMillisecond) {
   EXPECT_EQ(backoff.Next(), absl::Milliseconds(3));
 }
 
+TEST(ReconnectBackoff, OneServerKeepsTheDefaultCap) {
+  absl::StatusOr<Config> cfg = ParseRedisUrl("redis://127.0.0.1:6379");
+  ASSERT_TRUE(cfg.ok());
+  Backoff backoff = ReconnectBackoff(*cfg);
+  absl::Duration last;
+  for (int i = 0; i < 20; ++i) last = backoff.Next();
+  EXPECT_EQ(last, absl::Seconds(5));
+}
+
+TEST(ReconnectBackoff, SentinelsAreAskedAgainWithinTheShortCap) {
+  absl::StatusOr<Config> cfg = ParseRedisUrl("redis-sentinel://127.0.0.1:26379#mymaster");
+  ASSERT_TRUE(cfg.ok());
+  Backoff backoff = ReconnectBackoff(*cfg);
+  EXPECT_EQ(backoff.Next(), absl::Milliseconds(100));
+  EXPECT_EQ(backoff.Next(), absl::Milliseconds(200));
+  for (int i = 0; i < 20; ++i) EXPECT_LE(backoff.Next(), kSentinelRetryCap);
+}
+
 }  // namespace
 }  // namespace physics::redis
