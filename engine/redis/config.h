@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/redis/sentinel_list.h"
@@ -40,6 +41,12 @@ struct Config {
   std::string sentinel_password;  // AUTH for the sentinels; "" => none
 
   bool uses_sentinels() const { return sentinels != nullptr; }
+
+  // redis-cluster:// only (non-empty): seed nodes of a Redis Cluster; host,
+  // port and unix_path are then unused, db is 0 (a cluster has one). Programs
+  // open a Cluster (cluster.h) for such a Config; Connection::Open refuses it.
+  std::vector<HostPort> cluster_seeds;
+  bool uses_cluster() const { return !cluster_seeds.empty(); }
 
   // The key or channel name with the namespace prefix: "agentic:physics:state:SPY",
   // or `name` unchanged when there is no namespace.

@@ -1,0 +1,195 @@
+// A Redis Cluster client on hiredis (docs/SPEC.md §9): the masters and the
+// slots they serve (CLUSTER SHARDS), one connection per master, commands
+// routed by their key's slot (key_slot.h), and pipelines split per master and
+// sent to every master before any reply is awaited. Redirections are handled
+// per reply: MOVED (refresh the slot map, resend), ASK (ASKING + resend to the
+// named node, once), TRYAGAIN (retry shortly), CLUSTERDOWN (back off), and a
+// lost connection or READONLY (a demoted master: refresh). No Debian package
+// offers a cluster client that builds on hiredis 0.14, hence this one.
+// Not thread-safe: a Cluster and its pipelines have one owner thread.
+//
+//   absl::StatusOr<Cluster> cluster = Cluster::Open(cfg, absl::Seconds(1), absl::Seconds(2));
+//   ClusterPipeline p;
+//   p.Append(KeySlot(key), /*tag=*/7, {"SET", key, json});
+//   p.BeginTransaction(KeySlot(channel), /*tag=*/8);   // MULTI ... EXEC on one slot
+//   p.AppendToTransaction({"SPUBLISH", channel, message});
+//   p.EndTransaction();
+//   absl::Status s = p.Execute(*cluster);             // every master at once
+//   for (uint32_t tag : p.failed_tags()) ...           // units that did not land
+#ifndef PHYSICS_ENGINE_REDIS_CLUSTER_H_
+#define PHYSICS_ENGINE_REDIS_CLUSTER_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "engine/redis/config.h"
+#include "engine/redis/connection.h"
+#include "engine/redis/key_slot.h"
+#include "engine/redis/pipeline.h"
+#include "engine/redis/sentinel_list.h"  // HostPort
+
+namespace physics::redis {
+
+// One shard of CLUSTER SHARDS: a master, its slots, its replicas.
+struct ClusterShard {
+  std::string master_id;  // the node id
+  HostPort master;
+  std::vector<std::pair<uint16_t, uint16_t>> slot_ranges;  // inclusive [first, last]
+  struct Replica {
+    std::string id;
+    HostPort address;
+    bool online = false;              // health "online"
+    int64_t replication_offset = 0;
+  };
+  std::vector<Replica> replicas;
+  int64_t master_replication_offset = 0;
+};
+
+// The slot map. Shards without slots (or without a master) are left out.
+struct ClusterTopology {
+  static constexpr int16_t kNoOwner = -1;
+
+  std::vector<ClusterShard> shards;
+  // slot -> index into shards, kNoOwner while the slot is not served.
+  std::array<int16_t, kClusterSlots> slot_owner;
+
+  // From the reply of CLUSTER SHARDS (Redis 7). Errors: kInternal naming
+  // what was malformed.
+  static absl::StatusOr<ClusterTopology> FromShardsReply(const redisReply* reply);
+  // Slots served by some master.
+  int covered_slots() const;
+};
+
+class Cluster {
+ public:
+  // REQUIRES: cfg.uses_cluster(). Asks the seed nodes in turn for CLUSTER
+  // SHARDS (connect_timeout each) and connects to every master (AUTH with
+  // cfg's credentials). Errors (one line, cfg.Describe(), never the password):
+  //   kUnavailable       no seed answered, or a master is unreachable;
+  //   kFailedPrecondition a seed is not a cluster node ("cluster support
+  //                      disabled"): use a redis:// URL;
+  //   kUnauthenticated / kPermissionDenied as Connection::Open.
+  static absl::StatusOr<Cluster> Open(const Config& cfg, absl::Duration connect_timeout,
+                                      absl::Duration io_timeout);
+
+  Cluster(Cluster&&) noexcept;
+  Cluster& operator=(Cluster&&) noexcept;
+  ~Cluster();
+
+  const ClusterTopology& topology() const { return topology_; }
+  size_t masters() const { return topology_.shards.size(); }
+  // Index into topology().shards of the master serving `slot`, or
+  // ClusterTopology::kNoOwner.
+  int MasterOf(uint16_t slot) const { return topology_.slot_owner[slot]; }
+
+  // Re-reads CLUSTER SHARDS (from a known master, else the seeds) and
+  // reconnects where a master changed; connections to unchanged masters are
+  // kept. At most once per `min_interval` (a storm of MOVED costs one
+  // refresh); returns OK without asking when called sooner.
+  absl::Status Refresh(absl::Duration min_interval = absl::Milliseconds(100));
+
+  // The connection to master i, (re)opened when it was lost. kUnavailable
+  // when it cannot be opened now.
+  absl::StatusOr<Connection*> Master(size_t i);
+
+  // The Config for one node (host/port set, seeds cleared, same credentials):
+  // for callers that keep their own connections (a bridge's subscribers).
+  Config NodeConfig(const HostPort& node) const;
+
+  // One command whose key is `key`, sent to the master of KeySlot(key),
+  // following MOVED/ASK/TRYAGAIN as pipelines do. Error replies other than
+  // redirections come back as Connection::Command returns them.
+  absl::StatusOr<Reply> Command(std::string_view key, std::initializer_list<std::string_view> argv);
+  absl::StatusOr<Reply> Command(std::string_view key, std::span<const std::string_view> argv);
+
+  // Calls fn(shard index, connection) for every master (SCAN, DBSIZE, INFO);
+  // stops at and returns the first error.
+  absl::Status ForEachMaster(absl::FunctionRef<absl::Status(size_t, Connection&)> fn);
+
+  const Config& config() const { return config_; }
+
+ private:
+  friend class ClusterPipeline;
+  Cluster(Config cfg, absl::Duration connect_timeout, absl::Duration io_timeout);
+
+  Config config_;
+  absl::Duration connect_timeout_;
+  absl::Duration io_timeout_;
+  ClusterTopology topology_;
+  std::vector<std::optional<Connection>> connections_;  // per shard
+  absl::Time last_refresh_ = absl::InfinitePast();
+};
+
+// A batch of commands for a cluster, split per master. A unit (one command,
+// or a MULTI ... EXEC on one slot) is what is resent after a redirection and
+// what fails as a whole; each carries the caller's tag so it can tell which
+// writes did not land (e.g. the symbols to write again next tick). Units for
+// one master keep their order; units for different masters run in parallel.
+// The RESP buffers are reused: a steady-state batch allocates nothing.
+class ClusterPipeline {
+ public:
+  // One command on `slot`'s master.
+  void Append(uint16_t slot, uint32_t tag, std::initializer_list<std::string_view> argv);
+  void Append(uint16_t slot, uint32_t tag, std::span<const std::string_view> argv);
+  // MULTI, the commands, EXEC: every command's keys (and SPUBLISH channels)
+  // must hash to `slot`. REQUIRES: no transaction open (Begin), one open
+  // (AppendToTransaction, End).
+  void BeginTransaction(uint16_t slot, uint32_t tag);
+  void AppendToTransaction(std::initializer_list<std::string_view> argv);
+  void AppendToTransaction(std::span<const std::string_view> argv);
+  void EndTransaction();
+
+  size_t size() const;  // commands appended
+  bool empty() const { return size() == 0; }
+  void Clear();
+
+  // Sends what every master's socket takes now, without waiting, so the
+  // masters work while the caller prepares more.
+  void SendNow(Cluster& cluster);
+
+  // Sends every unit (to every master before reading any reply), reads every
+  // reply, then resends the units that got MOVED (after one Refresh), ASK
+  // (ASKING first) or TRYAGAIN (after a short pause), a bounded number of
+  // rounds. Returns:
+  //   OK            every unit landed;
+  //   kUnavailable  some units did not land (a master unreachable, the cluster
+  //                 down, redirections that did not settle): failed_tags()
+  //                 names them; the others landed;
+  //   kInternal     error replies that are not redirections (failed_tags()
+  //                 names their units too).
+  // One log line per event (a refresh, a master lost), never one per reply.
+  // The pipeline is empty afterwards.
+  absl::Status Execute(Cluster& cluster);
+
+  // Tags of the units of the last Execute() that did not land, in no order.
+  std::span<const uint32_t> failed_tags() const { return failed_tags_; }
+
+ private:
+  std::vector<uint32_t> failed_tags_;
+  // Per-master pipelines and unit records: implementation-defined.
+  struct Unit {
+    uint16_t slot;
+    uint32_t tag;
+    size_t begin, end;   // byte range in `units_buffer_`
+    size_t commands;
+  };
+  std::string units_buffer_;  // every unit's RESP, in append order
+  std::vector<Unit> units_;
+  std::optional<size_t> open_transaction_;
+  std::vector<Pipeline> per_master_;
+};
+
+}  // namespace physics::redis
+
+#endif  // PHYSICS_ENGINE_REDIS_CLUSTER_H_
