@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <sstream>
@@ -61,30 +62,50 @@ TEST(Compose, ConfigValidatesWithHealthchecksAndConditions) {
   }
 }
 
-// Profile "sentinel": master, 2 replicas, 3 sentinels, 2 engines sharing the
-// leader lease and a bridge, all behind the profile so that a plain `up`
-// starts what it always did.
-TEST(Compose, SentinelProfileValidatesAndStaysOutOfTheDefaultSetUp) {
-  if (!OnPath("docker-compose")) GTEST_SKIP() << "docker-compose is not installed (tools/setup.sh installs it)";
+// `docker-compose --profile NAME config`: valid, holding every `expected`
+// text, with `services` services behind the profile, so that a plain `up`
+// starts what it always did (the default engine and bridge still on the
+// single Redis).
+void ExpectProfile(const std::string& profile, std::initializer_list<const char*> expected, size_t services) {
   const RunResult r =
-      RunToCompletion({"docker-compose", "-f", kSource + "/docker-compose.yml", "--profile", "sentinel", "config"});
+      RunToCompletion({"docker-compose", "-f", kSource + "/docker-compose.yml", "--profile", profile, "config"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const char* expected :
-       {"ha-redis-1:", "ha-redis-2:", "ha-redis-3:", "REPLICAOF: ha-redis-1 6379", "ha-sentinel-1:", "ha-sentinel-2:",
-        "ha-sentinel-3:", "sentinel monitor mymaster ha-redis-1 6379 2", "redis-server /data/sentinel.conf --sentinel",
-        "ha-engine-1:", "ha-engine-2:", "- --leader-lease", "ha-bridge:", "127.0.0.1:8081:8080",
-        "REDIS_URL: redis-sentinel://ha-sentinel-1:26379,ha-sentinel-2:26379,ha-sentinel-3:26379/0#mymaster"}) {
-    EXPECT_TRUE(absl::StrContains(r.out, expected)) << expected << " missing in:\n" << r.out;
+  for (const char* text : expected) {
+    EXPECT_TRUE(absl::StrContains(r.out, text)) << text << " missing in:\n" << r.out;
   }
-  // Nine services, each behind the profile.
+  const std::string marker = "profiles:\n    - " + profile + "\n";
   size_t behind_profile = 0;
-  for (size_t at = r.out.find("profiles:\n    - sentinel\n"); at != std::string::npos;
-       at = r.out.find("profiles:\n    - sentinel\n", at + 1)) {
+  for (size_t at = r.out.find(marker); at != std::string::npos; at = r.out.find(marker, at + 1)) {
     ++behind_profile;
   }
-  EXPECT_EQ(behind_profile, 9u) << r.out;
-  // The default engine and bridge still use the single Redis.
+  EXPECT_EQ(behind_profile, services) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "REDIS_URL: redis://redis:6379/0")) << r.out;
+}
+
+// Profile "sentinel": master, 2 replicas, 3 sentinels, 2 engines sharing the
+// leader lease and a bridge.
+TEST(Compose, SentinelProfileValidatesAndStaysOutOfTheDefaultSetUp) {
+  if (!OnPath("docker-compose")) GTEST_SKIP() << "docker-compose is not installed (tools/setup.sh installs it)";
+  ExpectProfile("sentinel",
+                {"ha-redis-1:", "ha-redis-2:", "ha-redis-3:", "REPLICAOF: ha-redis-1 6379", "ha-sentinel-1:",
+                 "ha-sentinel-2:", "ha-sentinel-3:", "sentinel monitor mymaster ha-redis-1 6379 2",
+                 "redis-server /data/sentinel.conf --sentinel", "ha-engine-1:", "ha-engine-2:", "- --leader-lease",
+                 "ha-bridge:", "127.0.0.1:8081:8080",
+                 "REDIS_URL: redis-sentinel://ha-sentinel-1:26379,ha-sentinel-2:26379,ha-sentinel-3:26379/0#mymaster"},
+                9);
+}
+
+// Profile "cluster": 6 cluster nodes, the one-shot that creates the cluster,
+// two engine shards and a bridge.
+TEST(Compose, ClusterProfileValidatesAndStaysOutOfTheDefaultSetUp) {
+  if (!OnPath("docker-compose")) GTEST_SKIP() << "docker-compose is not installed (tools/setup.sh installs it)";
+  ExpectProfile("cluster",
+                {"cl-redis-1:", "cl-redis-6:", "--cluster-enabled yes", "--cluster-preferred-endpoint-type hostname",
+                 "HOSTNAME_ANNOUNCED: cl-redis-4", "cl-init:", "--cluster-replicas 1 --cluster-yes",
+                 "condition: service_completed_successfully", "cl-engine-1:", "cl-engine-2:", "- --shard\n    - 0/2",
+                 "- --shard\n    - 1/2", "cl-bridge:", "127.0.0.1:8082:8080",
+                 "REDIS_URL: redis-cluster://cl-redis-1:6379,cl-redis-2:6379,cl-redis-3:6379"},
+                10);
 }
 
 // Debian packages per CMake dependency: what the build stage installs, and

@@ -12,21 +12,26 @@
 #                               --leader-lease 2 (leader + standby) and the bridge
 #                               on redis-sentinel://...#mymaster; prints the
 #                               commands that kill the master and the leader
+#   tools/run.sh --cluster      scale-out: a Redis Cluster of 3 masters + 3 replicas
+#                               (redis-server only, cluster-node-timeout 2000), two
+#                               engine shards (--shard 0/2 and 1/2) and the bridge on
+#                               redis-cluster://...; prints the command that kills a
+#                               master and how to read a symbol with redis-cli -c
 #   tools/run.sh --help         this text
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-sentinel=0
+mode=single
 case "${1:-}" in
   -h | --help)
     sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
     exit 0
     ;;
-  --sentinel)
-    sentinel=1
+  --sentinel | --cluster)
+    mode=${1#--}
     shift
     if [[ -n "${REDIS_URL:-}" ]]; then
-      echo "run: --sentinel starts its own Redis set; unset REDIS_URL" >&2
+      echo "run: --$mode starts its own Redis set; unset REDIS_URL" >&2
       exit 2
     fi
     ;;
@@ -35,7 +40,7 @@ esac
 bash tools/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 targets=(physics-engine physics-bridge)
-((sentinel)) && targets+=(physics-status)  # its command line is printed
+[[ $mode != single ]] && targets+=(physics-status)  # its command line is printed
 cmake --build build -j2 --target "${targets[@]}" >/dev/null
 
 pids=()
@@ -66,6 +71,26 @@ print(s.getsockname()[1])
 PY
 }
 
+# A free loopback port P below 55536 whose cluster bus port P + 10000 is free too.
+free_cluster_port() {
+  python3 <<'PY'
+import socket
+while True:
+    a = socket.socket()
+    a.bind(("127.0.0.1", 0))
+    port = a.getsockname()[1]
+    if port >= 55536:
+        continue
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", port + 10000))
+    except OSError:
+        continue
+    print(port)
+    break
+PY
+}
+
 # Waits up to 5 s for redis-server (or a sentinel) on port $1 to answer PING.
 wait_for_ping() {
   for _ in $(seq 100); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.05; done
@@ -78,7 +103,7 @@ wait_for_ping() {
 start_redis() {
   local name=$1
   shift
-  port=$(free_port 0)
+  port=${port_for_next_redis:-$(free_port 0)}
   redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$run_dir" \
     --logfile "$run_dir/$name.log" "$@" &
   pid=$!
@@ -180,6 +205,68 @@ Fail over the engine (the standby takes the lease within 2 s):
 MSG
 }
 
+run_cluster() {
+  run_dir=$(mktemp -d)
+  local nodes=() node_pids=()
+  for i in 1 2 3 4 5 6; do
+    port_for_next_redis=$(free_cluster_port)
+    start_redis "node$i" --cluster-enabled yes --cluster-config-file "nodes$i.conf" \
+      --cluster-node-timeout 2000
+    nodes+=("127.0.0.1:$port")
+    node_pids+=("$pid")
+  done
+  unset port_for_next_redis
+  # The first three become masters, each of the others a replica of one.
+  redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes \
+    >"$run_dir/create.log" 2>&1 || {
+    echo "run: redis-cli --cluster create failed (log: $run_dir/create.log)" >&2
+    return 1
+  }
+  local first_port=${nodes[0]##*:}
+  for _ in $(seq 150); do
+    local ok=1
+    for node in "${nodes[@]}"; do
+      redis-cli -p "${node##*:}" CLUSTER INFO 2>/dev/null | grep -q '^cluster_state:ok' || ok=0
+    done
+    ((ok)) && break
+    sleep 0.1
+  done
+  REDIS_URL="redis-cluster://$(IFS=,; echo "${nodes[*]:0:3}")"
+  export REDIS_URL
+
+  local engine_pids=()
+  for shard in 0/2 1/2; do
+    build/bin/physics-engine --shard "$shard" "$@" &
+    pids+=($!)
+    engine_pids+=($!)
+  done
+  http_port=$(free_port "${BRIDGE_PORT:-8080}")
+  build/bin/physics-bridge --listen "127.0.0.1:$http_port" &
+  pids+=($!)
+  local bridge_pid=$!
+  local spy_slot
+  spy_slot=$(redis-cli -p "$first_port" CLUSTER KEYSLOT physics:state:SPY)
+  local spy_master
+  spy_master=$(redis-cli -p "$first_port" CLUSTER NODES |
+    awk -v s="$spy_slot" '$3 ~ /master/ { for (i = 9; i <= NF; i++) { n = split($i, r, "-");
+      lo = r[1]; hi = (n > 1 ? r[2] : r[1]); if (s >= lo && s <= hi) { split($2, a, "@"); print a[1] } } }')
+  local spy_pid=""
+  for i in "${!nodes[@]}"; do
+    [[ "${nodes[i]}" == "$spy_master" ]] && spy_pid=${node_pids[i]}
+  done
+
+  cat <<MSG
+run: Redis Cluster ${nodes[*]} (3 masters + 3 replicas, logs in $run_dir)
+run: physics-engine shards 0/2 and 1/2 (pids ${engine_pids[*]}), physics-bridge pid $bridge_pid; Ctrl-C stops everything.
+Dashboard:  http://127.0.0.1:$http_port/
+State:      redis-cli -c -p $first_port GET physics:state:SPY
+REDIS_URL:  $REDIS_URL
+Health:     build/bin/physics-status --redis-url '$REDIS_URL' --bridge-url http://127.0.0.1:$http_port
+Fail over the master serving SPY ($spy_master; its replica is promoted about 3-4 s later):
+  kill -9 ${spy_pid:-<pid of a master>}
+MSG
+}
+
 run_single() {
   cli_args=()
   if [[ -z "${REDIS_URL:-}" ]]; then
@@ -211,8 +298,8 @@ Watch Redis:
 MSG
 }
 
-if ((sentinel)); then
-  run_sentinel "$@"
+if [[ $mode == sentinel || $mode == cluster ]]; then
+  "run_$mode" "$@"
   # Killing the master or an engine is part of the demonstration: wait for
   # Ctrl-C (or the bridge, the last one started, to exit).
   wait "${pids[-1]}"
