@@ -1,6 +1,8 @@
 #include "engine/redis/partition.h"
 
 #include <set>
+#include <string>
+#include <vector>
 
 #include "engine/redis/key_slot.h"
 #include "gtest/gtest.h"
@@ -14,6 +16,19 @@ TEST(Partitioning, SymbolPartitionIsCrc16ModP) {
   EXPECT_EQ(parts.Of("AAPL"), Crc16("AAPL") % 24);
   // Stable across releases: services compute it on their side.
   EXPECT_EQ(Crc16("SPY"), 0xC2FD) << "CRC16-XMODEM changed";
+}
+
+// The default partitioning as docs/SPEC.md §9 lists it: services compute
+// channels from it, so it must never change.
+TEST(Partitioning, DefaultTagsAreTheDocumentedOnes) {
+  const Partitioning parts;
+  ASSERT_EQ(parts.count(), 24);
+  const std::vector<std::string> documented = {"10", "29", "3",  "61",  "50", "153", "11",  "130",
+                                               "2",  "60", "51", "42",  "12", "133", "1",   "63",
+                                               "52", "41", "103", "118", "0", "62",  "53",  "40"};
+  for (int p = 0; p < parts.count(); ++p) EXPECT_EQ(parts.Tag(p), documented[p]) << p;
+  EXPECT_EQ(parts.Of("SPY"), 21);
+  EXPECT_EQ(parts.Channel(Config{}, parts.Of("SPY")), "state_update:{62}");
 }
 
 TEST(Partitioning, ChannelAndStreamLiveInThePartitionsSlot) {
