@@ -285,8 +285,9 @@ TEST(FeedStreamFaults, EngineKilledMidStreamAndRestartedEndsInTheSameState) {
   ExpectPromptCleanExit(second);
 }
 
-// docs/SPEC.md §9: a standby with the stream feed leaves the group alone;
-// when the leader dies it takes the lease and its warm start continues.
+// docs/SPEC.md §9: a standby with the stream feed follows the stream without
+// consuming it; when the leader dies it takes the lease, joins the group and
+// catches up from where it had followed.
 TEST(FeedStreamFaults, LeaderKilledMidStreamAndTheStandbyEndsInTheSameState) {
   const StreamFixture fixture(3000);
   RedisServer server;
@@ -309,7 +310,9 @@ TEST(FeedStreamFaults, LeaderKilledMidStreamAndTheStandbyEndsInTheSameState) {
   ExpectDeadLetters(server, fixture.invalid);
   const std::string log = standby.ReadStderr();
   EXPECT_NE(log.find("leading"), std::string::npos) << log;
-  EXPECT_NE(log.find("warm start done"), std::string::npos) << log;
+  EXPECT_NE(log.find("taking over: followed up to"), std::string::npos) << log;
+  EXPECT_NE(log.find("caught up"), std::string::npos) << log;
+  EXPECT_EQ(log.find("warm start"), std::string::npos) << log;
   ExpectPromptCleanExit(standby);
 }
 

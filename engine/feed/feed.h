@@ -80,6 +80,10 @@ class Feed {
   // its input (stream: XACK) does it here, so an input is acknowledged only
   // once its effect is stored (at-least-once).
   virtual void OnWritten() {}
+  // Lease mode (docs/SPEC.md §9): this engine has just taken the leader
+  // lease. A feed that followed its input without consuming it while
+  // standing by (stream) starts consuming it here; others ignore it.
+  virtual void Lead() {}
 };
 
 // Lets a feed wait for its deadline but wake at once on shutdown.

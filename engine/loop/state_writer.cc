@@ -395,6 +395,14 @@ bool StateWriter::TryLead(SymbolBook* book) {
   return true;
 }
 
+bool StateWriter::ConfirmLease() {
+  if (!lease_ || !lease_->leading() || !conn_) return leading();
+  // Errors are handled inside: a refused renewal loses the lease, an I/O
+  // error the connection (the next Flush re-claims before writing).
+  BeforeTransaction().IgnoreError();
+  return leading();
+}
+
 void StateWriter::ReleaseLease() {
   if (!lease_ || !lease_->leading() || !conn_) return;
   pipeline_.Clear();
