@@ -111,8 +111,9 @@ absl::Status StreamFeed::WarmStart() {
   return absl::OkStatus();
 }
 
-void StreamFeed::Lead() {
+void StreamFeed::Lead(std::function<bool()> still_leading) {
   if (phase_ != Phase::kFollow) return;
+  still_leading_ = std::move(still_leading);
   phase_ = Phase::kStart;
   followed_ = true;
   replayed_entries_ = replayed_ticks_ = 0;
@@ -337,6 +338,9 @@ absl::StatusOr<PollResult> StreamFeed::Poll(SteadyTime deadline, TickSink& sink,
       interrupted.WaitUntil(std::min(deadline, next_attempt_));
       continue;
     }
+    // A leader stalled past its lease takes nothing more from the group once
+    // another engine leads (what it had pulled, the new leader claimed).
+    if (phase_ == Phase::kLive && still_leading_ && !still_leading_()) return PollResult::kIdle;
     absl::StatusOr<bool> got = Fetch(deadline);
     if (!got.ok()) {
       ConnectionLost(got.status());  // includes NOGROUP: reconnecting re-creates the group

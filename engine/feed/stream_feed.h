@@ -78,7 +78,7 @@ class StreamFeed final : public Feed {
   // A follower becomes the group's consumer: the next Poll takes over the
   // pending entries and catches up to the group's last-delivered-id. No-op
   // when not following.
-  void Lead() override;
+  void Lead(std::function<bool()> still_leading) override;
   // Dead-letters the rejected entries, then XACKs every entry of the loop
   // ticks closed so far. Failures keep them for the next call.
   void OnWritten() override;
@@ -148,6 +148,7 @@ class StreamFeed final : public Feed {
   int64_t replayed_entries_ = 0;
   int64_t replayed_ticks_ = 0;
   bool followed_ = false;                      // Lead() ended a follow
+  std::function<bool()> still_leading_;        // from Lead()
   std::chrono::steady_clock::time_point next_claim_{};
 
   // Reading.

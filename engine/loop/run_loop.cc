@@ -76,7 +76,6 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
 
   while (true) {
     const bool was_leading = writer.leading();
-    if (was_leading && options.feed_continues_seq && !writer.ConfirmLease()) return kLeaseLost;
     absl::StatusOr<feed::PollResult> polled = feed.Poll(deadline, book, shutdown);
     if (!polled.ok()) {
       log::Error(absl::StrCat("feed failed: ", polled.status().message()));
@@ -84,7 +83,9 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
       break;
     }
     if (*polled == feed::PollResult::kEnd) break;
-    if (!was_leading && writer.TryLead(options.feed_continues_seq ? nullptr : &book)) feed.Lead();
+    if (!was_leading && writer.TryLead(options.feed_continues_seq ? nullptr : &book)) {
+      feed.Lead([&writer] { return writer.ConfirmLease(); });
+    }
     const auto tick_start = Clock::now();
     if (*polled == feed::PollResult::kReplayTick && book.unwritten().empty()) {
       // Warm start: an earlier run wrote (and published) this loop tick.

@@ -25,9 +25,10 @@ struct LoopOptions {
   double final_flush_seconds = 5;
   // Lease mode with a feed that consumes its input and derives seq exactly
   // from it (stream: it follows while standing by, Feed::Lead() on takeover).
-  // Then a takeover does not raise seqs from the stored states; a leader
-  // re-confirms a lease it may have lost (after a stall) before polling, so
-  // it takes no more input once another engine leads; and losing the lease
+  // Then a takeover does not raise seqs from the stored states; the feed
+  // re-confirms a lease it may have lost (after a stall) before taking input
+  // (StateWriter::ConfirmLease), so it takes none once another engine leads;
+  // and losing the lease
   // ends RunLoop with kLeaseLost. False (sim, pubsub, csv): a standby computes
   // like the leader and a takeover continues from the stored seqs.
   bool feed_continues_seq = false;
