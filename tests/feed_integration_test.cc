@@ -459,6 +459,44 @@ TEST(FeedStreamFaults, LeaderStalledPastTheLeaseLeavesNothingPendingAndTheSameSt
   ExpectPromptCleanExit(pair.leader);  // a follower again
 }
 
+// What a stalled engine may still take after a takeover (docs/engine.md,
+// "Standby and fencing"), played by a consumer that takes entries and never
+// acknowledges them: the leader claims them once idle past the lease, folds
+// them and acknowledges them, so none stays pending.
+TEST(FeedStreamFaults, EntriesLeftPendingUnderAnotherConsumerAreClaimedAfterTheLease) {
+  const StreamFixture fixture(100);
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  fixture.Publish(server);
+  Process engine = Spawn(kEngine, server, {"--feed", "stream", "--leader-lease", "2"});
+  ASSERT_TRUE(Eventually([&] { return Drained(server); }, absl::Seconds(20)).ok()) << engine.ReadStderr();
+  // Held still for a moment (well within the lease) so the other consumer
+  // gets the new entries first.
+  ASSERT_TRUE(engine.Signal(SIGSTOP).ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(server.Run({"XADD", "market:ticks", "*", "symbol", "SPY", "price", "451", "size", "3"}).ok());
+  }
+  absl::StatusOr<redis::Reply> taken = server.Run(
+      {"XREADGROUP", "GROUP", "physics-engine", "stalled", "COUNT", "100", "STREAMS", "market:ticks", ">"});
+  ASSERT_TRUE(engine.Signal(SIGCONT).ok());
+  ASSERT_TRUE(taken.ok());
+  // A read the engine had waiting may have got the first entry: the rest went
+  // to the other consumer.
+  ASSERT_EQ((*taken)->type, REDIS_REPLY_ARRAY);
+  const size_t stolen = (*taken)->element[0]->element[1]->elements;
+  ASSERT_GE(stolen, 4u);
+  const auto pending = [&] {
+    absl::StatusOr<redis::Reply> r = server.Run({"XPENDING", "market:ticks", "physics-engine"});
+    return r.ok() ? (*r)->element[0]->integer : -1;
+  };
+  // Idle past the lease (2 s), then the next claim (every 5 s).
+  ASSERT_TRUE(Eventually([&] { return pending() == 0; }, absl::Seconds(15)).ok()) << engine.ReadStderr();
+  const std::string log = engine.ReadStderr();
+  EXPECT_NE(log.find(absl::StrCat(stolen, " entries pending over 2s under other consumers claimed")),
+            std::string::npos) << log;
+  ExpectPromptCleanExit(engine);
+}
+
 TEST(FeedSignals, SigtermWhileWaitingForTicksExitsZeroWithinASecond) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());
