@@ -288,16 +288,9 @@ int Main(int argc, char** argv) {
                        .clients = static_cast<int>(clients),
                        .engine_bin = dir + "/physics-engine",
                        .bridge_bin = dir + "/physics-bridge"};
-  std::vector<RunFigures> results;
-  for (int64_t i = 0; i < runs; ++i) {
-    absl::StatusOr<RunFigures> r = RunOnce(opt);
-    if (!r.ok()) {
-      std::cerr << "failover_bench: run " << i + 1 << ": " << r.status() << "\n";
-      return 1;
-    }
-    results.push_back(*r);
-    std::cerr << "run " << i + 1 << " done\n";
-  }
+  std::optional<std::vector<RunFigures>> all = RunRepeatedly<RunFigures>(runs, [&] { return RunOnce(opt); });
+  if (!all) return 1;
+  const std::vector<RunFigures>& results = *all;
 
   std::cout << absl::StrFormat(
       "\nSentinel failover (master SIGKILLed; down-after 1 s): engine sim %d symbols x %g Hz, "

@@ -1,11 +1,15 @@
-// The recorders failover_bench's scenarios share: a thread per subscription
-// that notes every state_update (symbol, seq, arrival time) or, on a sentinel,
-// every +switch-master. Each recorder's thread writes only its own list; read
-// it after Stop().
+// What failover_bench's scenarios share: the recorders, a thread per
+// subscription that notes every state_update (symbol, seq, arrival time) or,
+// on a sentinel, every +switch-master (each recorder's thread writes only its
+// own list; read it after Stop()), and the loop over the runs.
+// Not thread-safe beyond that: used from main.
 #ifndef PHYSICS_BENCH_FAILOVER_RECORDERS_H_
 #define PHYSICS_BENCH_FAILOVER_RECORDERS_H_
 
 #include <atomic>
+#include <functional>
+#include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -110,6 +114,24 @@ class ChannelRecorder : public Recorder {
   const redis::Config config_;
   const std::string channel_;
 };
+
+// Runs `once` `runs` times, reporting progress on stderr; the first failure
+// is reported and ends the loop (nullopt).
+template <typename Figures>
+std::optional<std::vector<Figures>> RunRepeatedly(int64_t runs,
+                                                  const std::function<absl::StatusOr<Figures>()>& once) {
+  std::vector<Figures> results;
+  for (int64_t i = 0; i < runs; ++i) {
+    absl::StatusOr<Figures> r = once();
+    if (!r.ok()) {
+      std::cerr << "failover_bench: run " << i + 1 << ": " << r.status() << "\n";
+      return std::nullopt;
+    }
+    results.push_back(*std::move(r));
+    std::cerr << "run " << i + 1 << " done\n";
+  }
+  return results;
+}
 
 }  // namespace physics::bench
 

@@ -215,16 +215,10 @@ JsonObject ToJson(const StandbyFigures& f) {
 }  // namespace
 
 int RunStandbyScenario(const StandbyOptions& opt, int64_t runs, const std::string& json_path) {
-  std::vector<StandbyFigures> results;
-  for (int64_t i = 0; i < runs; ++i) {
-    absl::StatusOr<StandbyFigures> r = RunOnce(opt);
-    if (!r.ok()) {
-      std::cerr << "failover_bench: standby run " << i + 1 << ": " << r.status() << "\n";
-      return 1;
-    }
-    results.push_back(*r);
-    std::cerr << "run " << i + 1 << " done\n";
-  }
+  std::optional<std::vector<StandbyFigures>> all =
+      RunRepeatedly<StandbyFigures>(runs, [&] { return RunOnce(opt); });
+  if (!all) return 1;
+  const std::vector<StandbyFigures>& results = *all;
   std::cout << absl::StrFormat(
       "\nStandby engine (leader SIGKILLed): --feed %s, lease %g s, %g Hz, %d symbols%s\n"
       "| run | kill -> lease taken ms | lease -> first write ms (its log) | kill -> first "
