@@ -340,7 +340,10 @@ absl::StatusOr<PollResult> StreamFeed::Poll(SteadyTime deadline, TickSink& sink,
     }
     // A leader stalled past its lease takes nothing more from the group once
     // another engine leads (what it had pulled, the new leader claimed).
-    if (phase_ == Phase::kLive && still_leading_ && !still_leading_()) return PollResult::kIdle;
+    if (phase_ == Phase::kLive && still_leading_ && !still_leading_()) {
+      interrupted.WaitUntil(deadline);  // the loop learns why (lost, or Redis away) meanwhile
+      return PollResult::kIdle;
+    }
     absl::StatusOr<bool> got = Fetch(deadline);
     if (!got.ok()) {
       ConnectionLost(got.status());  // includes NOGROUP: reconnecting re-creates the group

@@ -5,8 +5,8 @@
 // writes of loop ticks a warm-starting feed replays (kReplayTick), and keeps
 // the heartbeat going while a feed is idle. Logs a status line every 10 s.
 // With a leader lease (StateWriter::lease_mode) a standby tries to take the
-// lease before each loop tick closes, and says in its status line whether it
-// leads or stands by.
+// lease before each loop tick closes, tells the feed when it has
+// (Feed::Lead), and says in its status line whether it leads or stands by.
 // Not thread-safe: runs on the calling (tick) thread.
 #ifndef PHYSICS_ENGINE_LOOP_RUN_LOOP_H_
 #define PHYSICS_ENGINE_LOOP_RUN_LOOP_H_
