@@ -88,6 +88,10 @@ class Feed {
   // nothing more, return kIdle); others ignore it. `still_leading` must
   // outlive the feed's use of it.
   virtual void Lead(std::function<bool()> still_leading) { (void)still_leading; }
+  // Lease mode: true when this feed's input determines every symbol's seq
+  // exactly (a stream followed from its very first entry), so a takeover
+  // continues seq without reading the stored ones.
+  virtual bool derives_seq() const { return false; }
 };
 
 // Lets a feed wait for its deadline but wake at once on shutdown.

@@ -163,6 +163,16 @@ absl::StatusOr<bool> StreamFeed::FetchClaimed() {
 
 absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
   if (phase_ == Phase::kFollow) {
+    if (!history_checked_) {
+      absl::StatusOr<bool> complete = group_.HistoryComplete();
+      if (!complete.ok()) return complete.status();
+      history_checked_ = true;
+      history_complete_ = *complete;
+      if (!history_complete_) {
+        log::Info(absl::StrCat(source_, ": the stream has been trimmed: following what is left; "
+                                  "on takeover seq continues from the stored states"));
+      }
+    }
     if (replay_after_ >= follow_until_) {
       absl::StatusOr<StreamId> until = group_.AcknowledgedUntil();
       if (!until.ok()) return until.status();

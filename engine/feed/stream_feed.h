@@ -79,6 +79,9 @@ class StreamFeed final : public Feed {
   // pending entries and catches up to the group's last-delivered-id. No-op
   // when not following.
   void Lead(std::function<bool()> still_leading) override;
+  // False when the stream had lost entries (trimmed) before this feed began
+  // to follow it: its seqs then count fewer updates than the leader's.
+  bool derives_seq() const override { return history_complete_; }
   // Dead-letters the rejected entries, then XACKs every entry of the loop
   // ticks closed so far. Failures keep them for the next call.
   void OnWritten() override;
@@ -148,6 +151,8 @@ class StreamFeed final : public Feed {
   int64_t replayed_entries_ = 0;
   int64_t replayed_ticks_ = 0;
   bool followed_ = false;                      // Lead() ended a follow
+  bool history_checked_ = false;               // follow: HistoryComplete asked at the first read
+  bool history_complete_ = true;
   std::function<bool()> still_leading_;        // from Lead()
   std::chrono::steady_clock::time_point next_claim_{};
 

@@ -82,6 +82,18 @@ absl::StatusOr<StreamId> StreamGroup::AcknowledgedUntil() {
   return std::min(*delivered, oldest->Previous());
 }
 
+absl::StatusOr<bool> StreamGroup::HistoryComplete() {
+  absl::StatusOr<redis::Reply> info = Run({"XINFO", "STREAM", options_.key});
+  if (!info.ok()) return info.status();
+  const redisReply* length = Field(info->get(), "length");
+  const redisReply* added = Field(info->get(), "entries-added");
+  if (length == nullptr || added == nullptr || length->type != REDIS_REPLY_INTEGER ||
+      added->type != REDIS_REPLY_INTEGER) {
+    return Malformed("XINFO STREAM");
+  }
+  return added->integer == length->integer;
+}
+
 absl::StatusOr<redis::Reply> StreamGroup::ClaimIdleOfOthers(absl::Duration min_idle, size_t count) {
   char idle_text[24], count_text[24];
   const auto idle_end =

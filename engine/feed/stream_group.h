@@ -54,6 +54,9 @@ class StreamGroup {
   // last-delivered-id, or just before the oldest pending entry (XINFO GROUPS,
   // XPENDING). Creates no consumer: a standby follows with this and Range.
   absl::StatusOr<StreamId> AcknowledgedUntil();
+  // Whether every entry ever added is still in the stream (XINFO STREAM:
+  // entries-added == length); false once anything was trimmed or deleted.
+  absl::StatusOr<bool> HistoryComplete();
   // Takes over every entry pending in the group, whoever it was delivered to
   // (XAUTOCLAIM ... 0 JUSTID until the cursor is back at 0-0), and adds the
   // ids to `pending`. Entries deleted from the stream are dropped by Redis.

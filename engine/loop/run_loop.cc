@@ -83,7 +83,7 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
       break;
     }
     if (*polled == feed::PollResult::kEnd) break;
-    if (!was_leading && writer.TryLead(options.feed_continues_seq ? nullptr : &book)) {
+    if (!was_leading && writer.TryLead(options.feed_continues_seq && feed.derives_seq() ? nullptr : &book)) {
       feed.Lead([&writer] { return writer.ConfirmLease(); });
     }
     const auto tick_start = Clock::now();

@@ -25,7 +25,8 @@ struct LoopOptions {
   double final_flush_seconds = 5;
   // Lease mode with a feed that consumes its input and derives seq exactly
   // from it (stream: it follows while standing by, Feed::Lead() on takeover).
-  // Then a takeover does not raise seqs from the stored states; the feed
+  // Then a takeover does not raise seqs from the stored states (unless
+  // Feed::derives_seq() says the input is incomplete); the feed
   // re-confirms a lease it may have lost (after a stall) before taking input
   // (StateWriter::ConfirmLease), so it takes none once another engine leads;
   // and losing the lease
