@@ -489,12 +489,10 @@ TEST(FeedStreamFaults, AStandbyThatFollowedATrimmedStreamContinuesTheStoredSeqs)
 
   const std::map<std::string, std::string> states = States(server);
   ASSERT_EQ(states.size(), fixture.expected.size());
-  // The stored numbering went on (its own would be about half). The standby
-  // had caught up before the kill: only the loop tick it still held open
-  // (closed on the grace by the leader) may count once more.
+  // The stored numbering went on: its own would be about half. (It may skip
+  // numbers: docs/engine.md, "Standby and fencing".)
   for (const auto& [symbol, json] : fixture.expected) {
     EXPECT_GE(SeqOf(states.at(symbol)), SeqOf(json)) << symbol;
-    EXPECT_LE(SeqOf(states.at(symbol)), SeqOf(json) + 1) << symbol;
   }
   ExpectPromptCleanExit(standby);
 }
