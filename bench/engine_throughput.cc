@@ -3,13 +3,17 @@
 // filled first), counts the symbol updates it lands per second (PUBLISH
 // calls in INFO commandstats, one per update), then pipes the same command
 // mix (StateWriter::AppendCommands) through `redis-cli --pipe`, and prints
-// the ratio. Runs alternate engine and pipe, R times; with several engine
-// binaries each run alternates through them (A/B with binaries copied
-// aside). CPU per update of the engine, redis-server and redis-cli explains
-// where a gap comes from.
+// the ratio. Each engine is started and warmed up once, then paused
+// (SIGSTOP) whenever it is not measured, so each run measures it for S
+// seconds and then the pipe, R times, all within seconds of each other; with
+// several engine binaries each run alternates through them (A/B with
+// binaries copied aside). CPU per update of the engine, redis-server and
+// redis-cli explains where a gap comes from.
 //
 //   build/bin/engine_throughput --seconds 5 --runs 5
 //   build/bin/engine_throughput --engine /tmp/a/physics-engine,/tmp/b/physics-engine
+#include <signal.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -63,45 +67,84 @@ double SecondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// Starts `engine`, waits until it has written `warmup_ticks` loop ticks (so
-// its windows are full, as in steady state), then measures for
-// `settings.seconds`.
-absl::StatusOr<EngineFigures> MeasureEngine(const testing::RedisServer& server,
-                                            const std::string& engine, const Settings& settings) {
-  absl::StatusOr<testing::Process> proc = testing::SpawnWithRedis(
-      engine, server.url(),
-      {"--feed", "sim", "--symbols", absl::StrCat(settings.symbols), "--hz", absl::StrCat(settings.hz),
-       "--window", absl::StrCat(settings.window)});
-  if (!proc.ok()) return proc.status();
-  const int64_t start_calls = bench::CommandCalls(server, "publish");
-  const int64_t warm_calls = start_calls + settings.warmup_ticks * settings.symbols;
-  const auto give_up = Clock::now() + std::chrono::minutes(5);
-  while (bench::CommandCalls(server, "publish") < warm_calls) {
-    if (!proc->running() || Clock::now() > give_up) {
-      return absl::InternalError(absl::StrCat("engine did not warm up: ", proc->ReadStderr()));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+// Waits until Redis has executed every command sent so far (the PUBLISH
+// count stops moving), e.g. after an engine was paused mid-write.
+void WaitUntilQuiet(const testing::RedisServer& server) {
+  int64_t last = -1;
+  for (int64_t now = bench::CommandCalls(server, "publish"); now != last;
+       now = bench::CommandCalls(server, "publish")) {
+    last = now;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  const int64_t calls0 = bench::CommandCalls(server, "publish");
-  const double cpu0 = bench::e2e::ProcessCpuSeconds(proc->pid());
-  const double redis0 = bench::RedisCpuSeconds(server);
-  const auto t0 = Clock::now();
-  std::this_thread::sleep_for(std::chrono::duration<double>(settings.seconds));
-  const int64_t calls1 = bench::CommandCalls(server, "publish");
-  const double cpu1 = bench::e2e::ProcessCpuSeconds(proc->pid());
-  const double redis1 = bench::RedisCpuSeconds(server);
-  const double elapsed = SecondsSince(t0);
-  const testing::ExitStatus exit = proc->Terminate();
-  if (!exit.success()) {
-    return absl::InternalError(absl::StrCat("engine ended with ", exit.ToString(), ": ",
-                                            proc->ReadStderr()));
-  }
-  const double updates = static_cast<double>(calls1 - calls0);
-  if (updates <= 0) return absl::InternalError("engine wrote nothing in the measured window");
-  return EngineFigures{.updates_per_sec = updates / elapsed,
-                       .engine_cpu_us = (cpu1 - cpu0) * 1e6 / updates,
-                       .redis_cpu_us = (redis1 - redis0) * 1e6 / updates};
 }
+
+// One physics-engine process, warmed up once and then paused (SIGSTOP)
+// whenever it is not being measured, so that the engines and redis-cli take
+// turns within seconds of each other without paying the warm-up each time.
+class PausedEngine {
+ public:
+  // Starts `binary`, waits until it has written `settings.warmup_ticks` loop
+  // ticks (so its windows are full, as in steady state), and pauses it.
+  static absl::StatusOr<PausedEngine> Start(const testing::RedisServer& server,
+                                            const std::string& binary, const Settings& settings) {
+    absl::StatusOr<testing::Process> proc = testing::SpawnWithRedis(
+        binary, server.url(),
+        {"--feed", "sim", "--symbols", absl::StrCat(settings.symbols), "--hz",
+         absl::StrCat(settings.hz), "--window", absl::StrCat(settings.window)});
+    if (!proc.ok()) return proc.status();
+    const int64_t warm = bench::CommandCalls(server, "publish") + settings.warmup_ticks * settings.symbols;
+    const auto give_up = Clock::now() + std::chrono::minutes(5);
+    while (bench::CommandCalls(server, "publish") < warm) {
+      if (!proc->running() || Clock::now() > give_up) {
+        return absl::InternalError(absl::StrCat("engine did not warm up: ", proc->ReadStderr()));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    PausedEngine engine(*std::move(proc));
+    if (absl::Status s = engine.Pause(server); !s.ok()) return s;
+    return engine;
+  }
+
+  // Resumes the engine, lets it settle, measures `seconds` and pauses it again.
+  absl::StatusOr<EngineFigures> Measure(const testing::RedisServer& server, double seconds) {
+    if (absl::Status s = proc_.Signal(SIGCONT); !s.ok()) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const int64_t calls0 = bench::CommandCalls(server, "publish");
+    const double cpu0 = bench::e2e::ProcessCpuSeconds(proc_.pid());
+    const double redis0 = bench::RedisCpuSeconds(server);
+    const auto t0 = Clock::now();
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    const int64_t calls1 = bench::CommandCalls(server, "publish");
+    const double cpu1 = bench::e2e::ProcessCpuSeconds(proc_.pid());
+    const double redis1 = bench::RedisCpuSeconds(server);
+    const double elapsed = SecondsSince(t0);
+    if (absl::Status s = Pause(server); !s.ok()) return s;
+    const double updates = static_cast<double>(calls1 - calls0);
+    if (updates <= 0) return absl::InternalError("engine wrote nothing in the measured window");
+    return EngineFigures{.updates_per_sec = updates / elapsed,
+                         .engine_cpu_us = (cpu1 - cpu0) * 1e6 / updates,
+                         .redis_cpu_us = (redis1 - redis0) * 1e6 / updates};
+  }
+
+  // Resumes and stops the engine (SIGTERM); an error unless it exits 0.
+  absl::Status Stop() {
+    proc_.Signal(SIGCONT).IgnoreError();
+    const testing::ExitStatus exit = proc_.Terminate();
+    if (exit.success()) return absl::OkStatus();
+    return absl::InternalError(absl::StrCat("engine ended with ", exit.ToString(), ": ", proc_.ReadStderr()));
+  }
+
+ private:
+  explicit PausedEngine(testing::Process proc) : proc_(std::move(proc)) {}
+
+  absl::Status Pause(const testing::RedisServer& server) {
+    if (absl::Status s = proc_.Signal(SIGSTOP); !s.ok()) return s;
+    WaitUntilQuiet(server);
+    return absl::OkStatus();
+  }
+
+  testing::Process proc_;
+};
 
 // Writes the engine's command mix for at least `settings.pipe_updates` symbol
 // updates to `path` (windows filled first, like the engine's in steady state);
@@ -200,12 +243,21 @@ int Main(int argc, char** argv) {
   const std::string resp_path = dir->File("mix.resp");
   const int64_t pipe_updates = WriteCommandMix(server, settings, resp_path);
 
+  std::vector<PausedEngine> running;
+  for (const std::string& binary : binaries) {
+    absl::StatusOr<PausedEngine> engine = PausedEngine::Start(server, binary, settings);
+    if (!engine.ok()) {
+      std::cerr << "engine_throughput: " << binary << ": " << engine.status() << "\n";
+      return 1;
+    }
+    running.push_back(*std::move(engine));
+  }
   std::vector<std::vector<Sample>> samples(binaries.size());
   std::cout << "| run | engine | engine updates/s | redis-cli --pipe updates/s | ratio | engine CPU µs/update | redis CPU µs/update (engine) | redis CPU µs/update (pipe) | redis-cli CPU µs/update |\n"
                "|---:|---|---:|---:|---:|---:|---:|---:|---:|\n";
   for (int64_t run = 1; run <= runs; ++run) {
     for (size_t e = 0; e < binaries.size(); ++e) {
-      absl::StatusOr<EngineFigures> engine = MeasureEngine(server, binaries[e], settings);
+      absl::StatusOr<EngineFigures> engine = running[e].Measure(server, settings.seconds);
       if (!engine.ok()) {
         std::cerr << "engine_throughput: " << binaries[e] << ": " << engine.status() << "\n";
         return 1;
@@ -223,6 +275,12 @@ int Main(int argc, char** argv) {
                                    s.ratio(), s.engine.engine_cpu_us, s.engine.redis_cpu_us,
                                    s.pipe.redis_cpu_us, s.pipe.client_cpu_us)
                 << std::flush;
+    }
+  }
+  for (size_t e = 0; e < binaries.size(); ++e) {
+    if (absl::Status s = running[e].Stop(); !s.ok()) {
+      std::cerr << "engine_throughput: " << binaries[e] << ": " << s << "\n";
+      return 1;
     }
   }
 
