@@ -105,9 +105,9 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
     if (shutdown.requested() || now >= stop_at) break;
     if (!feed.event_time()) {
       deadline += period;
-      if (deadline < now) {  // fell behind: skip the missed ticks, don't burst
-        ++overruns;
-        deadline = now + period;
+      if (deadline < now) {  // fell behind: skip the missed ticks, don't burst,
+        ++overruns;          // and don't idle either: the next one closes at once
+        deadline = now;
       }
     } else {
       deadline = now + period;  // when a live event-time feed may report kIdle
