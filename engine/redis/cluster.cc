@@ -287,6 +287,11 @@ absl::Status Cluster::Refresh(absl::Duration min_interval) {
   return LoadTopology();
 }
 
+void Cluster::NoteMoved(uint16_t slot, const HostPort& node) {
+  const int shard = topology_.ShardOf(node);
+  if (shard != ClusterTopology::kNoOwner) topology_.slot_owner[slot] = static_cast<int16_t>(shard);
+}
+
 absl::StatusOr<Connection*> Cluster::Master(size_t i) {
   std::optional<Connection>& conn = connections_[i];
   if (conn.has_value() && conn->ok()) return &*conn;
@@ -382,7 +387,10 @@ absl::StatusOr<Reply> Cluster::Command(std::string_view key,
         redirected = HostPort{redirect.host.empty() ? asked_host : std::string(redirect.host),
                               redirect.port};
         asking = redirect.kind == Redirect::Kind::kAsk;
-        if (!asking) Refresh().IgnoreError();
+        if (!asking) {
+          NoteMoved(redirect.slot, *redirected);
+          Refresh().IgnoreError();
+        }
         break;
       }
     }
