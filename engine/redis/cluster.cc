@@ -265,17 +265,20 @@ void Cluster::Adopt(ClusterTopology topology, const HostPort& answered_by,
       connections[i] = std::move(answered_conn);
     }
   }
-  const bool masters_changed =
-      !topology_.shards.empty() &&
-      (topology.shards.size() != topology_.shards.size() ||
-       !std::equal(topology.shards.begin(), topology.shards.end(), topology_.shards.begin(),
-                   [](const ClusterShard& a, const ClusterShard& b) { return a.master == b.master; }));
-  if (masters_changed) {
+  // CLUSTER SHARDS lists shards in no fixed order: compare the sets.
+  auto sorted_masters = [](const ClusterTopology& t) {
     std::vector<std::string> masters;
-    for (const ClusterShard& shard : topology.shards) masters.push_back(shard.master.ToString());
-    log::Info(absl::StrCat("Redis Cluster ", config_.Describe(), ": masters now ",
-                           absl::StrJoin(masters, ", "), " (", topology.covered_slots(),
-                           " slots served)"));
+    for (const ClusterShard& shard : t.shards) masters.push_back(shard.master.ToString());
+    std::sort(masters.begin(), masters.end());
+    return masters;
+  };
+  if (!topology_.shards.empty()) {
+    std::vector<std::string> now = sorted_masters(topology);
+    if (now != sorted_masters(topology_)) {
+      log::Info(absl::StrCat("Redis Cluster ", config_.Describe(), ": masters now ",
+                             absl::StrJoin(now, ", "), " (", topology.covered_slots(),
+                             " slots served)"));
+    }
   }
   topology_ = std::move(topology);
   connections_ = std::move(connections);

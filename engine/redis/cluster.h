@@ -233,7 +233,7 @@ class ClusterPipeline {
   };
   // What happened in one Execute, for its log lines and its status.
   struct Events {
-    size_t moved = 0, asked = 0, resent = 0, lost = 0, failed = 0;
+    size_t moved = 0, asked = 0, resent = 0, failed = 0;
     bool refresh = false;    // a MOVED or a lost master asks for one
     bool refreshed = false;  // done (at most once per Execute)
     bool internal = false;   // an error reply that is no redirection
