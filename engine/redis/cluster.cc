@@ -20,6 +20,8 @@ using internal::ToAbsl;
 
 // Command attempts (redirections followed) before Cluster::Command gives up.
 constexpr int kMaxCommandAttempts = 5;
+// A master that refused or timed out a connect is left alone this long.
+constexpr absl::Duration kReconnectPause = absl::Milliseconds(100);
 
 // The value of `name` in a flat [name, value, ...] array, or nullptr.
 const redisReply* Field(const redisReply* map, std::string_view name) {
@@ -255,8 +257,10 @@ absl::Status Cluster::LoadTopology() {
 void Cluster::Adopt(ClusterTopology topology, const HostPort& answered_by,
                     std::optional<Connection> answered_conn) {
   std::vector<std::optional<Connection>> connections(topology.shards.size());
+  std::vector<FailedConnect> failed_connects(topology.shards.size());
   for (size_t i = 0; i < topology.shards.size(); ++i) {
     const int old = topology_.ShardOf(topology.shards[i].master);
+    if (old != ClusterTopology::kNoOwner) failed_connects[i] = std::move(failed_connects_[old]);
     if (old != ClusterTopology::kNoOwner && connections_[old].has_value()) {
       connections[i] = std::move(connections_[old]);
     } else if (answered_conn.has_value() && topology.shards[i].master == answered_by) {
@@ -280,6 +284,7 @@ void Cluster::Adopt(ClusterTopology topology, const HostPort& answered_by,
   }
   topology_ = std::move(topology);
   connections_ = std::move(connections);
+  failed_connects_ = std::move(failed_connects);
   last_refresh_ = absl::Now();
 }
 
@@ -297,9 +302,16 @@ absl::StatusOr<Connection*> Cluster::Master(size_t i) {
   std::optional<Connection>& conn = connections_[i];
   if (conn.has_value() && conn->ok()) return &*conn;
   conn.reset();
+  FailedConnect& failed = failed_connects_[i];
+  const absl::Time now = absl::Now();
+  if (now < failed.retry_at) return failed.error;
   absl::StatusOr<Connection> fresh =
       Connection::Open(NodeConfig(topology_.shards[i].master), connect_timeout_, io_timeout_);
-  if (!fresh.ok()) return fresh.status();
+  if (!fresh.ok()) {
+    failed = {now + kReconnectPause, fresh.status()};
+    return fresh.status();
+  }
+  failed = {};
   conn.emplace(*std::move(fresh));
   return &*conn;
 }

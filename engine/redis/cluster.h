@@ -108,7 +108,8 @@ class Cluster {
   absl::Status Refresh(absl::Duration min_interval = absl::Milliseconds(100));
 
   // The connection to master i, (re)opened when it was lost. kUnavailable
-  // when it cannot be opened now.
+  // when it cannot be opened now; after a failed attempt, the same error
+  // without a new attempt for 100 ms.
   absl::StatusOr<Connection*> Master(size_t i);
 
   // The Config for one node (host/port set, seeds cleared, same credentials):
@@ -152,6 +153,14 @@ class Cluster {
   absl::Duration io_timeout_;
   ClusterTopology topology_;
   std::vector<std::optional<Connection>> connections_;  // per shard
+  // Per shard: a master that could not be connected is not tried again for
+  // kReconnectPause (each attempt can cost connect_timeout), and meanwhile
+  // Master() returns the error it gave.
+  struct FailedConnect {
+    absl::Time retry_at = absl::InfinitePast();
+    absl::Status error;
+  };
+  std::vector<FailedConnect> failed_connects_;
   std::vector<std::pair<HostPort, std::optional<Connection>>> other_nodes_;
   absl::Time last_refresh_ = absl::InfinitePast();
 };
