@@ -261,6 +261,8 @@ class ClusterPipeline {
     std::string last_try_again;
   };
 
+  // Resets the per-batch state (failed tags, events) unless SendNow() did.
+  void StartBatchIfNew();
   // Moves pending_ into the destinations' pipelines (a unit whose slot has no
   // master fails at once).
   void Assign(Cluster& cluster);

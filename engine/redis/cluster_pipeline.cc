@@ -142,7 +142,17 @@ void ClusterPipeline::Assign(Cluster& cluster) {
   pending_.clear();
 }
 
+void ClusterPipeline::StartBatchIfNew() {
+  if (assigned_ != 0) return;  // SendNow() started it
+  failed_tags_.clear();
+  events_ = Events{};
+  unreachable_.clear();
+  redirect_nodes_.clear();
+  try_again_ = false;
+}
+
 void ClusterPipeline::SendNow(Cluster& cluster) {
+  StartBatchIfNew();
   // An open transaction is not complete yet: it waits for Execute.
   const size_t ready = open_transaction_.has_value() ? *open_transaction_ : units_.size();
   for (; assigned_ < ready; ++assigned_) pending_.push_back({assigned_});
@@ -273,11 +283,7 @@ void ClusterPipeline::LogEvents(size_t units) {
 
 absl::Status ClusterPipeline::Execute(Cluster& cluster) {
   absl::Cleanup clear = [this] { Clear(); };
-  failed_tags_.clear();
-  events_ = Events{};
-  unreachable_.clear();
-  redirect_nodes_.clear();
-  try_again_ = false;
+  StartBatchIfNew();
   if (units_.empty()) return absl::OkStatus();
 
   for (; assigned_ < units_.size(); ++assigned_) pending_.push_back({assigned_});
