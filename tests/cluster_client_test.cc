@@ -64,6 +64,50 @@ int ClusterLogLines(const std::string& log) {
   return n;
 }
 
+// The tags of AppendWrites' SET units whose slot node `victim` serves.
+std::set<uint32_t> TagsServedBy(ClusterSet& set, size_t victim, int keys) {
+  std::set<uint32_t> tags;
+  for (int i = 0; i < keys; ++i) {
+    if (set.MasterOf(KeySlot(Key(i))).value_or(set.node_count()) == victim) tags.insert(i);
+  }
+  return tags;
+}
+
+// One batch of `keys` SETs while a master is out: exactly its units fail
+// (kUnavailable, one log line naming it), and every other key lands.
+void ExpectOnlyTheseUnitsFail(Cluster& cluster, ClusterPipeline& p, int keys,
+                              const std::set<uint32_t>& failing, int victim_port) {
+  AppendWrites(p, keys, 0, "during");
+  ::testing::internal::CaptureStderr();
+  const absl::Status s = p.Execute(cluster);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_EQ(std::set<uint32_t>(p.failed_tags().begin(), p.failed_tags().end()), failing);
+  EXPECT_EQ(ClusterLogLines(log), 1) << log;
+  EXPECT_THAT(log, HasSubstr(absl::StrCat(":", victim_port)));
+  for (int i = 0; i < keys; ++i) {
+    if (!failing.contains(i)) {
+      ASSERT_EQ(ClusterGet(cluster, Key(i)), "during") << Key(i);
+    }
+  }
+}
+
+// Batches of `keys` SETs until one lands whole; then every key reads back.
+absl::Status EventuallyEverythingLands(Cluster& cluster, ClusterPipeline& p, int keys,
+                                       absl::Duration timeout) {
+  absl::Status landed = testing::Eventually(
+      [&]() -> absl::Status {
+        AppendWrites(p, keys, 0, "after");
+        return p.Execute(cluster);
+      },
+      timeout, absl::Milliseconds(50));
+  if (!landed.ok()) return landed;
+  for (int i = 0; i < keys; ++i) {
+    if (ClusterGet(cluster, Key(i)) != "after") return absl::InternalError(Key(i) + " not stored");
+  }
+  return absl::OkStatus();
+}
+
 TEST(ClusterClient, OpenFindsEveryMasterAndCommandsGoToTheSlotsMaster) {
   ClusterSet set({.password = "pw"});
   ASSERT_TRUE(set.Start().ok());
@@ -279,38 +323,15 @@ TEST(ClusterClient, KilledMastersUnitsFailWhileTheOthersLandThenLandAfterPromoti
 
   absl::StatusOr<size_t> victim = set.MasterOf(KeySlot(Key(0)));
   ASSERT_TRUE(victim.ok());
-  const int victim_port = set.node(*victim).port();
-  std::set<uint32_t> on_victim;
-  for (int i = 0; i < 300; ++i) {
-    if (set.MasterOf(KeySlot(Key(i))).value_or(99) == *victim) on_victim.insert(i);
-  }
+  const std::set<uint32_t> on_victim = TagsServedBy(set, *victim, 300);
   set.node(*victim).Kill();
   const absl::Time killed = absl::Now();
-
-  AppendWrites(p, 300, 0, "during");
-  ::testing::internal::CaptureStderr();
-  const absl::Status s = p.Execute(*cluster);
-  const std::string log = ::testing::internal::GetCapturedStderr();
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
-  EXPECT_EQ(std::set<uint32_t>(p.failed_tags().begin(), p.failed_tags().end()), on_victim);
-  EXPECT_EQ(ClusterLogLines(log), 1) << log;
-  EXPECT_THAT(log, HasSubstr(absl::StrCat(":", victim_port)));
-  for (int i = 0; i < 300; ++i) {
-    if (!on_victim.contains(i)) {
-      ASSERT_EQ(ClusterGet(*cluster, Key(i)), "during") << Key(i);
-    }
-  }
+  ExpectOnlyTheseUnitsFail(*cluster, p, 300, on_victim, set.node(*victim).port());
 
   // The replica is promoted (node timeout 2 s); the same units land again.
-  absl::Status landed = testing::Eventually(
-      [&]() -> absl::Status {
-        AppendWrites(p, 300, 0, "after");
-        return p.Execute(*cluster);
-      },
-      absl::Seconds(20), absl::Milliseconds(100));
+  const absl::Status landed = EventuallyEverythingLands(*cluster, p, 300, absl::Seconds(20));
   ASSERT_TRUE(landed.ok()) << landed;
   std::cerr << "killed master: writes land again after " << absl::Now() - killed << "\n";
-  for (int i = 0; i < 300; ++i) ASSERT_EQ(ClusterGet(*cluster, Key(i)), "after") << Key(i);
 }
 
 TEST(ClusterClient, StalledMastersUnitsFailAfterTheIoTimeoutWhileTheOthersLand) {
@@ -321,35 +342,15 @@ TEST(ClusterClient, StalledMastersUnitsFailAfterTheIoTimeoutWhileTheOthersLand) 
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   absl::StatusOr<size_t> victim = set.MasterOf(KeySlot(Key(0)));
   ASSERT_TRUE(victim.ok());
-  std::set<uint32_t> on_victim;
-  for (int i = 0; i < 300; ++i) {
-    if (set.MasterOf(KeySlot(Key(i))).value_or(99) == *victim) on_victim.insert(i);
-  }
+  const std::set<uint32_t> on_victim = TagsServedBy(set, *victim, 300);
   ASSERT_TRUE(set.node(*victim).Pause().ok());
-
   ClusterPipeline p;
-  AppendWrites(p, 300, 0, "during");
-  ::testing::internal::CaptureStderr();
-  const absl::Status s = p.Execute(*cluster);
-  const std::string log = ::testing::internal::GetCapturedStderr();
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
-  EXPECT_EQ(std::set<uint32_t>(p.failed_tags().begin(), p.failed_tags().end()), on_victim);
-  EXPECT_EQ(ClusterLogLines(log), 1) << log;
-  ASSERT_TRUE(set.node(*victim).Resume().ok());
-  for (int i = 0; i < 300; ++i) {
-    if (!on_victim.contains(i)) {
-      ASSERT_EQ(ClusterGet(*cluster, Key(i)), "during") << Key(i);
-    }
-  }
+  ExpectOnlyTheseUnitsFail(*cluster, p, 300, on_victim, set.node(*victim).port());
+
   // Awake again: the next batches reconnect and land everything.
-  absl::Status landed = testing::Eventually(
-      [&]() -> absl::Status {
-        AppendWrites(p, 300, 0, "after");
-        return p.Execute(*cluster);
-      },
-      absl::Seconds(10), absl::Milliseconds(50));
+  ASSERT_TRUE(set.node(*victim).Resume().ok());
+  const absl::Status landed = EventuallyEverythingLands(*cluster, p, 300, absl::Seconds(10));
   ASSERT_TRUE(landed.ok()) << landed;
-  EXPECT_EQ(testing::Get(set.node(*victim), Key(0)), "after");
 }
 
 }  // namespace
