@@ -1,0 +1,53 @@
+// Which symbols an engine shard owns (docs/SPEC.md §9): with `--shard I/N`
+// the engine owns the partitions p (partition.h) with p mod N == I and
+// computes and writes only their symbols; the feeds hand it only those
+// (the simulator simulates only them, the live feeds drop the others).
+// Without --shard (I/N = 0/1) it owns every symbol. A value; thread-safe.
+//
+//   absl::StatusOr<Shard> shard = ParseShard("1/4", /*partitions=*/24);
+//   SymbolShare share(redis::Partitioning(24), *shard);
+//   if (!share.Owns("SPY")) return;   // another shard's symbol
+#ifndef PHYSICS_ENGINE_FEED_SYMBOL_SHARE_H_
+#define PHYSICS_ENGINE_FEED_SYMBOL_SHARE_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "engine/redis/partition.h"
+
+namespace physics::feed {
+
+struct Shard {
+  int index = 0;  // I
+  int count = 1;  // N
+  bool whole() const { return count == 1; }
+  std::string ToString() const;  // "I/N"
+};
+
+// Parses --shard "I/N": integers with 0 <= I < N <= partitions. Errors:
+// kInvalidArgument saying what is accepted.
+absl::StatusOr<Shard> ParseShard(std::string_view text, int partitions);
+
+class SymbolShare {
+ public:
+  // Every symbol.
+  SymbolShare() = default;
+  // REQUIRES: shard.count <= partitioning.count().
+  SymbolShare(redis::Partitioning partitioning, Shard shard);
+
+  // True when the symbol's partition is this shard's. `symbol` is normalised
+  // (upper case), as the book keys it.
+  bool Owns(std::string_view symbol) const {
+    return shard_.whole() || redis::ShardOwns(shard_.index, shard_.count, partitioning_.Of(symbol));
+  }
+  const Shard& shard() const { return shard_; }
+
+ private:
+  redis::Partitioning partitioning_{1};
+  Shard shard_;
+};
+
+}  // namespace physics::feed
+
+#endif  // PHYSICS_ENGINE_FEED_SYMBOL_SHARE_H_
