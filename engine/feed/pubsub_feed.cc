@@ -79,7 +79,8 @@ void PubSubFeed::Handle(const redisReply* message, TickSink& sink) {
     sink.Reject(origin, s);
     return;
   }
-  Deliver(tick_, origin, sink);
+  ShareSink share_sink(options_.share, sink);
+  Deliver(tick_, origin, share_sink);
 }
 
 absl::StatusOr<PollResult> PubSubFeed::Poll(SteadyTime deadline, TickSink& sink,

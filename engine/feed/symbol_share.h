@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "engine/feed/feed.h"
 #include "engine/redis/partition.h"
 
 namespace physics::feed {
@@ -46,6 +47,22 @@ class SymbolShare {
  private:
   redis::Partitioning partitioning_{1};
   Shard shard_;
+};
+
+// Passes to `inner` the valid ticks of the share's symbols and every
+// rejection; drops the other symbols' ticks (a live feed's input for the
+// other shards) after validation, so they cost a parse and a CRC16 each.
+class ShareSink final : public TickSink {
+ public:
+  ShareSink(const SymbolShare& share, TickSink& inner) : share_(share), inner_(inner) {}
+  void Accept(const schema::Tick& tick) override {
+    if (share_.Owns(tick.symbol)) inner_.Accept(tick);
+  }
+  void Reject(const TickOrigin& origin, const absl::Status& why) override { inner_.Reject(origin, why); }
+
+ private:
+  const SymbolShare& share_;
+  TickSink& inner_;
 };
 
 }  // namespace physics::feed

@@ -45,7 +45,7 @@ class TickTimes {
 
 }  // namespace
 
-int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopOptions& options,
+int RunLoop(feed::Feed& feed, SymbolBook& book, Writer& writer, const LoopOptions& options,
             shutdown::ShutdownSignal& shutdown) {
   const auto period = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(1.0 / options.hz));

@@ -120,6 +120,26 @@ TEST(SymbolBook, UnwrittenKeepsOnlyTheLatestStatePerSymbol) {
   EXPECT_NE(book.unwritten()[0]->state_json.find("\"seq\":5"), std::string::npos);
 }
 
+TEST(SymbolBook, MarkWrittenExceptKeepsTheNamedSymbolsForTheNextWrite) {
+  SymbolBook book(100, "");
+  for (const char* symbol : {"A", "B", "C", "D"}) book.Accept(MakeTick(symbol, 10, 1, 1, kNoon));
+  book.CloseTick();
+  ASSERT_EQ(book.unwritten().size(), 4u);
+  const std::vector<uint32_t> kept = {3, 1, 3};  // D and B did not land
+  book.MarkWrittenExcept(kept);
+  ASSERT_EQ(book.unwritten().size(), 2u);
+  EXPECT_EQ(book.unwritten()[0]->symbol, "B");
+  EXPECT_EQ(book.unwritten()[1]->symbol, "D");
+  // Next loop tick: A trades again and joins B and D once; D's newer state replaces its old one.
+  book.Accept(MakeTick("A", 11, 1, 1, kNoon + 1));
+  book.Accept(MakeTick("D", 11, 1, 1, kNoon + 1));
+  book.CloseTick();
+  ASSERT_EQ(book.unwritten().size(), 3u);
+  EXPECT_EQ(book.Find("D")->seq, 2);
+  book.MarkWrittenExcept({});
+  EXPECT_TRUE(book.unwritten().empty());
+}
+
 TEST(SymbolBook, EventCarriesTheStateVerbatimWithAlphaAlias) {
   SymbolBook book(100, "");
   book.Accept(MakeTick("SPY", 450.5, 10, 1, kNoon));
