@@ -79,8 +79,7 @@ void PubSubFeed::Handle(const redisReply* message, TickSink& sink) {
     sink.Reject(origin, s);
     return;
   }
-  ShareSink share_sink(options_.share, sink);
-  Deliver(tick_, origin, share_sink);
+  Deliver(tick_, origin, sink);
 }
 
 absl::StatusOr<PollResult> PubSubFeed::Poll(SteadyTime deadline, TickSink& sink,

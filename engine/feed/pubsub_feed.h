@@ -4,8 +4,7 @@
 // Pub/sub delivers at most once: ticks published while the engine is
 // disconnected are lost (use --feed stream when that matters). While Redis is
 // down the loop keeps ticking; the feed resubscribes with capped exponential
-// backoff and logs once per state change. An engine shard (options.share)
-// folds only its share's symbols and drops the others' ticks.
+// backoff and logs once per state change.
 // Not thread-safe: polled by the tick thread.
 #ifndef PHYSICS_ENGINE_FEED_PUBSUB_FEED_H_
 #define PHYSICS_ENGINE_FEED_PUBSUB_FEED_H_
@@ -16,7 +15,6 @@
 
 #include "absl/time/time.h"
 #include "engine/feed/feed.h"
-#include "engine/feed/symbol_share.h"
 #include "engine/redis/backoff.h"
 #include "engine/redis/config.h"
 #include "engine/redis/connection.h"
@@ -26,7 +24,6 @@ namespace physics::feed {
 struct PubSubFeedOptions {
   std::string pattern = "market.tick.*";  // without the namespace
   absl::Duration connect_timeout = absl::Milliseconds(500);
-  SymbolShare share;  // the symbols folded; the others' ticks are dropped
 };
 
 class PubSubFeed final : public Feed {

@@ -1,7 +1,8 @@
 // Which symbols an engine shard owns (docs/SPEC.md §9): with `--shard I/N`
 // the engine owns the partitions p (partition.h) with p mod N == I and
 // computes and writes only their symbols; the feeds hand it only those
-// (the simulator simulates only them, the live feeds drop the others).
+// (the simulator simulates only them; ShareFeed drops the others' ticks from
+// any other feed).
 // Without --shard (I/N = 0/1) it owns every symbol. A value; thread-safe.
 //
 //   absl::StatusOr<Shard> shard = ParseShard("1/4", /*partitions=*/24);
@@ -10,6 +11,7 @@
 #ifndef PHYSICS_ENGINE_FEED_SYMBOL_SHARE_H_
 #define PHYSICS_ENGINE_FEED_SYMBOL_SHARE_H_
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -63,6 +65,25 @@ class ShareSink final : public TickSink {
  private:
   const SymbolShare& share_;
   TickSink& inner_;
+};
+
+// A feed seen through a share: `inner`'s ticks of other symbols are dropped
+// (csv replay, pubsub: every shard reads the whole input).
+class ShareFeed final : public Feed {
+ public:
+  ShareFeed(std::unique_ptr<Feed> inner, SymbolShare share)
+      : inner_(std::move(inner)), share_(std::move(share)) {}
+  absl::StatusOr<PollResult> Poll(SteadyTime deadline, TickSink& sink,
+                                  const Interrupt& interrupted) override {
+    ShareSink shared(share_, sink);
+    return inner_->Poll(deadline, shared, interrupted);
+  }
+  bool event_time() const override { return inner_->event_time(); }
+  void OnWritten() override { inner_->OnWritten(); }
+
+ private:
+  std::unique_ptr<Feed> inner_;
+  SymbolShare share_;
 };
 
 }  // namespace physics::feed
