@@ -1,15 +1,29 @@
-// Engine shards (--shard I/N, docs/SPEC.md §9) end to end: real engines
-// writing to a real redis-server; each writes its share of the symbols and
-// together they write every symbol.
+// Engine shards (--shard I/N) and the engine on a Redis Cluster
+// (docs/SPEC.md §9) end to end: real engines writing to a real redis-server
+// or a ClusterSet (3 masters + 3 replicas); each shard writes its share of the
+// symbols and together they write every symbol.
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/feed/sim_feed.h"
+#include "engine/redis/key_slot.h"
 #include "engine/redis/partition.h"
 #include "gtest/gtest.h"
+#include "simdjson.h"
+#include "tests/support/cluster_set.h"
 #include "tests/support/eventually.h"
 #include "tests/support/process.h"
 #include "tests/support/programs.h"
@@ -143,6 +157,236 @@ TEST(EngineShardFlags, HelpListsShardAndPartitions) {
   EXPECT_NE(out.find("--shard"), std::string::npos);
   EXPECT_NE(out.find("--partitions"), std::string::npos);
   EXPECT_NE(out.find("redis-cluster://"), std::string::npos);
+}
+
+// The state a message carries: its "data" without the leading "alpha" alias
+// (docs/SPEC.md §3), i.e. the stored physics:state:{SYM} byte for byte.
+std::string StateOfMessage(std::string_view message) {
+  constexpr std::string_view kData = "\"data\":{\"alpha\":";
+  const size_t data = message.find(kData);
+  if (data == std::string_view::npos || message.empty() || message.back() != '}') return "";
+  const size_t comma = message.find(',', data + kData.size());
+  if (comma == std::string_view::npos) return "";
+  return "{" + std::string(message.substr(comma + 1, message.size() - 1 - (comma + 1)));
+}
+
+int64_t SeqOf(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  int64_t seq = 0;
+  if (parser.parse(json.data(), json.size()).get(doc) || doc["seq"].get(seq)) return 0;
+  return seq;
+}
+
+// SSUBSCRIBEs every partition channel on the master serving its slot, one
+// connection and reader thread per master, and keeps every message per symbol.
+class ShardedSubscriber {
+ public:
+  ShardedSubscriber(testing::ClusterSet& cluster, const redis::Partitioning& parts) {
+    std::map<size_t, std::vector<std::string>> by_node;
+    for (int p = 0; p < parts.count(); ++p) {
+      absl::StatusOr<size_t> node = cluster.MasterOf(parts.Slot(p));
+      EXPECT_TRUE(node.ok()) << node.status();
+      if (node.ok()) by_node[*node].push_back(parts.Channel(cluster.config(), p));
+    }
+    for (auto& [node, channels] : by_node) {
+      auto& reader = readers_.emplace_back(std::make_unique<Reader>());
+      reader->conn = *cluster.node(node).Connect();
+      for (const std::string& channel : channels) {
+        EXPECT_TRUE(reader->conn->Command({"SSUBSCRIBE", channel}).ok()) << channel;
+      }
+      reader->thread = std::thread([this, r = reader.get()] { Read(*r); });
+    }
+  }
+  ~ShardedSubscriber() {
+    stop_ = true;
+    for (auto& r : readers_) {
+      ::shutdown(r->conn->raw()->fd, SHUT_RDWR);
+      r->thread.join();
+    }
+  }
+  std::map<std::string, std::vector<std::string>> messages() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return by_symbol_;
+  }
+  int64_t count() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return count_;
+  }
+
+ private:
+  struct Reader {
+    std::optional<redis::Connection> conn;
+    std::thread thread;
+  };
+  void Read(Reader& r) {
+    simdjson::dom::parser parser;
+    while (!stop_) {
+      absl::StatusOr<redis::Reply> reply = r.conn->ReadReply();
+      if (!reply.ok()) continue;  // read timeout: keep listening
+      const redisReply* m = reply->get();
+      if (m->type != REDIS_REPLY_ARRAY || m->elements != 3 || redis::ReplyText(m->element[0]) != "smessage") {
+        continue;
+      }
+      const std::string payload(redis::ReplyText(m->element[2]));
+      simdjson::dom::element doc;
+      std::string_view symbol;
+      if (parser.parse(payload).get(doc) || doc["symbol"].get(symbol)) continue;
+      std::lock_guard<std::mutex> lock(mu_);
+      by_symbol_[std::string(symbol)].push_back(payload);
+      ++count_;
+    }
+  }
+  std::atomic<bool> stop_{false};
+  std::vector<std::unique_ptr<Reader>> readers_;
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::string>> by_symbol_;
+  int64_t count_ = 0;
+};
+
+// CLUSTER INFO's cluster_stats_messages_publish_sent summed over the nodes:
+// what PUBLISH costs a cluster (every message copied to every node).
+int64_t PublishesSentOnTheBus(testing::ClusterSet& cluster) {
+  int64_t sum = 0;
+  for (size_t i = 0; i < cluster.node_count(); ++i) {
+    absl::StatusOr<redis::Reply> info = cluster.node(i).Run({"CLUSTER", "INFO"});
+    if (!info.ok()) continue;
+    const std::string sent = testing::InfoField(redis::ReplyText(info->get()), "cluster_stats_messages_publish_sent");
+    if (!sent.empty()) sum += std::stoll(sent);
+  }
+  return sum;
+}
+
+// The node serving `key` as master now.
+const RedisServer* MasterFor(testing::ClusterSet& cluster, std::string_view key) {
+  absl::StatusOr<size_t> node = cluster.MasterOf(redis::KeySlot(key));
+  return node.ok() ? &cluster.node(*node) : nullptr;
+}
+
+int64_t ClusterStateSeq(testing::ClusterSet& cluster, const std::string& symbol) {
+  const RedisServer* node = MasterFor(cluster, "physics:state:" + symbol);
+  return node == nullptr ? 0 : testing::StateSeq(*node, symbol);
+}
+
+Process SpawnOnCluster(testing::ClusterSet& cluster, std::vector<std::string> args) {
+  return testing::SpawnWithRedis(kEngine, cluster.url(), std::move(args)).value();
+}
+
+TEST(EngineOnCluster, TwoShardsWriteEveryStateAndPublishEachMessageOnItsPartitionOnly) {
+  testing::ClusterSet cluster;
+  ASSERT_TRUE(cluster.Start().ok());
+  const redis::Partitioning parts(redis::kDefaultPartitions);
+  const std::vector<std::string> symbols = feed::DefaultSymbols(200);
+  ShardedSubscriber subscriber(cluster, parts);
+  const int64_t bus_before = PublishesSentOnTheBus(cluster);
+
+  const std::vector<std::string> args = {"--symbols", "200", "--hz", "20"};
+  std::vector<std::string> a0 = args, a1 = args;
+  a0.insert(a0.end(), {"--shard", "0/2"});
+  a1.insert(a1.end(), {"--shard", "1/2"});
+  Process first = SpawnOnCluster(cluster, a0);
+  Process second = SpawnOnCluster(cluster, a1);
+  // A few seconds of loop ticks: every symbol past seq 40.
+  const absl::Status ran = Eventually([&]() -> absl::Status {
+    for (const std::string& s : symbols) {
+      if (const int64_t seq = ClusterStateSeq(cluster, s); seq < 40) {
+        return absl::NotFoundError(absl::StrCat(s, "'s seq is ", seq));
+      }
+    }
+    return absl::OkStatus();
+  }, absl::Seconds(30));
+  ASSERT_TRUE(ran.ok()) << ran << first.ReadStderr() << second.ReadStderr();
+  for (Process* p : {&first, &second}) {
+    ASSERT_TRUE(p->Signal(SIGTERM).ok());
+    absl::StatusOr<testing::ExitStatus> st = p->Wait(absl::Seconds(10));
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ(st->exit_code, 0) << p->ReadStderr();
+  }
+  // The last messages reach the subscriber after their EXEC: wait for them to settle.
+  int64_t seen = -1;
+  ASSERT_TRUE(Eventually([&] {
+    const int64_t now = subscriber.count();
+    const bool settled = now == seen;
+    seen = now;
+    return settled;
+  }).ok());
+
+  const std::map<std::string, std::vector<std::string>> messages = subscriber.messages();
+  EXPECT_EQ(messages.size(), symbols.size());
+  for (const std::string& s : symbols) {
+    const auto it = messages.find(s);
+    ASSERT_NE(it, messages.end()) << s << " had no message";
+    for (size_t i = 0; i < it->second.size(); ++i) {
+      ASSERT_EQ(SeqOf(it->second[i]), static_cast<int64_t>(i + 1)) << s << ": seq not contiguous";
+    }
+    const RedisServer* node = MasterFor(cluster, "physics:state:" + s);
+    ASSERT_NE(node, nullptr);
+    EXPECT_EQ(testing::Get(*node, "physics:state:" + s), StateOfMessage(it->second.back())) << s;
+  }
+  // SPUBLISH stays on the channel's shard; a PUBLISH would be copied to every node.
+  EXPECT_EQ(PublishesSentOnTheBus(cluster), bus_before);
+}
+
+TEST(EngineOnCluster, AKilledMasterStallsOnlyItsOwnSymbolsUntilItsReplicaTakesOver) {
+  // Full coverage off: the other masters keep taking writes while the dead
+  // one's slots have no master (docs/engine.md, "Writing to Redis Cluster").
+  testing::ClusterSet cluster(testing::ClusterSetOptions{.require_full_coverage = false});
+  ASSERT_TRUE(cluster.Start().ok());
+  const std::vector<std::string> symbols = feed::DefaultSymbols(200);
+  Process engine = SpawnOnCluster(cluster, {"--symbols", "200", "--hz", "20"});
+  ASSERT_TRUE(Eventually([&] {
+    for (const std::string& s : symbols) {
+      if (ClusterStateSeq(cluster, s) < 5) return false;
+    }
+    return true;
+  }, absl::Seconds(30)).ok()) << engine.ReadStderr();
+
+  absl::StatusOr<size_t> victim = cluster.MasterOf(redis::KeySlot("physics:state:SPY"));
+  ASSERT_TRUE(victim.ok());
+  std::vector<std::string> stalled;                  // on the victim
+  std::map<std::string, const RedisServer*> others;  // symbol -> its (live) master
+  for (const std::string& s : symbols) {
+    const RedisServer* node = MasterFor(cluster, "physics:state:" + s);
+    ASSERT_NE(node, nullptr);
+    if (node == &cluster.node(*victim)) {
+      stalled.push_back(s);
+    } else {
+      others[s] = node;
+    }
+  }
+  ASSERT_FALSE(stalled.empty());
+  ASSERT_FALSE(others.empty());
+  std::map<std::string, int64_t> before_kill;
+  for (const std::string& s : stalled) before_kill[s] = testing::StateSeq(cluster.node(*victim), s);
+  cluster.node(*victim).Kill();
+
+  // During the outage, every other symbol's state keeps advancing: sampled
+  // twice, each sample after the previous one has moved every symbol on.
+  for (int round = 0; round < 3; ++round) {
+    std::map<std::string, int64_t> seen;
+    for (const auto& [s, node] : others) seen[s] = testing::StateSeq(*node, s);
+    const absl::Status moved = Eventually([&]() -> absl::Status {
+      for (const auto& [s, node] : others) {
+        if (testing::StateSeq(*node, s) <= seen[s]) return absl::NotFoundError(s + " did not advance");
+      }
+      return absl::OkStatus();
+    }, absl::Seconds(5));
+    ASSERT_TRUE(moved.ok()) << "round " << round << ": " << moved << engine.ReadStderr();
+  }
+
+  ASSERT_TRUE(cluster.WaitForClusterOk(absl::Seconds(30)).ok());
+  const absl::Status resumed = Eventually([&]() -> absl::Status {
+    for (const std::string& s : stalled) {
+      if (ClusterStateSeq(cluster, s) <= before_kill[s]) return absl::NotFoundError(s + " not written since the kill");
+    }
+    return absl::OkStatus();
+  }, absl::Seconds(30));
+  ASSERT_TRUE(resumed.ok()) << resumed << engine.ReadStderr();
+  ASSERT_TRUE(engine.Signal(SIGTERM).ok());
+  EXPECT_EQ(engine.Wait(absl::Seconds(10))->exit_code, 0) << engine.ReadStderr();
+  const std::string log = engine.ReadStderr();
+  EXPECT_NE(log.find("symbols not written"), std::string::npos) << log;
+  EXPECT_NE(log.find("is back"), std::string::npos) << log;
 }
 
 }  // namespace
