@@ -130,6 +130,7 @@ TEST(EngineShardFlags, BadValuesAndUnsupportedCombinationsGiveOneLineAndExitTwo)
       {"--shard", "0/2", "--feed", "stream"},
       {"--redis-url", "redis-cluster://127.0.0.1:1", "--leader-lease", "1"},
       {"--redis-url", "redis-cluster://127.0.0.1:1", "--feed", "stream"},
+      {"--redis-url", "redis-cluster://127.0.0.1:1", "--feed", "pubsub"},
   };
   for (const auto& args : bad) {
     Process p = spawn(args);
