@@ -16,6 +16,7 @@
 #include "engine/feed/stream_feed.h"
 #include "engine/feed/symbol_share.h"
 #include "engine/log/log.h"
+#include "engine/loop/cluster_writer.h"
 #include "engine/loop/run_loop.h"
 #include "engine/loop/state_writer.h"
 #include "engine/loop/symbol_book.h"
@@ -188,7 +189,7 @@ int Main(int argc, char** argv) {
   auto book = std::make_unique<loop::SymbolBook>(static_cast<size_t>(window), config->Key(""));
   std::unique_ptr<loop::Writer> writer;
   if (config->uses_cluster()) {
-    return flags.UsageError("redis-cluster:// is not supported by physics-engine yet");
+    writer = std::make_unique<loop::ClusterWriter>(*config, writer_options, static_cast<int>(partitions));
   } else {
     writer = std::make_unique<loop::StateWriter>(*config, writer_options);
   }
