@@ -57,11 +57,6 @@ void ClusterWriter::AppendState(const SymbolState& s, uint32_t tag,
   pipeline.Append(redis::KeySlot(s.state_key), tag, commands_.StateSet(s).view());
 }
 
-void ClusterWriter::AppendStates(const SymbolBook& book, redis::ClusterPipeline& states) const {
-  const auto& unwritten = book.unwritten();
-  for (size_t i = 0; i < unwritten.size(); ++i) AppendState(*unwritten[i], static_cast<uint32_t>(i), states);
-}
-
 void ClusterWriter::Stream(const SymbolBook& book) {
   if (!cluster_) return;
   const auto& unwritten = book.unwritten();

@@ -51,11 +51,9 @@ class ClusterWriter final : public Writer {
   void RemoveHeartbeat() override;
   bool connected() const override { return cluster_.has_value(); }
 
-  // Appends the first phase (the states of every unwritten symbol of `book`)
-  // to `states`, and the second phase for the symbols not in `failed` (the
-  // book's unwritten() indices whose state did not land) to `messages`,
-  // without the heartbeat: what Flush sends, for tests and benchmarks.
-  void AppendStates(const SymbolBook& book, redis::ClusterPipeline& states) const;
+  // Appends the second phase for the unwritten symbols of `book` whose
+  // failed[i] is 0 (i: their index in book.unwritten()) to `messages`,
+  // without the heartbeat: what Flush sends after the states, for benchmarks.
   void AppendMessages(const SymbolBook& book, std::span<const uint8_t> failed,
                       redis::ClusterPipeline& messages);
 
