@@ -11,11 +11,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool IsAuthError(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kUnauthenticated ||
-         s.code() == absl::StatusCode::kPermissionDenied;
-}
-
 }  // namespace
 
 ClusterWriter::ClusterWriter(redis::Config config, WriterOptions options, int partitions)

@@ -16,11 +16,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kStatusEvery = std::chrono::seconds(10);
 
-bool IsAuthError(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kUnauthenticated ||
-         s.code() == absl::StatusCode::kPermissionDenied;
-}
-
 // Loop-tick durations (fold + compute + write) over one status period.
 class TickTimes {
  public:

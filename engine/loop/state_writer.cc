@@ -14,11 +14,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool IsAuthError(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kUnauthenticated ||
-         s.code() == absl::StatusCode::kPermissionDenied;
-}
-
 }  // namespace
 
 StateWriter::StateWriter(redis::Config config, WriterOptions options)

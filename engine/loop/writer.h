@@ -11,6 +11,13 @@
 
 namespace physics::loop {
 
+// Redis refused our credentials (kUnauthenticated, kPermissionDenied):
+// retrying cannot fix it.
+inline bool IsAuthError(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kUnauthenticated ||
+         s.code() == absl::StatusCode::kPermissionDenied;
+}
+
 class Writer {
  public:
   virtual ~Writer() = default;
