@@ -265,17 +265,20 @@ void Cluster::Adopt(ClusterTopology topology, const HostPort& answered_by,
       connections[i] = std::move(answered_conn);
     }
   }
-  const bool masters_changed =
-      !topology_.shards.empty() &&
-      (topology.shards.size() != topology_.shards.size() ||
-       !std::equal(topology.shards.begin(), topology.shards.end(), topology_.shards.begin(),
-                   [](const ClusterShard& a, const ClusterShard& b) { return a.master == b.master; }));
-  if (masters_changed) {
+  // CLUSTER SHARDS lists shards in no fixed order: compare the sets.
+  auto sorted_masters = [](const ClusterTopology& t) {
     std::vector<std::string> masters;
-    for (const ClusterShard& shard : topology.shards) masters.push_back(shard.master.ToString());
-    log::Info(absl::StrCat("Redis Cluster ", config_.Describe(), ": masters now ",
-                           absl::StrJoin(masters, ", "), " (", topology.covered_slots(),
-                           " slots served)"));
+    for (const ClusterShard& shard : t.shards) masters.push_back(shard.master.ToString());
+    std::sort(masters.begin(), masters.end());
+    return masters;
+  };
+  if (!topology_.shards.empty()) {
+    std::vector<std::string> now = sorted_masters(topology);
+    if (now != sorted_masters(topology_)) {
+      log::Info(absl::StrCat("Redis Cluster ", config_.Describe(), ": masters now ",
+                             absl::StrJoin(now, ", "), " (", topology.covered_slots(),
+                             " slots served)"));
+    }
   }
   topology_ = std::move(topology);
   connections_ = std::move(connections);
@@ -285,6 +288,11 @@ void Cluster::Adopt(ClusterTopology topology, const HostPort& answered_by,
 absl::Status Cluster::Refresh(absl::Duration min_interval) {
   if (absl::Now() - last_refresh_ < min_interval) return absl::OkStatus();
   return LoadTopology();
+}
+
+void Cluster::NoteMoved(uint16_t slot, const HostPort& node) {
+  const int shard = topology_.ShardOf(node);
+  if (shard != ClusterTopology::kNoOwner) topology_.slot_owner[slot] = static_cast<int16_t>(shard);
 }
 
 absl::StatusOr<Connection*> Cluster::Master(size_t i) {
@@ -382,7 +390,10 @@ absl::StatusOr<Reply> Cluster::Command(std::string_view key,
         redirected = HostPort{redirect.host.empty() ? asked_host : std::string(redirect.host),
                               redirect.port};
         asking = redirect.kind == Redirect::Kind::kAsk;
-        if (!asking) Refresh().IgnoreError();
+        if (!asking) {
+          NoteMoved(redirect.slot, *redirected);
+          Refresh().IgnoreError();
+        }
         break;
       }
     }

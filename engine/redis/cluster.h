@@ -142,6 +142,9 @@ class Cluster {
   // A connection to any node: a master's, or one kept for redirections to
   // nodes that serve no slot yet (ASK during a migration to a new master).
   absl::StatusOr<Connection*> NodeConnection(const HostPort& node);
+  // A MOVED named `node` for `slot`: when it is a known master, the slot map
+  // says so at once (a refresh may be rate-limited away).
+  void NoteMoved(uint16_t slot, const HostPort& node);
 
   Config config_;
   absl::Duration connect_timeout_;
@@ -230,12 +233,13 @@ class ClusterPipeline {
   };
   // What happened in one Execute, for its log lines and its status.
   struct Events {
-    size_t moved = 0, asked = 0, resent = 0, lost = 0, failed = 0;
+    size_t moved = 0, asked = 0, resent = 0, failed = 0;
     bool refresh = false;    // a MOVED or a lost master asks for one
     bool refreshed = false;  // done (at most once per Execute)
     bool internal = false;   // an error reply that is no redirection
     std::string first_failure;
     std::string lost_node;
+    std::string last_try_again;
   };
 
   // Moves pending_ into the destinations' pipelines (a unit whose slot has no
@@ -246,10 +250,10 @@ class ClusterPipeline {
   Destination* DestinationFor(Cluster& cluster, const Pending& p);
   // Sends every used destination's buffer, then reads each one's replies and
   // sorts every unit sent into landed, next round (next_) or failed.
-  void RunRound();
-  void Collect(Destination& d);
+  void RunRound(Cluster& cluster);
+  void Collect(Cluster& cluster, Destination& d);
   void Fail(size_t unit, std::string_view why, bool internal);
-  void LogEvents(const Cluster& cluster, size_t units);
+  void LogEvents(size_t units);
   // Index into redirect_nodes_ of host:port ("" = the replying node's host).
   int RedirectNode(std::string_view host, int port, const HostPort& replied);
 
@@ -265,7 +269,7 @@ class ClusterPipeline {
   std::vector<uint32_t> failed_tags_;
   Events events_;
   bool try_again_ = false;
-  log::Throttle log_throttle_{4};
+  log::Throttle log_throttle_{1};  // a line a second at most
 };
 
 }  // namespace physics::redis

@@ -159,7 +159,7 @@ void ClusterPipeline::Fail(size_t unit, std::string_view why, bool internal) {
   if (events_.first_failure.empty()) events_.first_failure = std::string(why);
 }
 
-void ClusterPipeline::Collect(Destination& d) {
+void ClusterPipeline::Collect(Cluster& cluster, Destination& d) {
   size_t read = 0;
   absl::Status io = d.connect_error;
   if (d.conn != nullptr) {
@@ -188,14 +188,15 @@ void ClusterPipeline::Collect(Destination& d) {
       if (redirect.kind == Redirect::Kind::kNone) redirect = internal::ParseRedirect(d.errors[e].view());
     }
     if (end > read) {
-      // No complete answer. Unsent (no connection) or a plain write (SET,
-      // HSET, EXPIRE: idempotent): send again. A transaction that may have
-      // run (its EXEC reply lost) fails: resending would publish twice.
-      if (unit.transaction && d.conn != nullptr) {
-        ++events_.lost;
-        Fail(s.unit, absl::StrCat("transaction's reply lost: ", io.message()), false);
+      // No complete answer. No connection: the node is unreachable now, so
+      // the unit fails at once. The connection broke: a plain write (SET,
+      // HSET, EXPIRE: idempotent) is sent again; a transaction that may have
+      // run (its EXEC reply lost) fails, as resending could publish twice.
+      if (d.conn == nullptr) {
+        Fail(s.unit, internal::ToStd(io.message()), false);
+      } else if (unit.transaction) {
+        Fail(s.unit, absl::StrCat("a transaction's reply was lost: ", io.message()), false);
       } else {
-        ++events_.lost;
         ++events_.resent;
         next_.push_back({s.unit});
       }
@@ -204,15 +205,20 @@ void ClusterPipeline::Collect(Destination& d) {
     if (first == nullptr) continue;  // landed
     switch (redirect.kind) {
       case Redirect::Kind::kMoved:
+      {
         ++events_.moved;
         events_.refresh = true;
-        next_.push_back({s.unit, RedirectNode(redirect.host, redirect.port, d.node), false});
+        const int node = RedirectNode(redirect.host, redirect.port, d.node);
+        cluster.NoteMoved(redirect.slot, redirect_nodes_[node]);
+        next_.push_back({s.unit, node, false});
+      }
         break;
       case Redirect::Kind::kAsk:
         ++events_.asked;
         next_.push_back({s.unit, RedirectNode(redirect.host, redirect.port, d.node), true});
         break;
       case Redirect::Kind::kTryAgain:
+        events_.last_try_again.assign(first->view());
         ++events_.resent;
         try_again_ = true;
         next_.push_back({s.unit});
@@ -236,30 +242,29 @@ void ClusterPipeline::Collect(Destination& d) {
   d.conn = nullptr;
 }
 
-void ClusterPipeline::RunRound() {
+void ClusterPipeline::RunRound(Cluster& cluster) {
   // Every destination's bytes go out before any reply is awaited, so the
   // masters work in parallel; Execute then sends the rest and reads.
   for (Destination& d : destinations_) {
     if (d.used && d.conn != nullptr) d.pipeline.SendNow(*d.conn).IgnoreError();  // Collect sees it
   }
   for (Destination& d : destinations_) {
-    if (d.used) Collect(d);
+    if (d.used) Collect(cluster, d);
   }
 }
 
-void ClusterPipeline::LogEvents(const Cluster& cluster, size_t units) {
-  if (events_.moved + events_.asked + events_.lost == 0) return;
+void ClusterPipeline::LogEvents(size_t units) {
+  if (events_.moved + events_.asked == 0 && events_.lost_node.empty()) return;
   int64_t held_back = 0;
   if (!log_throttle_.Admit(std::chrono::steady_clock::now(), held_back)) return;
-  std::string line = absl::StrCat("Redis Cluster ", cluster.config().Describe(), ": of ", units,
-                                  " units, ");
+  std::string line = absl::StrCat("Redis Cluster: of ", units, " units, ");
   if (events_.moved + events_.asked > 0) {
     absl::StrAppend(&line, events_.moved, " moved (MOVED) and ", events_.asked,
                     " sent to a migrating slot's new node (ASK)",
                     events_.refreshed ? ", slot map refreshed" : "", "; ");
   }
-  if (events_.lost > 0) {
-    absl::StrAppend(&line, events_.lost, " met a lost master, ", events_.lost_node, "; ");
+  if (!events_.lost_node.empty()) {
+    absl::StrAppend(&line, "lost master ", events_.lost_node, "; ");
   }
   absl::StrAppend(&line, events_.resent, " resent, ", events_.failed, " did not land");
   if (held_back > 0) absl::StrAppend(&line, " (", held_back, " such lines held back)");
@@ -279,10 +284,14 @@ absl::Status ClusterPipeline::Execute(Cluster& cluster) {
   Assign(cluster);
   for (int round = 1;; ++round) {
     next_.clear();
-    RunRound();
+    RunRound(cluster);
     if (next_.empty()) break;
     if (round == kMaxRounds) {
-      for (const Pending& p : next_) Fail(p.unit, "redirections did not settle", false);
+      const std::string why = absl::StrCat(
+          "redirections did not settle in ", kMaxRounds, " rounds",
+          events_.last_try_again.empty() ? "" : " (last TRYAGAIN: ",
+          ToAbsl(events_.last_try_again), events_.last_try_again.empty() ? "" : ")");
+      for (const Pending& p : next_) Fail(p.unit, why, false);
       break;
     }
     if (events_.refresh && !events_.refreshed) {
@@ -298,7 +307,11 @@ absl::Status ClusterPipeline::Execute(Cluster& cluster) {
     std::swap(pending_, next_);
     Assign(cluster);
   }
-  LogEvents(cluster, units_.size());
+  if (events_.refresh && !events_.refreshed) {
+    // Units failed on a lost master: the next batch should find its successor.
+    cluster.Refresh().IgnoreError();
+  }
+  LogEvents(units_.size());
   if (failed_tags_.empty()) return absl::OkStatus();
   return absl::Status(
       events_.internal ? absl::StatusCode::kInternal : absl::StatusCode::kUnavailable,
