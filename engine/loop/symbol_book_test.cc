@@ -1,40 +1,11 @@
 #include "engine/loop/symbol_book.h"
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <set>
 
 #include "engine/feed/sim_feed.h"
+#include "engine/loop/counting_new.h"
 #include "gtest/gtest.h"
 #include "simdjson.h"
-
-// Counts heap allocations so a test can prove a steady-state loop tick makes none.
-// The replacement pairs malloc/free itself; GCC cannot see that and warns.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-std::atomic<int64_t> g_allocations{0};
-void* CountedAlloc(size_t n) {
-  ++g_allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-// Every form is replaced, so memory from any `new` reaches the matching free
-// (ASan checks the pairing).
-void* operator new(size_t n) { return CountedAlloc(n); }
-void* operator new[](size_t n) { return CountedAlloc(n); }
-void* operator new(size_t n, const std::nothrow_t&) noexcept {
-  ++g_allocations;
-  return std::malloc(n ? n : 1);
-}
-void* operator new[](size_t n, const std::nothrow_t& tag) noexcept { return operator new(n, tag); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace physics::loop {
 namespace {
@@ -174,9 +145,9 @@ TEST(SymbolBook, SteadyStateLoopTickAllocatesNothing) {
     book.MarkAllWritten();
   };
   for (int i = 0; i < 300; ++i) one_tick(i);  // warm up past the window size
-  const int64_t before = g_allocations.load();
+  const int64_t before = testing::AllocationsSoFar();
   for (int i = 300; i < 400; ++i) one_tick(i);
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(testing::AllocationsSoFar() - before, 0);
 }
 
 TEST(SymbolBook, SimulatorShowsEveryRegimeWithinAFewHundredTicks) {
