@@ -14,14 +14,12 @@
 namespace physics::redis {
 namespace {
 
+using internal::kTryAgainPause;
 using internal::Redirect;
 using internal::ToAbsl;
 
 // Command attempts (redirections followed) before Cluster::Command gives up.
 constexpr int kMaxCommandAttempts = 5;
-// TRYAGAIN: a multi-key command met a slot in migration; Redis suggests a
-// short wait.
-constexpr absl::Duration kTryAgainPause = absl::Milliseconds(15);
 
 // The value of `name` in a flat [name, value, ...] array, or nullptr.
 const redisReply* Field(const redisReply* map, std::string_view name) {

@@ -15,6 +15,7 @@
 namespace physics::redis {
 namespace {
 
+using internal::kTryAgainPause;
 using internal::Redirect;
 using internal::ToAbsl;
 
@@ -22,7 +23,6 @@ using internal::ToAbsl;
 // more for a redirection met on the way (ASK, then MOVED once the migration
 // of the slot has ended).
 constexpr int kMaxRounds = 3;
-constexpr absl::Duration kTryAgainPause = absl::Milliseconds(15);
 
 }  // namespace
 
