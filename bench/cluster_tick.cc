@@ -32,13 +32,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-class Recorder : public feed::TickSink {
- public:
-  void Accept(const schema::Tick& tick) override { ticks.push_back(tick); }
-  void Reject(const feed::TickOrigin&, const absl::Status&) override {}
-  std::vector<schema::Tick> ticks;
-};
-
 double Percentile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1))];

@@ -61,30 +61,32 @@ void ClusterWriter::Stream(const SymbolBook& book) {
   states_.SendNow(*cluster_);
 }
 
-void ClusterWriter::AppendMessages(const SymbolBook& book, std::span<const uint8_t> failed,
-                                   redis::ClusterPipeline& messages) {
+void ClusterWriter::SortByPartition(const SymbolBook& book, std::span<const uint8_t> failed) {
   const auto& unwritten = book.unwritten();
   const size_t partitions = channels_.size();
-  // Counting sort of the stored symbols by partition, keeping their order.
+  // Counting sort, keeping the book's order within a partition.
   partition_start_.assign(partitions + 1, 0);
   for (size_t i = 0; i < unwritten.size(); ++i) {
     if (!failed[i]) ++partition_start_[static_cast<size_t>(partitions_.Of(unwritten[i]->symbol)) + 1];
   }
   for (size_t p = 0; p < partitions; ++p) partition_start_[p + 1] += partition_start_[p];
   by_partition_.resize(partition_start_[partitions]);
-  {
-    // partition_start_[p] walks to the end of p's range while filling, then
-    // is restored below from its neighbour.
-    for (size_t i = 0; i < unwritten.size(); ++i) {
-      if (failed[i]) continue;
-      const auto p = static_cast<size_t>(partitions_.Of(unwritten[i]->symbol));
-      by_partition_[partition_start_[p]++] = static_cast<uint32_t>(i);
-    }
-    for (size_t p = partitions; p > 0; --p) partition_start_[p] = partition_start_[p - 1];
-    partition_start_[0] = 0;
+  for (size_t i = 0; i < unwritten.size(); ++i) {
+    if (failed[i]) continue;
+    const auto p = static_cast<size_t>(partitions_.Of(unwritten[i]->symbol));
+    by_partition_[partition_start_[p]++] = static_cast<uint32_t>(i);
   }
+  // Filling moved each start to the next partition's: shift them back.
+  for (size_t p = partitions; p > 0; --p) partition_start_[p] = partition_start_[p - 1];
+  partition_start_[0] = 0;
+}
+
+void ClusterWriter::AppendMessages(const SymbolBook& book, std::span<const uint8_t> failed,
+                                   redis::ClusterPipeline& messages) {
+  const auto& unwritten = book.unwritten();
+  SortByPartition(book, failed);
   batches_.clear();
-  for (size_t p = 0; p < partitions; ++p) {
+  for (size_t p = 0; p < channels_.size(); ++p) {
     for (uint32_t begin = partition_start_[p]; begin < partition_start_[p + 1];) {
       const auto end = static_cast<uint32_t>(
           std::min<size_t>(partition_start_[p + 1], begin + kPublishesPerTransaction));

@@ -71,6 +71,10 @@ class ClusterWriter final : public Writer {
   };
 
   absl::Status EnsureOpen();
+  // Fills by_partition_ with the indices of the unwritten symbols whose
+  // failed[i] is 0, partition by partition: p's are
+  // by_partition_[partition_start_[p], partition_start_[p + 1]).
+  void SortByPartition(const SymbolBook& book, std::span<const uint8_t> failed);
   void AppendState(const SymbolState& s, uint32_t tag, redis::ClusterPipeline& pipeline) const;
   // Executes `pipeline`, counting; marks failed_[i] for the symbols of the
   // units that did not land. Returns whether the heartbeat's unit landed.
