@@ -14,12 +14,15 @@
 #include "engine/feed/pubsub_feed.h"
 #include "engine/feed/sim_feed.h"
 #include "engine/feed/stream_feed.h"
+#include "engine/feed/symbol_share.h"
 #include "engine/log/log.h"
+#include "engine/loop/cluster_writer.h"
 #include "engine/loop/run_loop.h"
 #include "engine/loop/state_writer.h"
 #include "engine/loop/symbol_book.h"
 #include "engine/redis/config.h"
 #include "engine/redis/heartbeat.h"
+#include "engine/redis/partition.h"
 #include "engine/shutdown/shutdown_signal.h"
 
 namespace physics {
@@ -51,15 +54,18 @@ absl::Status CheckFeed(std::string_view feed) {
 
 int Main(int argc, char** argv) {
   log::SetProgram(kProgram);
-  std::string redis_url = "", key_namespace = "", feed_spec = "sim", symbols = "100";
+  std::string redis_url = "", key_namespace = "", feed_spec = "sim", symbols = "100", shard_spec = "";
   double hz = 1, duration = 0, leader_lease = 0;
   int64_t window = 1000, seed = 42, snapshot_ttl = 60, state_ttl = 0, stream_grace_ms = 500;
+  int64_t partitions = redis::kDefaultPartitions;
 
   cli::FlagSet flags(std::string(kProgram),
                      "Folds market ticks per symbol every 1/hz seconds, computes the 5-pillar "
                      "physics vector\nover a rolling window and writes it to Redis "
                      "(physics:state:{SYM}, market:snapshot:{SYM},\nPUBLISH state_update), one "
-                     "pipeline per loop tick.\n\nEnvironment: REDIS_URL, or REDIS_HOST/"
+                     "pipeline per loop tick. With a redis-cluster:// URL each command goes to\n"
+                     "its key's master and messages go out with SPUBLISH on the symbol's "
+                     "partition channel\nstate_update:{TAG} (docs/SPEC.md §9).\n\nEnvironment: REDIS_URL, or REDIS_HOST/"
                      "REDIS_PORT/REDIS_DB/REDIS_PASSWORD; REDIS_NAMESPACE.\nFlags override the "
                      "environment.");
   cli::AddRedisFlags(flags, &redis_url, &key_namespace);
@@ -83,6 +89,15 @@ int Main(int argc, char** argv) {
                   "seconds; > 0 runs as one of several engines on the same feed: only the "
                   "holder of the lease ops:leader:engine writes, the others stand by and take "
                   "over when it lapses; 0 writes unconditionally; else at least 0.1");
+  flags.AddInt("partitions", &partitions, 1, redis::kMaxPartitions,
+               "partitions of the symbol space (docs/SPEC.md §9): with a redis-cluster:// URL "
+               "the sharded channels state_update:{TAG}, and what --shard splits; with a "
+               "redis:// URL and no --shard it changes nothing. Every engine shard and bridge "
+               "must use the same value");
+  flags.AddString("shard", &shard_spec,
+                  "I/N (0 <= I < N <= --partitions): run as shard I of N engines, computing and "
+                  "writing only the symbols of the partitions p with p mod N = I (the sim feed "
+                  "simulates only those, csv and pubsub drop the others' ticks); empty: every symbol");
   flags.AddDouble("duration", &duration, 0, 1e9, "stop after this many seconds; 0 runs until stopped");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
   if (leader_lease > 0 && leader_lease < 0.1) {
@@ -92,6 +107,33 @@ int Main(int argc, char** argv) {
 
   absl::StatusOr<redis::Config> config = cli::ResolveRedisConfig(flags, redis_url, key_namespace);
   if (!config.ok()) return flags.UsageError(config.status());
+  feed::Shard shard;
+  if (!shard_spec.empty()) {
+    absl::StatusOr<feed::Shard> parsed = feed::ParseShard(shard_spec, static_cast<int>(partitions));
+    if (!parsed.ok()) {
+      return flags.UsageError(absl::StrCat("invalid value '", shard_spec, "' for --shard: ",
+                                           parsed.status().message()));
+    }
+    shard = *parsed;
+  }
+  const bool stream_feed = FeedArgument(feed_spec, kStreamPrefix, "").has_value();
+  // Not built yet (docs/SPEC.md §9): say so rather than run half-right.
+  if (config->uses_cluster() && leader_lease > 0) {
+    return flags.UsageError("--leader-lease is not supported with redis-cluster:// yet (a lease "
+                            "cannot fence writes that span masters)");
+  }
+  if (config->uses_cluster() && stream_feed) {
+    return flags.UsageError("--feed stream is not supported with redis-cluster:// yet "
+                            "(partitioned streams are a later step)");
+  }
+  if (!shard.whole() && leader_lease > 0) {
+    return flags.UsageError("--leader-lease is not supported with --shard yet");
+  }
+  if (!shard.whole() && stream_feed) {
+    return flags.UsageError("--feed stream is not supported with --shard yet "
+                            "(partitioned streams are a later step)");
+  }
+  const feed::SymbolShare share(redis::Partitioning(static_cast<int>(partitions)), shard);
 
   const double period = 1.0 / hz;
   // A connect attempt never holds a loop tick longer than its period (within
@@ -101,10 +143,10 @@ int Main(int argc, char** argv) {
   const std::string instance_id = redis::InstanceId();
 
   // A new feed each time a stream-feed engine starts over as a standby.
-  const auto make_feed = [&]() -> absl::StatusOr<std::unique_ptr<feed::Feed>> {
+  const auto make_whole_feed = [&]() -> absl::StatusOr<std::unique_ptr<feed::Feed>> {
     if (feed_spec == "sim") {
       return std::make_unique<feed::SimFeed>(*feed::ParseSymbolsFlag(symbols),
-                                             static_cast<uint64_t>(seed));
+                                             static_cast<uint64_t>(seed), share);
     }
     if (std::optional<std::string> pattern = FeedArgument(feed_spec, kPubSubPrefix, "market.tick.*")) {
       return std::make_unique<feed::PubSubFeed>(
@@ -125,6 +167,11 @@ int Main(int argc, char** argv) {
     if (!csv.ok()) return csv.status();
     return std::unique_ptr<feed::Feed>(*std::move(csv));
   };
+  const auto make_feed = [&]() -> absl::StatusOr<std::unique_ptr<feed::Feed>> {
+    absl::StatusOr<std::unique_ptr<feed::Feed>> whole = make_whole_feed();
+    if (!whole.ok() || shard.whole() || feed_spec == "sim") return whole;
+    return std::make_unique<feed::ShareFeed>(*std::move(whole), share);
+  };
   absl::StatusOr<std::unique_ptr<feed::Feed>> feed = make_feed();
   if (!feed.ok()) return flags.UsageError(feed.status());
 
@@ -134,21 +181,29 @@ int Main(int argc, char** argv) {
   writer_options.connect_timeout = connect_timeout;
   writer_options.io_timeout = io_timeout;
   writer_options.heartbeat_id = instance_id;
+  if (!shard.whole()) writer_options.heartbeat_value = absl::StrCat("shard ", shard.ToString());
   writer_options.leader_lease = absl::Seconds(leader_lease);
 
   shutdown::ShutdownSignal shutdown;
   auto book = std::make_unique<loop::SymbolBook>(static_cast<size_t>(window), config->Key(""));
-  loop::StateWriter writer(*config, writer_options);
+  std::unique_ptr<loop::Writer> writer;
+  if (config->uses_cluster()) {
+    writer = std::make_unique<loop::ClusterWriter>(*config, writer_options, static_cast<int>(partitions));
+  } else {
+    writer = std::make_unique<loop::StateWriter>(*config, writer_options);
+  }
   log::Info(absl::StrCat("starting: feed ", feed_spec, ", ", hz, " Hz, window ", window,
-                            ", Redis ", cli::DescribeTarget(*config)));
+                         shard.whole() ? "" : absl::StrCat(", shard ", shard.ToString()),
+                         config->uses_cluster() ? absl::StrCat(", ", partitions, " partitions") : "",
+                         ", Redis ", cli::DescribeTarget(*config)));
   loop::LoopOptions loop_options;
   loop_options.hz = hz;
   loop_options.duration_seconds = duration;
   // A stream-feed standby follows the stream without consuming it and joins
   // the group when it takes over (docs/engine.md, "Standby and fencing").
-  loop_options.feed_continues_seq = leader_lease > 0 && FeedArgument(feed_spec, kStreamPrefix, "");
+  loop_options.feed_continues_seq = leader_lease > 0 && stream_feed;
   while (true) {
-    const int code = loop::RunLoop(**feed, *book, writer, loop_options, shutdown);
+    const int code = loop::RunLoop(**feed, *book, *writer, loop_options, shutdown);
     if (code != loop::kLeaseLost) return code;
     feed = make_feed();
     if (!feed.ok()) return 1;

@@ -65,42 +65,52 @@ absl::StatusOr<std::vector<std::string>> ParseSymbolsFlag(std::string_view value
   return out;
 }
 
-SimFeed::SimFeed(std::vector<std::string> symbols, uint64_t seed)
-    : symbols_(std::move(symbols)), rng_(seed) {
-  paths_.reserve(symbols_.size());
-  for (size_t i = 0; i < symbols_.size(); ++i) {
-    const double start = std::log(20.0 + 480.0 * uniform_(rng_));
-    paths_.push_back(SymbolPath{start, start, kTailIndices[i % std::size(kTailIndices)],
-                                0.0004 + 0.0006 * uniform_(rng_)});
+uint64_t SimFeed::SplitMix64::operator()() {
+  uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+SimFeed::SimFeed(std::vector<std::string> symbols, uint64_t seed, const SymbolShare& share) {
+  for (size_t i = 0; i < symbols.size(); ++i) {
+    if (!share.Owns(symbols[i])) continue;
+    // FNV-1a of the name, mixed with the seed: the symbol's own stream.
+    uint64_t name_hash = 0xcbf29ce484222325ULL;
+    for (const char c : symbols[i]) name_hash = (name_hash ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
+    SymbolPath& path = paths_.emplace_back(SymbolPath{.symbol = std::move(symbols[i]),
+                                                      .rng = SplitMix64(SplitMix64(seed ^ name_hash)())});
+    path.log_price = path.anchor = std::log(20.0 + 480.0 * Uniform(path));
+    path.tail_index = kTailIndices[i % std::size(kTailIndices)];
+    path.scale = 0.0004 + 0.0006 * Uniform(path);
   }
 }
 
-double SimFeed::NextReturn(const SymbolPath& path) {
+double SimFeed::NextReturn(SymbolPath& path) {
   // Most moves are small and Gaussian; one in five is a symmetric Pareto jump
   // with the symbol's tail index, which dominates the largest 10% of |r| and
   // so sets the Hill estimate.
-  double r = path.scale * normal_(rng_);
-  if (uniform_(rng_) < 0.2) {
-    const double u = std::max(uniform_(rng_), 1e-12);
+  double r = path.scale * path.normal(path.rng);
+  if (Uniform(path) < 0.2) {
+    const double u = std::max(Uniform(path), 1e-12);
     const double jump = path.scale * (std::pow(u, -1.0 / path.tail_index) - 1.0);
-    r += uniform_(rng_) < 0.5 ? -jump : jump;
+    r += Uniform(path) < 0.5 ? -jump : jump;
   }
   return std::clamp(r, -kMaxAbsReturn, kMaxAbsReturn);
 }
 
 void SimFeed::GenerateBurst(schema::EpochMicros now, TickSink& sink) {
   static constexpr std::string_view kSource = "sim";
-  for (size_t i = 0; i < symbols_.size(); ++i) {
-    SymbolPath& path = paths_[i];
-    const int ticks = 1 + static_cast<int>(uniform_(rng_) * 3);
+  for (SymbolPath& path : paths_) {
+    const int ticks = 1 + static_cast<int>(Uniform(path) * 3);
     for (int k = 0; k < ticks; ++k) {
       path.log_price += NextReturn(path) - kReversion * (path.log_price - path.anchor);
       const double price = std::exp(path.log_price);
-      const double half_spread = price * 0.0001 * (1.0 + uniform_(rng_));
-      tick_.symbol.assign(symbols_[i]);
+      const double half_spread = price * 0.0001 * (1.0 + Uniform(path));
+      tick_.symbol.assign(path.symbol);
       tick_.price = price;
-      tick_.size = std::floor(100.0 * std::exp(1.5 * normal_(rng_)));
-      tick_.trades = 1 + std::floor(4 * uniform_(rng_));
+      tick_.size = std::floor(100.0 * std::exp(1.5 * path.normal(path.rng)));
+      tick_.trades = 1 + std::floor(4 * Uniform(path));
       tick_.bid = price - half_spread;
       tick_.ask = price + half_spread;
       tick_.timestamp = now;

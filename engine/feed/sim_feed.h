@@ -1,8 +1,11 @@
 // The built-in market simulator (--feed sim): per symbol, a mean-reverting
 // log-price random walk with power-law (Pareto) jumps whose tail index
 // depends on the symbol, so Gaussian, Levy and Critical regimes all appear
-// within a few hundred loop ticks. Deterministic for a given --seed.
-// Not thread-safe: polled by the tick thread.
+// within a few hundred loop ticks. Deterministic for a given --seed: each
+// symbol draws from its own random stream, seeded by the seed and its name,
+// so its ticks do not depend on which other symbols are simulated (an engine
+// shard simulating its share, docs/SPEC.md §9, gives each of its symbols the
+// ticks one engine would). Not thread-safe: polled by the tick thread.
 #ifndef PHYSICS_ENGINE_FEED_SIM_FEED_H_
 #define PHYSICS_ENGINE_FEED_SIM_FEED_H_
 
@@ -13,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/feed/feed.h"
+#include "engine/feed/symbol_share.h"
 
 namespace physics::feed {
 
@@ -25,7 +29,12 @@ absl::StatusOr<std::vector<std::string>> ParseSymbolsFlag(std::string_view value
 
 class SimFeed final : public Feed {
  public:
-  SimFeed(std::vector<std::string> symbols, uint64_t seed);
+  // Simulates the symbols of `symbols` that `share` owns; a symbol's index
+  // in `symbols` picks its regime, so a share keeps every symbol's regime.
+  SimFeed(std::vector<std::string> symbols, uint64_t seed, const SymbolShare& share = {});
+
+  // How many symbols it simulates.
+  size_t symbol_count() const { return paths_.size(); }
 
   // Waits for `deadline`, then generates one burst of 1-3 ticks per symbol
   // stamped with the wall clock.
@@ -36,20 +45,34 @@ class SimFeed final : public Feed {
   void GenerateBurst(schema::EpochMicros now, TickSink& sink);
 
  private:
-  struct SymbolPath {
-    double log_price;
-    double anchor;      // long-run log price the walk reverts to
-    double tail_index;  // Pareto jump index: > 2 Gaussian-like, < 1 Critical
-    double scale;       // typical return per tick
+  // SplitMix64: 8 bytes of state per symbol (an mt19937_64 would take 2.5 kB).
+  class SplitMix64 {
+   public:
+    using result_type = uint64_t;
+    explicit SplitMix64(uint64_t seed) : state_(seed) {}
+    static constexpr result_type min() { return 0; }
+    static constexpr result_type max() { return UINT64_MAX; }
+    result_type operator()();
+
+   private:
+    uint64_t state_;
   };
 
-  double NextReturn(const SymbolPath& path);
+  struct SymbolPath {
+    std::string symbol;
+    SplitMix64 rng;
+    std::normal_distribution<double> normal{0.0, 1.0};  // keeps a spare draw
+    double log_price = 0;
+    double anchor = 0;      // long-run log price the walk reverts to
+    double tail_index = 0;  // Pareto jump index: > 2 Gaussian-like, < 1 Critical
+    double scale = 0;       // typical return per tick
+  };
 
-  std::vector<std::string> symbols_;
+  double Uniform(SymbolPath& path) { return uniform_(path.rng); }
+  double NextReturn(SymbolPath& path);
+
   std::vector<SymbolPath> paths_;
-  std::mt19937_64 rng_;
   std::uniform_real_distribution<double> uniform_{0.0, 1.0};
-  std::normal_distribution<double> normal_{0.0, 1.0};
   schema::Tick tick_;  // reused so a burst allocates nothing
 };
 

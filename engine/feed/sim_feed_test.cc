@@ -1,5 +1,6 @@
 #include "engine/feed/sim_feed.h"
 
+#include <map>
 #include <set>
 #include <vector>
 
@@ -61,6 +62,38 @@ TEST(SimFeed, EveryTickIsValidAndEverySymbolTrades) {
     EXPECT_LT(t.bid, t.ask);
   }
   EXPECT_EQ(seen.size(), 30u);
+}
+
+TEST(SimFeed, ShardsTogetherGiveEachSymbolTheTicksOfOneEngine) {
+  const std::vector<std::string> symbols = DefaultSymbols(60);
+  const redis::Partitioning parts(24);
+  RecordingSink whole, shard0, shard1;
+  SimFeed all(symbols, 9);
+  SimFeed first(symbols, 9, SymbolShare(parts, Shard{0, 2}));
+  SimFeed second(symbols, 9, SymbolShare(parts, Shard{1, 2}));
+  EXPECT_EQ(first.symbol_count() + second.symbol_count(), symbols.size());
+  EXPECT_GT(first.symbol_count(), 0u);
+  EXPECT_GT(second.symbol_count(), 0u);
+  for (int i = 0; i < 100; ++i) {
+    all.GenerateBurst(1'000'000 + i, whole);
+    first.GenerateBurst(1'000'000 + i, shard0);
+    second.GenerateBurst(1'000'000 + i, shard1);
+  }
+  // Per symbol, the merged shards' ticks equal the single engine's.
+  std::map<std::string, std::vector<std::pair<double, double>>> expected, merged;
+  for (const schema::Tick& t : whole.ticks) expected[t.symbol].emplace_back(t.price, t.size);
+  for (const auto* sink : {&shard0, &shard1}) {
+    for (const schema::Tick& t : sink->ticks) merged[t.symbol].emplace_back(t.price, t.size);
+  }
+  EXPECT_EQ(merged.size(), symbols.size());
+  EXPECT_EQ(merged, expected);
+}
+
+TEST(SimFeed, DifferentSeedsGiveDifferentPrices) {
+  RecordingSink a, b;
+  SimFeed(DefaultSymbols(3), 1).GenerateBurst(1'000'000, a);
+  SimFeed(DefaultSymbols(3), 2).GenerateBurst(1'000'000, b);
+  EXPECT_NE(a.ticks[0].price, b.ticks[0].price);
 }
 
 }  // namespace

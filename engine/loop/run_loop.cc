@@ -16,11 +16,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kStatusEvery = std::chrono::seconds(10);
 
-bool IsAuthError(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kUnauthenticated ||
-         s.code() == absl::StatusCode::kPermissionDenied;
-}
-
 // Loop-tick durations (fold + compute + write) over one status period.
 class TickTimes {
  public:
@@ -45,7 +40,7 @@ class TickTimes {
 
 }  // namespace
 
-int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopOptions& options,
+int RunLoop(feed::Feed& feed, SymbolBook& book, Writer& writer, const LoopOptions& options,
             shutdown::ShutdownSignal& shutdown) {
   const auto period = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(1.0 / options.hz));

@@ -4,7 +4,7 @@
 // feed when everything computed has been written (Feed::OnWritten), skips the
 // writes of loop ticks a warm-starting feed replays (kReplayTick), and keeps
 // the heartbeat going while a feed is idle. Logs a status line every 10 s.
-// With a leader lease (StateWriter::lease_mode) a standby tries to take the
+// With a leader lease (Writer::lease_mode) a standby tries to take the
 // lease before each loop tick closes, tells the feed when it has
 // (Feed::Lead), and says in its status line whether it leads or stands by.
 // Not thread-safe: runs on the calling (tick) thread.
@@ -12,7 +12,7 @@
 #define PHYSICS_ENGINE_LOOP_RUN_LOOP_H_
 
 #include "engine/feed/feed.h"
-#include "engine/loop/state_writer.h"
+#include "engine/loop/writer.h"
 #include "engine/loop/symbol_book.h"
 #include "engine/shutdown/shutdown_signal.h"
 
@@ -44,7 +44,7 @@ inline constexpr int kLeaseLost = -1;
 // exit code: 0 when everything computed was written, 1 when latest state was
 // left unwritten or the feed failed, 2 when Redis refused our credentials,
 // or kLeaseLost (above).
-int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopOptions& options,
+int RunLoop(feed::Feed& feed, SymbolBook& book, Writer& writer, const LoopOptions& options,
             shutdown::ShutdownSignal& shutdown);
 
 }  // namespace physics::loop

@@ -14,21 +14,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool IsAuthError(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kUnauthenticated ||
-         s.code() == absl::StatusCode::kPermissionDenied;
-}
-
 }  // namespace
 
 StateWriter::StateWriter(redis::Config config, WriterOptions options)
     : config_(std::move(config)),
       options_(options),
       channel_(config_.Key(schema::kStateUpdateChannel)),
-      state_ttl_text_(absl::StrCat(options.state_ttl_seconds)),
-      snapshot_ttl_text_(absl::StrCat(options.snapshot_ttl_seconds)),
+      commands_(options.state_ttl_seconds, options.snapshot_ttl_seconds),
       backoff_(redis::ReconnectBackoff(config_)) {
-  if (!options_.heartbeat_id.empty()) heartbeat_.emplace(config_, "engine", options_.heartbeat_id);
+  if (!options_.heartbeat_id.empty()) {
+    heartbeat_.emplace(config_, "engine", options_.heartbeat_id, options_.heartbeat_value);
+  }
   if (options_.leader_lease > absl::ZeroDuration()) {
     lease_.emplace(absl::ToChronoNanoseconds(options_.leader_lease));
     lease_key_ = config_.Key("ops:leader:engine");
@@ -112,27 +108,13 @@ void StateWriter::AppendPublishesAndSnapshots(std::span<SymbolState* const> unwr
 }
 
 void StateWriter::AppendState(const SymbolState& s, redis::Pipeline& pipeline) const {
-  if (options_.state_ttl_seconds > 0) {
-    pipeline.Append({"SET", s.state_key, s.state_json, "EX", state_ttl_text_});
-  } else {
-    pipeline.Append({"SET", s.state_key, s.state_json});
-  }
+  pipeline.Append(commands_.StateSet(s).view());
 }
 
 void StateWriter::AppendSnapshot(const SymbolState& s, redis::Pipeline& pipeline) const {
-  char price[schema::kJsonNumberBufferSize], volume[schema::kJsonNumberBufferSize];
-  char bid[schema::kJsonNumberBufferSize], ask[schema::kJsonNumberBufferSize];
-  char seconds[schema::kJsonNumberBufferSize];
-  // A quote never seen is written as an empty field rather than a made-up price.
-  const std::string_view bid_text = std::isnan(s.bid) ? "" : schema::FormatJsonNumber(s.bid, bid);
-  const std::string_view ask_text = std::isnan(s.ask) ? "" : schema::FormatJsonNumber(s.ask, ask);
-  const auto seconds_end =
-      std::to_chars(seconds, seconds + sizeof(seconds), s.timestamp / 1'000'000).ptr;
-  pipeline.Append({"HSET", s.snapshot_key, "price", schema::FormatJsonNumber(s.price, price),
-                    "volume", schema::FormatJsonNumber(s.volume, volume), "bid", bid_text, "ask",
-                    ask_text, "timestamp",
-                    std::string_view(seconds, static_cast<size_t>(seconds_end - seconds))});
-  pipeline.Append({"EXPIRE", s.snapshot_key, snapshot_ttl_text_});
+  const SnapshotHSet hset(s);
+  pipeline.Append(hset.view());
+  pipeline.Append(commands_.SnapshotExpire(s));
 }
 
 absl::Status StateWriter::Flush(SymbolBook& book) {

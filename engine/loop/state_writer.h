@@ -36,6 +36,8 @@
 #include "absl/time/time.h"
 #include "engine/loop/leader_lease.h"
 #include "engine/loop/symbol_book.h"
+#include "engine/loop/symbol_commands.h"
+#include "engine/loop/writer.h"
 #include "engine/redis/backoff.h"
 #include "engine/redis/config.h"
 #include "engine/redis/connection.h"
@@ -51,6 +53,8 @@ struct WriterOptions {
   absl::Duration io_timeout = absl::Seconds(1);
   // Names the heartbeat key ops:hb:engine:{id}; "" writes no heartbeat.
   std::string heartbeat_id;
+  // The heartbeat's value: "1", or "shard I/N" for an engine shard.
+  std::string heartbeat_value = "1";
   // > 0: write only while holding the lease [ns:]ops:leader:engine (value
   // heartbeat_id, which must be set); 0: write unconditionally (one engine).
   absl::Duration leader_lease = absl::ZeroDuration();
@@ -63,7 +67,7 @@ struct WriterCounters {
   int64_t failed_writes = 0;  // pipelines lost to an unreachable Redis
 };
 
-class StateWriter {
+class StateWriter final : public Writer {
  public:
   // A tick's PUBLISHes go out in transactions of at most this many, so one
   // EXEC holds Redis for ~0.2 ms at most (other clients wait that long), and
@@ -78,13 +82,13 @@ class StateWriter {
   // Redis is unreachable (the state stays in the book for the next call);
   // kUnauthenticated / kPermissionDenied when Redis refuses our credentials,
   // which retrying cannot fix.
-  absl::Status Flush(SymbolBook& book);
+  absl::Status Flush(SymbolBook& book) override;
 
   // Starts sending the states (SET) of the symbols that became unwritten since the
   // last call, while the caller computes the rest of the tick (so Redis and the
   // engine work at the same time). A no-op while disconnected. Flush() must
   // follow before the book's unwritten list changes otherwise.
-  void Stream(const SymbolBook& book);
+  void Stream(const SymbolBook& book) override;
 
   // Appends the commands that write every unwritten symbol of `book` (what
   // Flush sends), e.g. to measure the server's own limit with redis-cli --pipe.
@@ -92,28 +96,28 @@ class StateWriter {
 
   // Deletes the heartbeat key so an orderly stop shows at once rather than
   // when the key expires. Best effort: only when connected, errors ignored.
-  void RemoveHeartbeat();
+  void RemoveHeartbeat() override;
 
   // Lease mode, while standing by: tries to take the lease (SET NX PX, then
   // WATCH and GET = own id). On success, when `book` is given, first raises
   // its seqs to those stored in Redis (SCAN + MGET physics:state:*) so the
   // next state written continues them. Returns leading(). Errors count as
   // "not now": the next tick tries again.
-  bool TryLead(SymbolBook* book);
+  bool TryLead(SymbolBook* book) override;
   // Lease mode, while leading: whether input may be taken now. When the
   // clock rule (LeaderLease::MaySend) no longer vouches for the lease, e.g.
   // after a stall, renews it and reads the answer back (one round trip; none
   // otherwise); false once another engine took it, or while disconnected
   // and the clock no longer vouches (the next Flush re-claims).
-  bool ConfirmLease();
+  bool ConfirmLease() override;
   // Lease mode: deletes the lease if it is still ours (an orderly stop hands
   // over at once rather than after the lease). Best effort.
-  void ReleaseLease();
+  void ReleaseLease() override;
 
   // True without a lease, or while holding it.
-  bool leading() const { return !lease_.has_value() || lease_->leading(); }
-  bool lease_mode() const { return lease_.has_value(); }
-  bool connected() const { return conn_.has_value(); }
+  bool leading() const override { return !lease_.has_value() || lease_->leading(); }
+  bool lease_mode() const override { return lease_.has_value(); }
+  bool connected() const override { return conn_.has_value(); }
   const WriterCounters& counters() const { return counters_; }
 
  private:
@@ -157,8 +161,7 @@ class StateWriter {
   redis::Config config_;
   WriterOptions options_;
   std::string channel_;          // [ns:]state_update
-  std::string state_ttl_text_;   // "EX" argument, when state_ttl_seconds > 0
-  std::string snapshot_ttl_text_;
+  SymbolCommands commands_;
   std::optional<redis::Connection> conn_;
   redis::Pipeline pipeline_;
   size_t appended_ = 0;   // book.unwritten() entries whose state SET is in pipeline_

@@ -155,6 +155,12 @@ void SymbolBook::MarkAllWritten() {
   unwritten_.clear();
 }
 
+void SymbolBook::MarkWrittenExcept(std::span<const uint32_t> kept) {
+  for (SymbolState* s : unwritten_) s->unwritten = false;
+  for (uint32_t i : kept) unwritten_[i]->unwritten = true;
+  std::erase_if(unwritten_, [](const SymbolState* s) { return !s->unwritten; });
+}
+
 const SymbolState* SymbolBook::Find(std::string_view symbol) const {
   auto it = by_name_.find(absl::string_view(symbol.data(), symbol.size()));
   return it == by_name_.end() ? nullptr : it->second;

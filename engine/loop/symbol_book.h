@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,10 @@ class SymbolBook final : public feed::TickSink {
   // Symbols whose latest state has not been written yet, oldest first.
   const std::vector<SymbolState*>& unwritten() const { return unwritten_; }
   void MarkAllWritten();
+  // Marks every unwritten symbol written except unwritten()[i] for i in
+  // `kept` (indices into unwritten(), any order, duplicates allowed), which
+  // stay unwritten, in their order. No allocation.
+  void MarkWrittenExcept(std::span<const uint32_t> kept);
 
   // Continues seq from another writer's: every symbol's seq becomes at least
   // its entry in `stored` (symbol -> seq found in Redis), now for the symbols

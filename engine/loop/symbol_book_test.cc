@@ -1,40 +1,11 @@
 #include "engine/loop/symbol_book.h"
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <set>
 
 #include "engine/feed/sim_feed.h"
+#include "engine/loop/counting_new.h"
 #include "gtest/gtest.h"
 #include "simdjson.h"
-
-// Counts heap allocations so a test can prove a steady-state loop tick makes none.
-// The replacement pairs malloc/free itself; GCC cannot see that and warns.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-std::atomic<int64_t> g_allocations{0};
-void* CountedAlloc(size_t n) {
-  ++g_allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-// Every form is replaced, so memory from any `new` reaches the matching free
-// (ASan checks the pairing).
-void* operator new(size_t n) { return CountedAlloc(n); }
-void* operator new[](size_t n) { return CountedAlloc(n); }
-void* operator new(size_t n, const std::nothrow_t&) noexcept {
-  ++g_allocations;
-  return std::malloc(n ? n : 1);
-}
-void* operator new[](size_t n, const std::nothrow_t& tag) noexcept { return operator new(n, tag); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace physics::loop {
 namespace {
@@ -120,6 +91,26 @@ TEST(SymbolBook, UnwrittenKeepsOnlyTheLatestStatePerSymbol) {
   EXPECT_NE(book.unwritten()[0]->state_json.find("\"seq\":5"), std::string::npos);
 }
 
+TEST(SymbolBook, MarkWrittenExceptKeepsTheNamedSymbolsForTheNextWrite) {
+  SymbolBook book(100, "");
+  for (const char* symbol : {"A", "B", "C", "D"}) book.Accept(MakeTick(symbol, 10, 1, 1, kNoon));
+  book.CloseTick();
+  ASSERT_EQ(book.unwritten().size(), 4u);
+  const std::vector<uint32_t> kept = {3, 1, 3};  // D and B did not land
+  book.MarkWrittenExcept(kept);
+  ASSERT_EQ(book.unwritten().size(), 2u);
+  EXPECT_EQ(book.unwritten()[0]->symbol, "B");
+  EXPECT_EQ(book.unwritten()[1]->symbol, "D");
+  // Next loop tick: A trades again and joins B and D once; D's newer state replaces its old one.
+  book.Accept(MakeTick("A", 11, 1, 1, kNoon + 1));
+  book.Accept(MakeTick("D", 11, 1, 1, kNoon + 1));
+  book.CloseTick();
+  ASSERT_EQ(book.unwritten().size(), 3u);
+  EXPECT_EQ(book.Find("D")->seq, 2);
+  book.MarkWrittenExcept({});
+  EXPECT_TRUE(book.unwritten().empty());
+}
+
 TEST(SymbolBook, EventCarriesTheStateVerbatimWithAlphaAlias) {
   SymbolBook book(100, "");
   book.Accept(MakeTick("SPY", 450.5, 10, 1, kNoon));
@@ -154,9 +145,9 @@ TEST(SymbolBook, SteadyStateLoopTickAllocatesNothing) {
     book.MarkAllWritten();
   };
   for (int i = 0; i < 300; ++i) one_tick(i);  // warm up past the window size
-  const int64_t before = g_allocations.load();
+  const int64_t before = testing::AllocationsSoFar();
   for (int i = 300; i < 400; ++i) one_tick(i);
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(testing::AllocationsSoFar() - before, 0);
 }
 
 TEST(SymbolBook, SimulatorShowsEveryRegimeWithinAFewHundredTicks) {

@@ -23,14 +23,18 @@ std::string InstanceId() {
   return absl::StrCat(host, "-", ::getpid());
 }
 
-Heartbeat::Heartbeat(const Config& config, std::string_view service, std::string_view id)
+Heartbeat::Heartbeat(const Config& config, std::string_view service, std::string_view id,
+                     std::string_view value)
     : key_(config.Key(absl::StrCat("ops:hb:", internal::ToAbsl(service), ":",
-                                   internal::ToAbsl(id)))) {}
+                                   internal::ToAbsl(id)))),
+      value_(value) {}
 
-void Heartbeat::Append(Pipeline& pipeline) const {
-  pipeline.Append({"SET", key_, "1", "EX", kTtlText});
+std::array<std::string_view, 5> Heartbeat::SetArgv() const {
+  return {"SET", key_, value_, "EX", kTtlText};
 }
 
-void Heartbeat::AppendRemove(Pipeline& pipeline) const { pipeline.Append({"DEL", key_}); }
+void Heartbeat::Append(Pipeline& pipeline) const { pipeline.Append(SetArgv()); }
+
+void Heartbeat::AppendRemove(Pipeline& pipeline) const { pipeline.Append(RemoveArgv()); }
 
 }  // namespace physics::redis

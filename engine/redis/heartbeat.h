@@ -1,5 +1,6 @@
 // The liveness key a service refreshes in Redis (docs/SPEC.md §2):
-// `SET [ns:]ops:hb:{service}:{id} 1 EX 30`, every 10 s. The owner asks Due()
+// `SET [ns:]ops:hb:{service}:{id} 1 EX 30`, every 10 s (an engine shard
+// writes `shard I/N` instead of `1`, docs/SPEC.md §9). The owner asks Due()
 // on its own schedule, appends the SET to the pipeline it is about to send
 // anyway, and calls Written() once that pipeline succeeded, so a beat missed
 // while Redis is down simply goes out with the next successful write.
@@ -11,6 +12,7 @@
 #ifndef PHYSICS_ENGINE_REDIS_HEARTBEAT_H_
 #define PHYSICS_ENGINE_REDIS_HEARTBEAT_H_
 
+#include <array>
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -30,15 +32,19 @@ class Heartbeat {
   static constexpr std::chrono::seconds kPeriod{10};
   static constexpr std::chrono::seconds kTtl{30};
 
-  // Key: config.Key("ops:hb:{service}:{id}").
-  Heartbeat(const Config& config, std::string_view service, std::string_view id);
+  // Key: config.Key("ops:hb:{service}:{id}"); its value `value`.
+  Heartbeat(const Config& config, std::string_view service, std::string_view id,
+            std::string_view value = "1");
 
   // True when no beat has been written yet, or the last one is kPeriod old.
   bool Due(Clock::time_point now) const { return now >= next_; }
   // When Due() turns true (min() before the first beat).
   Clock::time_point next_due() const { return next_; }
-  // Appends SET key 1 EX 30.
+  // Appends SET key value EX 30.
   void Append(Pipeline& pipeline) const;
+  // The SET and the DEL, for a pipeline of another kind (a cluster's).
+  std::array<std::string_view, 5> SetArgv() const;
+  std::array<std::string_view, 2> RemoveArgv() const { return {"DEL", key_}; }
   // The pipeline holding the beat appended at `sent` succeeded.
   void Written(Clock::time_point sent) { next_ = sent + kPeriod; }
   // Appends DEL key: an orderly stop shows up at once instead of after the TTL.
@@ -48,6 +54,7 @@ class Heartbeat {
 
  private:
   std::string key_;
+  std::string value_;
   Clock::time_point next_ = Clock::time_point::min();
 };
 

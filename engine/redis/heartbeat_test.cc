@@ -61,5 +61,18 @@ TEST(Heartbeat, WritesOneWithATtlAndRemovesIt) {
   EXPECT_EQ((*conn->Command({"EXISTS", "ops:hb:engine:t"}))->integer, 0);
 }
 
+TEST(Heartbeat, AShardWritesItsShareAsTheValue) {
+  testing::RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Connection> conn = server.Connect();
+  ASSERT_TRUE(conn.ok());
+  Pipeline p;
+  Heartbeat(server.config(), "engine", "s", "shard 1/2").Append(p);
+  ASSERT_TRUE(p.Execute(*conn).ok());
+  absl::StatusOr<Reply> value = conn->Command({"GET", "ops:hb:engine:s"});
+  ASSERT_TRUE(value.ok());
+  EXPECT_EQ(ReplyText(value->get()), "shard 1/2");
+}
+
 }  // namespace
 }  // namespace physics::redis

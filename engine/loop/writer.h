@@ -1,0 +1,51 @@
+// What the tick loop writes through (docs/SPEC.md §2, §9): StateWriter for one
+// Redis server (redis://, unix://, redis-sentinel://), ClusterWriter for a
+// Redis Cluster (redis-cluster://). RunLoop streams each loop tick's states
+// while they are computed (Stream), then writes the rest (Flush).
+// Not thread-safe: a writer is owned by the tick thread.
+#ifndef PHYSICS_ENGINE_LOOP_WRITER_H_
+#define PHYSICS_ENGINE_LOOP_WRITER_H_
+
+#include "absl/status/status.h"
+#include "engine/loop/symbol_book.h"
+
+namespace physics::loop {
+
+// Redis refused our credentials (kUnauthenticated, kPermissionDenied):
+// retrying cannot fix it.
+inline bool IsAuthError(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kUnauthenticated ||
+         s.code() == absl::StatusCode::kPermissionDenied;
+}
+
+class Writer {
+ public:
+  virtual ~Writer() = default;
+
+  // Writes every unwritten symbol of `book` and marks the written ones, with
+  // the heartbeat when it is due. Returns OK when everything was written (or
+  // there was nothing to write); kUnavailable when some or all of it could not
+  // be (the unwritten symbols stay in the book for the next call);
+  // kUnauthenticated / kPermissionDenied when Redis refuses our credentials,
+  // which retrying cannot fix.
+  virtual absl::Status Flush(SymbolBook& book) = 0;
+  // Starts sending the states of the symbols that became unwritten since the
+  // last call, while the caller computes the rest of the loop tick. Flush()
+  // must follow before the book's unwritten list changes otherwise.
+  virtual void Stream(const SymbolBook& book) = 0;
+  // Deletes the heartbeat key (an orderly stop). Best effort.
+  virtual void RemoveHeartbeat() = 0;
+  virtual bool connected() const = 0;
+
+  // Leader lease (docs/SPEC.md §9), StateWriter only: a writer without one
+  // always leads.
+  virtual bool TryLead(SymbolBook* /*book*/) { return true; }
+  virtual bool ConfirmLease() { return true; }
+  virtual void ReleaseLease() {}
+  virtual bool leading() const { return true; }
+  virtual bool lease_mode() const { return false; }
+};
+
+}  // namespace physics::loop
+
+#endif  // PHYSICS_ENGINE_LOOP_WRITER_H_
