@@ -1,5 +1,7 @@
 #include "tests/support/redis_server.h"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <utility>
@@ -10,6 +12,8 @@
 
 namespace physics::testing {
 namespace {
+
+constexpr int kClusterBusPortOffset = 10000;
 
 std::string Tail(std::string_view text, size_t max_chars) {
   return std::string(text.size() > max_chars ? text.substr(text.size() - max_chars) : text);
@@ -36,7 +40,9 @@ absl::Status RedisServer::Start() {
   const bool first_start = port_ == 0;
   for (int attempt = 0;; ++attempt) {
     if (port_ == 0) {
-      absl::StatusOr<int> port = PickUnusedLoopbackPort();
+      absl::StatusOr<int> port = options_.cluster_enabled
+                                     ? PickUnusedLoopbackPortPair(kClusterBusPortOffset)
+                                     : PickUnusedLoopbackPort();
       if (!port.ok()) return port.status();
       port_ = *port;
     }
@@ -61,6 +67,10 @@ std::vector<std::string> RedisServer::CommandLine() const {
   }
   if (!options_.password.empty()) {
     args.insert(args.end(), {"--requirepass", options_.password});
+  }
+  if (options_.cluster_enabled) {
+    args.insert(args.end(),
+                {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"});
   }
   if (options_.unix_socket) {
     args.insert(args.end(), {"--unixsocket", unix_socket_path(), "--unixsocketperm", "700"});
@@ -119,11 +129,27 @@ absl::Status RedisServer::Restart() {
 void RedisServer::Kill() {
   if (process_.has_value()) process_->Kill();
   process_.reset();
+  paused_ = false;
 }
 
 void RedisServer::Stop() {
+  if (paused_) Resume().IgnoreError();  // a stopped process ignores SIGTERM until then
   if (process_.has_value()) process_->Terminate(absl::Seconds(5));
   process_.reset();
+}
+
+absl::Status RedisServer::Pause() {
+  if (!process_.has_value()) return absl::FailedPreconditionError("redis-server is not running");
+  if (absl::Status s = process_->Signal(SIGSTOP); !s.ok()) return s;
+  paused_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status RedisServer::Resume() {
+  if (!process_.has_value()) return absl::FailedPreconditionError("redis-server is not running");
+  if (absl::Status s = process_->Signal(SIGCONT); !s.ok()) return s;
+  paused_ = false;
+  return absl::OkStatus();
 }
 
 bool RedisServer::running() { return process_.has_value() && process_->running(); }
@@ -148,6 +174,7 @@ redis::Config RedisServer::config() const {
   cfg.host = "127.0.0.1";
   cfg.port = port_;
   cfg.password = options_.password;
+  cfg.cluster_node = options_.cluster_enabled;
   return cfg;
 }
 

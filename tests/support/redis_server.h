@@ -45,6 +45,11 @@ struct RedisServerOptions {
   // AOF with appendfsync always in the server's dir (kept across restarts),
   // so every acknowledged write survives Kill() and the next Start().
   bool durable = false;
+  // A Redis Cluster node: --cluster-enabled yes with nodes.conf in its dir
+  // (kept across restarts, so a restarted node rejoins as itself), on a port
+  // whose bus port (port + 10000) is free too. config() then has
+  // cluster_node set, so Connect() and Run() talk to it directly.
+  bool cluster_enabled = false;
 };
 
 class RedisServer {
@@ -65,9 +70,15 @@ class RedisServer {
   absl::Status Restart();
   // SIGKILL and reap: an abrupt outage (clients see resets or EOF).
   void Kill();
-  // SIGTERM, wait (SIGKILL after 5 s), reap. No-op when not running.
+  // SIGTERM, wait (SIGKILL after 5 s), reap; a paused server is resumed
+  // first. No-op when not running.
   void Stop();
   bool running();
+  // SIGSTOP / SIGCONT: a stalled server whose sockets stay open.
+  // kFailedPrecondition when not running.
+  absl::Status Pause();
+  absl::Status Resume();
+  bool paused() const { return paused_; }
 
   int port() const { return port_; }  // 0 before the first Start()
   // "redis://127.0.0.1:PORT/0", without the password.
@@ -102,6 +113,7 @@ class RedisServer {
   std::optional<TempDir> dir_;
   int port_ = 0;
   std::optional<Process> process_;
+  bool paused_ = false;
 };
 
 }  // namespace physics::testing
