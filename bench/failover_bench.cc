@@ -15,6 +15,8 @@
 //
 //   build/bin/failover_bench                       # 3 runs, 100 symbols x 10 Hz, 10 clients
 //   build/bin/failover_bench --runs 5 --json bench/results/failover.json
+//   build/bin/failover_bench --scenario standby    # a standby engine, stream feed
+// The standby scenario is in failover_standby.h.
 #include <algorithm>
 #include <atomic>
 #include <iostream>
@@ -32,6 +34,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "bench/failover_recorders.h"
+#include "bench/failover_standby.h"
 #include "bench/results_json.h"
 #include "bridge/testing/ws_test_client.h"
 #include "engine/cli/flags.h"
@@ -50,96 +54,6 @@ constexpr double kTargetOutageMs = 3000;
 constexpr double kTargetSwitchToWriteMs = 250;
 constexpr double kTargetResendMs = 500;
 
-// One state_update seen by a subscriber or a client, at wall time `ns`.
-struct Seen {
-  int64_t ns = 0;
-  std::string symbol;
-  int64_t seq = 0;
-};
-
-// symbol and seq of an event (docs/SPEC.md §3) or of a bridge message frame around one.
-bool ParseEvent(simdjson::ondemand::parser& parser, std::string_view json, bool framed, Seen& out) {
-  simdjson::padded_string padded(json);
-  simdjson::ondemand::document doc;
-  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return false;
-  simdjson::ondemand::object event;
-  if (framed ? doc["data"].get_object().get(event) : doc.get_object().get(event)) return false;
-  std::string_view symbol;
-  if (event["symbol"].get_string().get(symbol) != simdjson::SUCCESS) return false;
-  out.symbol.assign(symbol);
-  return event["seq"].get_int64().get(out.seq) == simdjson::SUCCESS;
-}
-
-// A thread recording what arrives somewhere until Stop().
-class Recorder {
- public:
-  virtual ~Recorder() { Stop(); }
-  void Stop() {
-    stop_.store(true);
-    if (thread_.joinable()) thread_.join();
-  }
-  // Valid after Stop().
-  const std::vector<Seen>& seen() const { return seen_; }
-  bool ended() const { return ended_.load(); }
-
- protected:
-  void Begin() { thread_ = std::thread([this] { Loop(); }); }
-  virtual void Loop() = 0;
-  void Note(Seen s) { seen_.push_back(std::move(s)); }
-
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> ended_{false};  // the connection ended before Stop()
-
- private:
-  std::vector<Seen> seen_;  // written by the thread only
-  std::thread thread_;
-};
-
-// SUBSCRIBE `channel` on one server; records state_update events, or, for
-// +switch-master, only the time of each message.
-class ChannelRecorder : public Recorder {
- public:
-  ChannelRecorder(redis::Config config, std::string channel)
-      : config_(std::move(config)), channel_(std::move(channel)) {
-    Begin();
-  }
-  ~ChannelRecorder() override { Stop(); }
-
- private:
-  // Resubscribes whenever the connection ends: a sentinel promoting or
-  // reconfiguring a node kills its pub/sub clients. A dead node is retried
-  // until Stop().
-  void Loop() override {
-    while (!stop_.load()) {
-      absl::StatusOr<redis::Connection> conn =
-          redis::Connection::Open(config_, absl::Milliseconds(200), absl::Seconds(1));
-      if (conn.ok() && conn->Command({"SUBSCRIBE", channel_}).ok()) Serve(*conn);
-      if (!stop_.load()) absl::SleepFor(absl::Milliseconds(5));
-    }
-  }
-
-  void Serve(redis::Connection& conn) {
-    simdjson::ondemand::parser parser;
-    while (!stop_.load()) {
-      absl::StatusOr<redis::Reply> r = conn.ReadReplyWithin(absl::Milliseconds(50));
-      if (absl::IsDeadlineExceeded(r.status())) continue;
-      if (!r.ok()) return;
-      const int64_t now = absl::GetCurrentTimeNanos();
-      const redisReply* m = r->get();
-      if (m->type != REDIS_REPLY_ARRAY || m->elements != 3) continue;
-      Seen s{.ns = now};
-      if (channel_ == "state_update" &&
-          !ParseEvent(parser, std::string_view(m->element[2]->str, m->element[2]->len), false, s)) {
-        continue;
-      }
-      Note(std::move(s));
-    }
-  }
-
-  const redis::Config config_;
-  const std::string channel_;
-};
-
 // One WebSocket client of the bridge, subscribed to state_update.
 class ClientRecorder : public Recorder {
  public:
@@ -156,7 +70,8 @@ class ClientRecorder : public Recorder {
         ended_.store(true);
         return;
       }
-      Seen s{.ns = absl::GetCurrentTimeNanos()};
+      Seen s;
+      s.ns = absl::GetCurrentTimeNanos();
       if (ParseEvent(parser, *text, true, s)) Note(std::move(s));
     }
   }
@@ -324,36 +239,58 @@ JsonObject ToJson(const RunFigures& f) {
 }
 
 int Main(int argc, char** argv) {
-  int64_t runs = 3, symbols = 100, clients = 10;
-  double hz = 10;
-  std::string json_path;
+  int64_t runs = 3, symbols = 0, clients = 10, backlog = 200'000, live_rate = 2'000;
+  double hz = 10, lease = 2;
+  std::string json_path, scenario = "sentinel", feed = "stream", engine_bin;
   cli::FlagSet flags("failover_bench",
-                     "SIGKILLs the Sentinel master under the engine (sim feed) and the bridge with "
-                     "WebSocket clients; reports the write outage, +switch-master to the first "
-                     "write, clients dropped and the re-send delay to the clients.");
+                     "sentinel: SIGKILLs the Sentinel master under the engine (sim feed) and the "
+                     "bridge with WebSocket clients; reports the write outage, +switch-master to "
+                     "the first write, clients dropped and the re-send delay to the clients.\n"
+                     "standby: SIGKILLs the leader of two engines with --leader-lease on one "
+                     "redis-server; reports kill -> lease taken -> the standby's first write.");
+  flags.AddChecked("scenario", &scenario, "sentinel or standby", [](std::string_view v) {
+    return v == "sentinel" || v == "standby" ? absl::OkStatus()
+                                             : absl::InvalidArgumentError("expected sentinel or standby");
+  });
   flags.AddInt("runs", &runs, 1, 100, "failovers to measure, each on a fresh set of servers");
-  flags.AddInt("symbols", &symbols, 1, 10000, "symbols of the engine's sim feed");
+  flags.AddInt("symbols", &symbols, 0, 10000,
+               "symbols of the engine's feed; 0: 100 (sentinel), 20 (standby)");
   flags.AddDouble("hz", &hz, 0.1, 1000, "the engine's loop ticks per second");
-  flags.AddInt("clients", &clients, 1, 1000, "WebSocket clients of the bridge");
+  flags.AddInt("clients", &clients, 1, 1000, "sentinel: WebSocket clients of the bridge");
+  flags.AddChecked("feed", &feed, "standby: stream or sim", [](std::string_view v) {
+    return v == "stream" || v == "sim" ? absl::OkStatus()
+                                       : absl::InvalidArgumentError("expected stream or sim");
+  });
+  flags.AddDouble("lease", &lease, 0.1, 60, "standby: --leader-lease of both engines, seconds");
+  flags.AddInt("backlog", &backlog, 0, 100'000'000, "standby, stream: entries in the stream before the engines start");
+  flags.AddInt("live-rate", &live_rate, 1, 1'000'000, "standby, stream: entries XADDed per second during the run");
+  flags.AddString("engine", &engine_bin,
+                  "standby: the physics-engine binary (default: the one beside this program), "
+                  "e.g. another build to compare");
   flags.AddString("json", &json_path, "write results to this file");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
 
   const std::string dir = Dir(argv[0]);
+  if (scenario == "standby") {
+    return RunStandbyScenario(
+        StandbyOptions{.engine_bin = engine_bin.empty() ? dir + "/physics-engine" : engine_bin,
+                       .feed = feed,
+                       .lease_seconds = lease,
+                       .hz = hz,
+                       .symbols = symbols == 0 ? 20 : static_cast<int>(symbols),
+                       .backlog = backlog,
+                       .live_rate = live_rate},
+        runs, json_path);
+  }
+  if (symbols == 0) symbols = 100;
   const RunOptions opt{.symbols = static_cast<int>(symbols),
                        .hz = hz,
                        .clients = static_cast<int>(clients),
                        .engine_bin = dir + "/physics-engine",
                        .bridge_bin = dir + "/physics-bridge"};
-  std::vector<RunFigures> results;
-  for (int64_t i = 0; i < runs; ++i) {
-    absl::StatusOr<RunFigures> r = RunOnce(opt);
-    if (!r.ok()) {
-      std::cerr << "failover_bench: run " << i + 1 << ": " << r.status() << "\n";
-      return 1;
-    }
-    results.push_back(*r);
-    std::cerr << "run " << i + 1 << " done\n";
-  }
+  std::optional<std::vector<RunFigures>> all = RunRepeatedly<RunFigures>(runs, [&] { return RunOnce(opt); });
+  if (!all) return 1;
+  const std::vector<RunFigures>& results = *all;
 
   std::cout << absl::StrFormat(
       "\nSentinel failover (master SIGKILLed; down-after 1 s): engine sim %d symbols x %g Hz, "

@@ -7,9 +7,6 @@
 //   build/bin/tick_pipeline                       # 100, 1000, 10000 symbols
 //   build/bin/tick_pipeline --quick --json out.json
 //   build/bin/tick_pipeline --leader-lease 2       # fenced writes (standby mode)
-#include <sys/resource.h>
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "bench/redis_limit.h"
 #include "bench/results_json.h"
 #include "engine/cli/flags.h"
 #include "engine/feed/sim_feed.h"
@@ -37,26 +35,6 @@ using Clock = std::chrono::steady_clock;
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-// Ticks recorded from the simulator so the timed loop does not include the
-// cost of simulating a market.
-class Recorder : public feed::TickSink {
- public:
-  void Accept(const schema::Tick& tick) override { ticks.push_back(tick); }
-  void Reject(const feed::TickOrigin&, const absl::Status&) override {}
-  std::vector<schema::Tick> ticks;
-};
-
-std::vector<std::vector<schema::Tick>> RecordBursts(size_t symbols, int bursts) {
-  feed::SimFeed sim(feed::DefaultSymbols(symbols), 42);
-  std::vector<std::vector<schema::Tick>> out(bursts);
-  for (int i = 0; i < bursts; ++i) {
-    Recorder r;
-    sim.GenerateBurst(1766318400LL * 1'000'000 + i * 1000, r);
-    out[i] = std::move(r.ticks);
-  }
-  return out;
-}
-
 struct Row {
   size_t symbols = 0;
   int ticks = 0;
@@ -68,52 +46,16 @@ struct Row {
   double redis_cpu_us = 0, engine_cpu_us = 0;
 };
 
-// redis-server's used_cpu_user + used_cpu_sys (INFO cpu), seconds.
-double RedisCpuSeconds(const testing::RedisServer& server) {
-  absl::StatusOr<redis::Reply> r = server.Run({"INFO", "cpu"});
-  if (!r.ok()) return 0;
-  double total = 0;
-  for (absl::string_view line : absl::StrSplit(absl::string_view((*r)->str, (*r)->len), "\r\n")) {
-    for (absl::string_view key : {"used_cpu_user:", "used_cpu_sys:"}) {
-      double v = 0;
-      if (absl::StartsWith(line, key) && absl::SimpleAtod(line.substr(key.size()), &v)) total += v;
-    }
-  }
-  return total;
-}
-
-// This process's user + system CPU, seconds.
-double OwnCpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
 double Percentile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   return v[static_cast<size_t>(q * (v.size() - 1))];
-}
-
-// Time for redis-cli --pipe to push `updates` symbol-updates' commands.
-double PipeRate(const testing::RedisServer& server, const std::string& resp_path, int64_t updates) {
-  const std::string cmd = absl::StrCat("redis-cli -p ", server.port(), " --pipe < ", resp_path,
-                                       " > /dev/null");
-  const auto t0 = Clock::now();
-  const int rc = std::system(cmd.c_str());
-  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (rc != 0) {
-    std::cerr << "redis-cli --pipe failed\n";
-    return 0;
-  }
-  return static_cast<double>(updates) / seconds;
 }
 
 Row Measure(const testing::RedisServer& server, const testing::TempDir& dir, size_t symbols,
             size_t window, int latency_ticks, double sustain_seconds, double lease_seconds) {
   Row row;
   row.symbols = symbols;
-  auto bursts = RecordBursts(symbols, 64);
+  auto bursts = bench::RecordBursts(symbols, 64);
   loop::SymbolBook book(window, "");
   loop::WriterOptions options;
   if (lease_seconds > 0) {
@@ -153,7 +95,7 @@ Row Measure(const testing::RedisServer& server, const testing::TempDir& dir, siz
   row.max_ms = Percentile(ms, 1.0);
 
   int64_t updates = 0;
-  const double redis_cpu0 = RedisCpuSeconds(server), own_cpu0 = OwnCpuSeconds();
+  const double redis_cpu0 = bench::RedisCpuSeconds(server), own_cpu0 = bench::OwnCpuSeconds();
   const auto start = Clock::now();
   const auto until = start + std::chrono::duration_cast<Clock::duration>(
                                  std::chrono::duration<double>(sustain_seconds));
@@ -163,8 +105,8 @@ Row Measure(const testing::RedisServer& server, const testing::TempDir& dir, siz
     if (absl::Status s = writer.Flush(book); !s.ok()) std::cerr << "flush: " << s << "\n";
   }
   row.updates_per_sec = static_cast<double>(updates) / std::chrono::duration<double>(Clock::now() - start).count();
-  row.redis_cpu_us = (RedisCpuSeconds(server) - redis_cpu0) * 1e6 / static_cast<double>(updates);
-  row.engine_cpu_us = (OwnCpuSeconds() - own_cpu0) * 1e6 / static_cast<double>(updates);
+  row.redis_cpu_us = (bench::RedisCpuSeconds(server) - redis_cpu0) * 1e6 / static_cast<double>(updates);
+  row.engine_cpu_us = (bench::OwnCpuSeconds() - own_cpu0) * 1e6 / static_cast<double>(updates);
   if (!writer.leading()) std::cerr << "tick_pipeline: lost the lease; figures are a standby's\n";
   std::cerr << absl::StrFormat("%d symbols: %d pipelines, %d commands, %d error replies\n", symbols,
                                writer.counters().pipelines, writer.counters().commands,
@@ -186,7 +128,8 @@ Row Measure(const testing::RedisServer& server, const testing::TempDir& dir, siz
       pipeline.Clear();
     }
     out.close();
-    row.pipe_updates_per_sec = PipeRate(server, resp_path, written);
+    const bench::PipeRun pipe = bench::PipeFile(server, resp_path);
+    row.pipe_updates_per_sec = pipe.ok ? static_cast<double>(written) / pipe.seconds : 0;
   }
   return row;
 }

@@ -117,7 +117,9 @@ int Main(int argc, char** argv) {
                                            .hz = hz,
                                            .grace = absl::Milliseconds(stream_grace_ms),
                                            .connect_timeout = connect_timeout,
-                                           .io_timeout = io_timeout + absl::Seconds(1)});
+                                           .io_timeout = io_timeout + absl::Seconds(1),
+                                           .follow = leader_lease > 0,
+                                           .claim_idle = absl::Seconds(leader_lease)});
     }
     absl::StatusOr<std::unique_ptr<feed::CsvFeed>> csv = feed::CsvFeed::Open(feed_spec.substr(4), hz);
     if (!csv.ok()) return csv.status();
@@ -142,9 +144,9 @@ int Main(int argc, char** argv) {
   loop::LoopOptions loop_options;
   loop_options.hz = hz;
   loop_options.duration_seconds = duration;
-  // A stream-feed standby leaves the group alone; its warm start catches up
-  // when it takes over (docs/engine.md, "Standby and fencing").
-  loop_options.poll_feed_while_standby = !FeedArgument(feed_spec, kStreamPrefix, "");
+  // A stream-feed standby follows the stream without consuming it and joins
+  // the group when it takes over (docs/engine.md, "Standby and fencing").
+  loop_options.feed_continues_seq = leader_lease > 0 && FeedArgument(feed_spec, kStreamPrefix, "");
   while (true) {
     const int code = loop::RunLoop(**feed, *book, writer, loop_options, shutdown);
     if (code != loop::kLeaseLost) return code;

@@ -36,9 +36,11 @@ if [[ -x build/bin/e2e_bench ]]; then
   e2e_args=(); $quick && e2e_args=(--quick)
   build/bin/e2e_bench "${e2e_args[@]}" --json "$out/e2e.json"
 fi
-# A Sentinel failover under load: slow (three failovers), so full runs only.
+# A Sentinel failover under load and a standby engine's takeover (stream
+# feed): slow (three failovers each), so full runs only.
 if ! $quick && [[ -x build/bin/failover_bench ]]; then
   build/bin/failover_bench --json "$out/failover.json"
+  build/bin/failover_bench --scenario standby --json "$out/failover_standby.json"
 fi
 
 python3 tools/bench_report.py "$out" > "$out/latest.md"

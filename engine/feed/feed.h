@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -80,6 +81,17 @@ class Feed {
   // its input (stream: XACK) does it here, so an input is acknowledged only
   // once its effect is stored (at-least-once).
   virtual void OnWritten() {}
+  // Lease mode (docs/SPEC.md §9): this engine has just taken the leader
+  // lease. A feed that followed its input without consuming it while
+  // standing by (stream) starts consuming it here, and asks `still_leading`
+  // before each read that takes input (false: the lease is gone, take
+  // nothing more, return kIdle); others ignore it. `still_leading` must
+  // outlive the feed's use of it.
+  virtual void Lead(std::function<bool()> still_leading) { (void)still_leading; }
+  // Lease mode: true when this feed's input determines every symbol's seq
+  // exactly (a stream followed from its very first entry), so a takeover
+  // continues seq without reading the stored ones.
+  virtual bool derives_seq() const { return false; }
 };
 
 // Lets a feed wait for its deadline but wake at once on shutdown.

@@ -38,6 +38,12 @@ struct StreamId {
   // Appends "ms-seq"; no allocation once `out` has room.
   void AppendTo(std::string& out) const;
   std::string ToString() const;
+  // The id just before this one (0-0 stays 0-0): an inclusive bound for "every
+  // entry older than this".
+  StreamId Previous() const {
+    if (seq > 0) return {ms, seq - 1};
+    return ms > 0 ? StreamId{ms - 1, UINT64_MAX} : StreamId{};
+  }
 };
 
 // Longest "ms-seq" text: two 20-digit numbers and the dash.

@@ -15,6 +15,8 @@ using Clock = std::chrono::steady_clock;
 
 // Longest single wait inside Poll, so a shutdown request is seen promptly.
 constexpr auto kMaxBlock = std::chrono::milliseconds(100);
+// How often a follower that has read everything acknowledged asks again.
+constexpr auto kFollowPoll = std::chrono::milliseconds(50);
 
 }  // namespace
 
@@ -27,6 +29,7 @@ StreamFeed::StreamFeed(const redis::Config& config, StreamFeedOptions options)
                                         .io_timeout = options.io_timeout}),
       options_(std::move(options)),
       source_("stream " + group_.options().key),
+      phase_(options_.follow ? Phase::kFollow : Phase::kStart),
       backoff_(redis::ReconnectBackoff(config)) {}
 
 void StreamFeed::ConnectionLost(const absl::Status& why) {
@@ -79,30 +82,115 @@ absl::Status StreamFeed::WarmStart() {
   if (!last.ok()) return last.status();
   if (absl::Status s = group_.ClaimAllPending(pending_); !s.ok()) return s;
   if (absl::Status s = group_.DropIdleConsumers(); !s.ok() && !group_.connected()) return s;
+  // A follower has folded everything up to last_taken_ already: pending
+  // entries there are acknowledged with the next write, not folded again.
+  size_t folded_before = 0;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (*it <= last_taken_) {
+      ack_ids_.push_back(*it);
+      pending_.erase(it++);
+      ++folded_before;
+    } else {
+      ++it;
+    }
+  }
   replay_until_ = *last;
-  phase_ = replay_until_ == StreamId{} ? Phase::kLive : Phase::kReplay;
-  log::Info(absl::StrCat(source_, ": group ", options_.group, ", consumer ", options_.consumer,
-                            "; warm start: re-folding the history up to ", replay_until_.ToString(),
-                            ", ", pending_.size(), " pending entries taken over"));
+  next_claim_ = Clock::now() + kClaimEvery;
+  phase_ = replay_until_ <= replay_after_ ? Phase::kLive : Phase::kReplay;
+  if (followed_) {
+    log::Info(absl::StrCat(source_, ": group ", options_.group, ", consumer ", options_.consumer,
+                              "; taking over: followed up to ", replay_after_.ToString(),
+                              ", catching up to ", replay_until_.ToString(), ", ",
+                              pending_.size() + folded_before, " pending entries taken over (",
+                              folded_before, " already folded, acknowledged without folding again)"));
+  } else {
+    log::Info(absl::StrCat(source_, ": group ", options_.group, ", consumer ", options_.consumer,
+                              "; warm start: re-folding the history up to ", replay_until_.ToString(),
+                              ", ", pending_.size(), " pending entries taken over"));
+  }
   return absl::OkStatus();
 }
 
+void StreamFeed::Lead(std::function<bool()> still_leading) {
+  if (phase_ != Phase::kFollow) return;
+  still_leading_ = std::move(still_leading);
+  phase_ = Phase::kStart;
+  followed_ = true;
+  replayed_entries_ = replayed_ticks_ = 0;
+}
+
+void StreamFeed::UseBatch(redis::Reply reply, const redisReply* entries, bool replayed, bool claimed) {
+  batch_ = std::move(reply);
+  entries_ = entries;
+  next_entry_ = 0;
+  batch_replayed_ = replayed;
+  batch_claimed_ = claimed;
+}
+
+absl::StatusOr<bool> StreamFeed::FetchRange(StreamId until) {
+  if (replay_after_ >= until) return false;
+  absl::StatusOr<redis::Reply> page = group_.Range(replay_after_, until, options_.batch);
+  if (!page.ok()) return page.status();
+  if ((*page)->elements == 0) {  // trimmed or deleted meanwhile: nothing left up to `until`
+    replay_after_ = until;
+    return false;
+  }
+  const redisReply* entries = page->get();
+  replay_after_ = *StreamId::Parse(redis::ReplyText(entries->element[entries->elements - 1]->element[0]));
+  UseBatch(*std::move(page), entries, /*replayed=*/true, /*claimed=*/false);
+  return true;
+}
+
+absl::StatusOr<bool> StreamFeed::FetchClaimed() {
+  next_claim_ = Clock::now() + kClaimEvery;
+  absl::StatusOr<redis::Reply> claimed = group_.ClaimIdleOfOthers(options_.claim_idle, options_.batch);
+  if (!claimed.ok()) return claimed.status();
+  if (*claimed == nullptr || (*claimed)->elements == 0) return false;
+  const redisReply* entries = claimed->get();
+  const auto id_of = [&](size_t i) {
+    const redisReply* e = entries->element[i];
+    return std::string(e->type == REDIS_REPLY_ARRAY && e->elements > 0 ? redis::ReplyText(e->element[0])
+                                                                        : std::string_view("?"));
+  };
+  log::Warn(absl::StrCat(source_, ": ", entries->elements, " entries pending over ",
+                            absl::FormatDuration(options_.claim_idle),
+                            " under other consumers claimed (ids ", id_of(0), " to ",
+                            id_of(entries->elements - 1),
+                            "; a stalled engine took them): folded into the open loop tick"));
+  UseBatch(*std::move(claimed), entries, /*replayed=*/false, /*claimed=*/true);
+  return true;
+}
+
 absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
-  if (phase_ == Phase::kReplay) {
-    absl::StatusOr<redis::Reply> page = group_.Range(replay_after_, replay_until_, options_.batch);
-    if (!page.ok()) return page.status();
-    if ((*page)->elements > 0) {
-      batch_ = *std::move(page);
-      entries_ = batch_.get();
-      next_entry_ = 0;
-      batch_replayed_ = true;
-      replay_after_ = *StreamId::Parse(redis::ReplyText(entries_->element[entries_->elements - 1]->element[0]));
-      return true;
+  if (phase_ == Phase::kFollow) {
+    if (!history_checked_) {
+      absl::StatusOr<bool> complete = group_.HistoryComplete();
+      if (!complete.ok()) return complete.status();
+      history_checked_ = true;
+      history_complete_ = *complete;
+      if (!history_complete_) {
+        log::Info(absl::StrCat(source_, ": the stream has been trimmed: following what is left; "
+                                  "on takeover seq continues from the stored states"));
+      }
     }
+    if (replay_after_ >= follow_until_) {
+      absl::StatusOr<StreamId> until = group_.AcknowledgedUntil();
+      if (!until.ok()) return until.status();
+      follow_until_ = *until;
+    }
+    return FetchRange(follow_until_);
+  }
+  if (phase_ == Phase::kReplay) {
+    absl::StatusOr<bool> got = FetchRange(replay_until_);
+    if (!got.ok() || *got) return got;
     phase_ = Phase::kLive;
-    log::Info(absl::StrCat(source_, ": warm start done: ", replayed_entries_,
-                              " entries re-folded, ", replayed_ticks_,
+    log::Info(absl::StrCat(source_, followed_ ? ": caught up: " : ": warm start done: ",
+                              replayed_entries_, " entries re-folded, ", replayed_ticks_,
                               " loop ticks already in Redis not written again; reading new entries"));
+  }
+  if (options_.claim_idle > absl::ZeroDuration() && Clock::now() >= next_claim_) {
+    absl::StatusOr<bool> got = FetchClaimed();
+    if (!got.ok() || *got) return got;
   }
   while (true) {
     const std::optional<StreamId> own = recover_own_pending_ ? std::optional(own_cursor_) : std::nullopt;
@@ -125,10 +213,7 @@ absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
           own_cursor_ = StreamId::Parse(redis::ReplyText(last->element[0])).value_or(own_cursor_);
         }
       }
-      batch_ = *std::move(reply);
-      entries_ = entries;
-      next_entry_ = 0;
-      batch_replayed_ = false;
+      UseBatch(*std::move(reply), entries, /*replayed=*/false, /*claimed=*/false);
       return true;
     }
     if (!own) {  // drained
@@ -139,12 +224,15 @@ absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
   }
 }
 
-StreamFeed::Step StreamFeed::Take(const redisReply* entry, bool replayed, TickSink& sink) {
+StreamFeed::Step StreamFeed::Take(const redisReply* entry, bool replayed, bool claimed,
+                                  TickSink& sink) {
   if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2) return Step::kFolded;
   const std::optional<StreamId> parsed = StreamId::Parse(redis::ReplyText(entry->element[0]));
   if (!parsed) return Step::kFolded;
   const StreamId id = *parsed;
-  if (id <= last_taken_) {
+  // Claimed from a stalled consumer: delivered to it, never to us, so never
+  // folded, even when older than what we have read since (folded late).
+  if (id <= last_taken_ && !claimed) {
     // Delivered again (a failover lost the delivery or our XACK, the group
     // was re-created, or our own pending entries were re-read): already
     // folded; acknowledge it with the open tick, since this server has it
@@ -157,7 +245,7 @@ StreamFeed::Step StreamFeed::Take(const redisReply* entry, bool replayed, TickSi
     return Step::kFolded;
   }
   if (counting_redelivered_ && !replayed && !recover_own_pending_) ReportRedelivered();
-  last_taken_ = id;
+  last_taken_ = std::max(last_taken_, id);
   // Replayed entries were written by an earlier run, unless still pending.
   const bool tracked = !replayed || pending_.contains(id);
   if (replayed) ++replayed_entries_;
@@ -247,7 +335,8 @@ absl::StatusOr<PollResult> StreamFeed::Poll(SteadyTime deadline, TickSink& sink,
     // next run folds them into the same bucket, so a restart never splits one.
     if (interrupted.requested()) return PollResult::kIdle;
     while (entries_ != nullptr && next_entry_ < entries_->elements) {
-      if (Take(entries_->element[next_entry_++], batch_replayed_, sink) == Step::kNextBucket) {
+      if (Take(entries_->element[next_entry_++], batch_replayed_, batch_claimed_, sink) ==
+          Step::kNextBucket) {
         return CloseOpen();
       }
     }
@@ -259,12 +348,25 @@ absl::StatusOr<PollResult> StreamFeed::Poll(SteadyTime deadline, TickSink& sink,
       interrupted.WaitUntil(std::min(deadline, next_attempt_));
       continue;
     }
+    // A leader stalled past its lease takes nothing more from the group once
+    // another engine leads (what it had pulled, the new leader claimed).
+    if (phase_ == Phase::kLive && still_leading_ && !still_leading_()) {
+      interrupted.WaitUntil(deadline);  // the loop learns why (lost, or Redis away) meanwhile
+      return PollResult::kIdle;
+    }
     absl::StatusOr<bool> got = Fetch(deadline);
     if (!got.ok()) {
       ConnectionLost(got.status());  // includes NOGROUP: reconnecting re-creates the group
       continue;
     }
     if (*got) continue;
+    if (phase_ == Phase::kFollow) {
+      // Like a warm start, a follower closes loop ticks on the data only: the
+      // leader's grace closes are not its to guess.
+      if (Clock::now() >= deadline) return PollResult::kIdle;
+      interrupted.WaitUntil(std::min<SteadyTime>(deadline, Clock::now() + kFollowPoll));
+      continue;
+    }
     if (open_has_ticks_ && GraceExpired()) return CloseOpen();
     if (Clock::now() >= deadline) return PollResult::kIdle;
   }

@@ -15,6 +15,17 @@
 //    last-delivered-id) as kReplayTick loop ticks that are not written
 //    again, after taking over every entry still pending in the group; loop
 //    ticks holding such entries are written (kCloseTick) and then acked.
+//  - Standby (follow, docs/SPEC.md §9): an engine that does not hold the
+//    leader lease reads the entries the group has acknowledged (XRANGE up to
+//    StreamGroup::AcknowledgedUntil, no consumer, nothing taken) and folds them
+//    like a warm start, as kReplayTick loop ticks. Lead() turns it into the
+//    group's consumer: it takes over the pending entries, catches up from its
+//    own position to the group's last-delivered-id and reads on, so seq
+//    continues exactly and nothing is folded twice.
+//  - Stalled consumers: while leading with a lease, every kClaimEvery the
+//    entries pending longer than the lease under other consumers are claimed
+//    and folded into the open loop tick (a stalled old leader may have pulled
+//    them after the takeover).
 //  - Failover: after any reconnect, our own pending entries are re-read from
 //    the start; entries the (new) master delivers again are skipped and
 //    acknowledged again, and those this engine had already acknowledged are
@@ -50,6 +61,11 @@ struct StreamFeedOptions {
   size_t batch = 1000;  // entries per XREADGROUP / XRANGE
   absl::Duration connect_timeout = absl::Milliseconds(500);
   absl::Duration io_timeout = absl::Seconds(2);
+  // Lease mode (docs/SPEC.md §9): start as a follower, until Lead().
+  bool follow = false;
+  // > 0 (the lease): claim entries pending longer than this under other
+  // consumers, at most every kClaimEvery.
+  absl::Duration claim_idle = absl::ZeroDuration();
 };
 
 class StreamFeed final : public Feed {
@@ -59,12 +75,23 @@ class StreamFeed final : public Feed {
   absl::StatusOr<PollResult> Poll(SteadyTime deadline, TickSink& sink,
                                   const Interrupt& interrupted) override;
   bool event_time() const override { return true; }
+  // A follower becomes the group's consumer: the next Poll takes over the
+  // pending entries and catches up to the group's last-delivered-id. No-op
+  // when not following.
+  void Lead(std::function<bool()> still_leading) override;
+  // False when the stream had lost entries (trimmed) before this feed began
+  // to follow it: its seqs then count fewer updates than the leader's.
+  bool derives_seq() const override { return history_complete_; }
   // Dead-letters the rejected entries, then XACKs every entry of the loop
   // ticks closed so far. Failures keep them for the next call.
   void OnWritten() override;
 
  private:
-  enum class Phase { kStart, kReplay, kLive };
+  // kFollow: standing by, reading what the group acknowledged; kStart: the
+  // warm start (or the takeover) is due; kReplay: re-folding up to
+  // replay_until_; kLive: the group's consumer.
+  enum class Phase { kFollow, kStart, kReplay, kLive };
+  static constexpr auto kClaimEvery = std::chrono::seconds(5);
   enum class Step { kFolded, kNextBucket };
 
   struct DeadLetter {
@@ -78,12 +105,18 @@ class StreamFeed final : public Feed {
   bool EnsureReady(absl::Status& fatal);
   absl::Status WarmStart();
   void ConnectionLost(const absl::Status& why);
-  // Reads the next batch into batch_ (XRANGE while replaying, XREADGROUP
-  // live). False when nothing came.
+  // Reads the next batch into batch_ (XRANGE while following or replaying,
+  // the claim of stalled consumers' entries when due, else XREADGROUP).
+  // False when nothing came.
   absl::StatusOr<bool> Fetch(SteadyTime deadline);
+  // XRANGE (replay_after_, until]: false when nothing is left.
+  absl::StatusOr<bool> FetchRange(StreamId until);
+  // Claims entries idle over the lease under other consumers: true when some came.
+  absl::StatusOr<bool> FetchClaimed();
+  void UseBatch(redis::Reply reply, const redisReply* entries, bool replayed, bool claimed);
   // Folds entry `entry` of the batch, or holds it when it opens a later
   // bucket while the current one has ticks.
-  Step Take(const redisReply* entry, bool replayed, TickSink& sink);
+  Step Take(const redisReply* entry, bool replayed, bool claimed, TickSink& sink);
   // Logs and counts a rejected entry and queues it for the dead-letter stream.
   void Reject(const redisReply* entry, StreamId id, const absl::Status& why, TickSink& sink);
   // Ends the open loop tick: its entries become ackable after the write.
@@ -95,7 +128,7 @@ class StreamFeed final : public Feed {
   StreamGroup group_;
   StreamFeedOptions options_;
   std::string source_;  // "stream KEY" for log lines
-  Phase phase_ = Phase::kStart;
+  Phase phase_;
   redis::Backoff backoff_;
   std::chrono::steady_clock::time_point next_attempt_{};
   bool reported_down_ = false;
@@ -110,18 +143,25 @@ class StreamFeed final : public Feed {
   bool counting_redelivered_ = false;
   int64_t redelivered_ = 0;
 
-  // Warm start.
+  // Warm start, following and catching up.
+  StreamId follow_until_;                      // the group acknowledged up to here
   StreamId replay_until_;                      // the group's last-delivered-id
   StreamId replay_after_;                      // last entry replayed
   absl::flat_hash_set<StreamId> pending_;      // taken over at start
   int64_t replayed_entries_ = 0;
   int64_t replayed_ticks_ = 0;
+  bool followed_ = false;                      // Lead() ended a follow
+  bool history_checked_ = false;               // follow: HistoryComplete asked at the first read
+  bool history_complete_ = true;
+  std::function<bool()> still_leading_;        // from Lead()
+  std::chrono::steady_clock::time_point next_claim_{};
 
   // Reading.
   redis::Reply batch_;
   const redisReply* entries_ = nullptr;
   size_t next_entry_ = 0;
   bool batch_replayed_ = false;
+  bool batch_claimed_ = false;  // from stalled consumers: older than last_taken_ maybe
   StreamId last_taken_;  // every entry up to here has been folded or rejected
 
   // The open loop tick (event-time bucket).

@@ -1,5 +1,6 @@
 #include "engine/feed/stream_group.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "absl/strings/match.h"
@@ -65,6 +66,58 @@ absl::StatusOr<StreamId> StreamGroup::LastDeliveredId() {
   }
   return absl::FailedPreconditionError(
       absl::StrCat("group ", options_.group, " of stream ", options_.key, " vanished"));
+}
+
+absl::StatusOr<StreamId> StreamGroup::AcknowledgedUntil() {
+  absl::StatusOr<StreamId> delivered = LastDeliveredId();
+  if (!delivered.ok()) return delivered;
+  // Summary form: [count, oldest id, newest id, [[consumer, count]...]].
+  absl::StatusOr<redis::Reply> pending = Run({"XPENDING", options_.key, options_.group});
+  if (!pending.ok()) return pending.status();
+  const redisReply* r = pending->get();
+  if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) return Malformed("XPENDING");
+  if (r->element[1]->type != REDIS_REPLY_STRING) return *delivered;  // nothing pending
+  std::optional<StreamId> oldest = StreamId::Parse(redis::ReplyText(r->element[1]));
+  if (!oldest) return Malformed("XPENDING");
+  return std::min(*delivered, oldest->Previous());
+}
+
+absl::StatusOr<bool> StreamGroup::HistoryComplete() {
+  absl::StatusOr<redis::Reply> info = Run({"XINFO", "STREAM", options_.key});
+  if (!info.ok()) return info.status();
+  const redisReply* length = Field(info->get(), "length");
+  const redisReply* added = Field(info->get(), "entries-added");
+  if (length == nullptr || added == nullptr || length->type != REDIS_REPLY_INTEGER ||
+      added->type != REDIS_REPLY_INTEGER) {
+    return Malformed("XINFO STREAM");
+  }
+  return added->integer == length->integer;
+}
+
+absl::StatusOr<redis::Reply> StreamGroup::ClaimIdleOfOthers(absl::Duration min_idle, size_t count) {
+  char idle_text[24], count_text[24];
+  const auto idle_end =
+      std::to_chars(idle_text, idle_text + sizeof(idle_text), absl::ToInt64Milliseconds(min_idle)).ptr;
+  const auto count_end = std::to_chars(count_text, count_text + sizeof(count_text), count).ptr;
+  const std::string_view idle_sv(idle_text, static_cast<size_t>(idle_end - idle_text));
+  absl::StatusOr<redis::Reply> listed =
+      Run({"XPENDING", options_.key, options_.group, "IDLE", idle_sv, "-", "+",
+           std::string_view(count_text, static_cast<size_t>(count_end - count_text))});
+  if (!listed.ok()) return listed;
+  const redisReply* list = listed->get();
+  if (list->type != REDIS_REPLY_ARRAY) return Malformed("XPENDING");
+  // [[id, consumer, idle ms, deliveries]...]
+  argv_.assign({"XCLAIM", options_.key, options_.group, options_.consumer, idle_sv});
+  for (size_t i = 0; i < list->elements; ++i) {
+    const redisReply* e = list->element[i];
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 2) return Malformed("XPENDING");
+    if (redis::ReplyText(e->element[1]) == options_.consumer) continue;
+    argv_.push_back(redis::ReplyText(e->element[0]));  // lives in `listed`
+  }
+  if (argv_.size() == 5) return redis::Reply();  // nothing to claim
+  absl::StatusOr<redis::Reply> claimed = Run(argv_);
+  if (claimed.ok() && (*claimed)->type != REDIS_REPLY_ARRAY) return Malformed("XCLAIM");
+  return claimed;
 }
 
 absl::Status StreamGroup::ClaimAllPending(absl::flat_hash_set<StreamId>& pending) {

@@ -2,7 +2,8 @@
 // one stream (docs/SPEC.md §2: market:ticks, group physics-engine), with the few
 // commands the feed needs: create the group, read its history and its new
 // entries, take over entries left pending by dead consumers, acknowledge
-// entries and dead-letter rejected ones. No policy here: the feed decides
+// entries and dead-letter rejected ones, and follow the group without
+// consuming (what it has acknowledged). No policy here: the feed decides
 // what to read and when to acknowledge.
 // Not thread-safe: owned by the tick thread.
 #ifndef PHYSICS_ENGINE_FEED_STREAM_GROUP_H_
@@ -49,6 +50,13 @@ class StreamGroup {
   // The group's last-delivered-id (XINFO GROUPS): every entry up to it has
   // been handed to some consumer of the group.
   absl::StatusOr<StreamId> LastDeliveredId();
+  // The newest id up to which every entry has been acknowledged by the group:
+  // last-delivered-id, or just before the oldest pending entry (XINFO GROUPS,
+  // XPENDING). Creates no consumer: a standby follows with this and Range.
+  absl::StatusOr<StreamId> AcknowledgedUntil();
+  // Whether every entry ever added is still in the stream (XINFO STREAM:
+  // entries-added == length); false once anything was trimmed or deleted.
+  absl::StatusOr<bool> HistoryComplete();
   // Takes over every entry pending in the group, whoever it was delivered to
   // (XAUTOCLAIM ... 0 JUSTID until the cursor is back at 0-0), and adds the
   // ids to `pending`. Entries deleted from the stream are dropped by Redis.
@@ -56,6 +64,12 @@ class StreamGroup {
   // Removes the group's other consumers that hold no pending entries (each
   // restart is a new consumer), so XINFO CONSUMERS stays short.
   absl::Status DropIdleConsumers();
+  // Takes over (XCLAIM) up to `count` entries pending longer than `min_idle`
+  // under OTHER consumers (XPENDING ... IDLE lists them with their owner, so
+  // our own entries of a long open loop tick are left alone). Returns the
+  // claimed entries as an array of [id, [field, value...]], or a null Reply
+  // when none was pending that long.
+  absl::StatusOr<redis::Reply> ClaimIdleOfOthers(absl::Duration min_idle, size_t count);
 
   // XRANGE key (after until COUNT count: an array of [id, [field, value...]].
   absl::StatusOr<redis::Reply> Range(StreamId after, StreamId until, size_t count);

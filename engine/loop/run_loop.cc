@@ -76,19 +76,16 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
 
   while (true) {
     const bool was_leading = writer.leading();
-    absl::StatusOr<feed::PollResult> polled = feed::PollResult::kIdle;
-    if (was_leading || options.poll_feed_while_standby) {
-      polled = feed.Poll(deadline, book, shutdown);
-    } else {
-      shutdown.WaitUntil(deadline);
-    }
+    absl::StatusOr<feed::PollResult> polled = feed.Poll(deadline, book, shutdown);
     if (!polled.ok()) {
       log::Error(absl::StrCat("feed failed: ", polled.status().message()));
       exit_code = IsAuthError(polled.status()) ? 2 : 1;
       break;
     }
     if (*polled == feed::PollResult::kEnd) break;
-    if (!was_leading) writer.TryLead(options.poll_feed_while_standby ? &book : nullptr);
+    if (!was_leading && writer.TryLead(options.feed_continues_seq && feed.derives_seq() ? nullptr : &book)) {
+      feed.Lead([&writer] { return writer.ConfirmLease(); });
+    }
     const auto tick_start = Clock::now();
     if (*polled == feed::PollResult::kReplayTick && book.unwritten().empty()) {
       // Warm start: an earlier run wrote (and published) this loop tick.
@@ -98,7 +95,7 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
       book.CloseTick([&] { writer.Stream(book); });
     }
     if (!flush()) return 2;
-    if (was_leading && !writer.leading() && !options.poll_feed_while_standby) return kLeaseLost;
+    if (was_leading && !writer.leading() && options.feed_continues_seq) return kLeaseLost;
     const auto now = Clock::now();
     if (*polled == feed::PollResult::kCloseTick) {
       times.Add(now - tick_start);
@@ -108,9 +105,9 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, StateWriter& writer, const LoopO
     if (shutdown.requested() || now >= stop_at) break;
     if (!feed.event_time()) {
       deadline += period;
-      if (deadline < now) {  // fell behind: skip the missed ticks, don't burst
-        ++overruns;
-        deadline = now + period;
+      if (deadline < now) {  // fell behind: skip the missed ticks, don't burst,
+        ++overruns;          // and don't idle either: the next one closes at once
+        deadline = now;
       }
     } else {
       deadline = now + period;  // when a live event-time feed may report kIdle

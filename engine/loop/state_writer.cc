@@ -395,6 +395,16 @@ bool StateWriter::TryLead(SymbolBook* book) {
   return true;
 }
 
+bool StateWriter::ConfirmLease() {
+  if (!lease_ || !lease_->leading()) return leading();
+  // Disconnected: nothing to ask; the clock alone decides (Flush re-claims).
+  if (!conn_) return lease_->MaySend(Clock::now());
+  // Errors are handled inside: a refused renewal loses the lease, an I/O
+  // error the connection (the next Flush re-claims before writing).
+  BeforeTransaction().IgnoreError();
+  return leading();
+}
+
 void StateWriter::ReleaseLease() {
   if (!lease_ || !lease_->leading() || !conn_) return;
   pipeline_.Clear();

@@ -100,6 +100,12 @@ class StateWriter {
   // next state written continues them. Returns leading(). Errors count as
   // "not now": the next tick tries again.
   bool TryLead(SymbolBook* book);
+  // Lease mode, while leading: whether input may be taken now. When the
+  // clock rule (LeaderLease::MaySend) no longer vouches for the lease, e.g.
+  // after a stall, renews it and reads the answer back (one round trip; none
+  // otherwise); false once another engine took it, or while disconnected
+  // and the clock no longer vouches (the next Flush re-claims).
+  bool ConfirmLease();
   // Lease mode: deletes the lease if it is still ours (an orderly stop hands
   // over at once rather than after the lease). Best effort.
   void ReleaseLease();

@@ -45,7 +45,8 @@ class Window {
   // O(log n) plus one memmove per sorted array; never allocates.
   void Push(const Observation& obs);
   // Asks the CPU to start loading what the next Push() and a compute read
-  // (the sorted arrays and the ring slots that leave), without waiting: call
+  // (the sorted prices and returns, the ends of ln|r| the tail index reads,
+  // and the ring slots that leave), without waiting: call
   // it for the next symbol before working on this one, so a loop tick that
   // finds the windows out of cache overlaps their loading with work.
   void Prefetch() const;

@@ -66,7 +66,8 @@ class Pipeline {
   // I/O error (the connection is then broken). Cheap to call often.
   absl::Status SendNow(Connection& conn);
 
-  // The encoded commands, e.g. for `redis-cli --pipe`.
+  // The encoded commands not yet sent (all of them when SendNow() was not
+  // called), e.g. for `redis-cli --pipe`.
   std::string_view buffer() const { return buffer_; }
   // Drops the commands and keeps the buffer's capacity.
   void Clear();

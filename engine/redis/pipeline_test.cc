@@ -272,12 +272,19 @@ TEST(Pipeline, CommandsSentEarlyWithSendNowAreAllAnsweredByExecute) {
   absl::StatusOr<Connection> conn = server.Connect();
   ASSERT_TRUE(conn.ok());
   Pipeline p;
+  int sent_in_full = 0;
   for (int batch = 0; batch < 50; ++batch) {
     for (int i = 0; i < 100; ++i) {
       p.Append({"INCR", "counter"});
     }
     ASSERT_TRUE(p.SendNow(*conn).ok());
+    // Only what is unsent stays in the buffer, so it does not grow with the
+    // batch; the commands still count until Execute reads their replies.
+    EXPECT_EQ(p.buffer().empty(), p.fully_sent());
+    if (p.fully_sent()) ++sent_in_full;
   }
+  EXPECT_GT(sent_in_full, 0);  // the first 2.5 KB fit any socket buffer
+  EXPECT_EQ(p.size(), 5000u);
   p.Append({"INCR", "counter"});
   ASSERT_TRUE(p.Execute(*conn).ok());
   EXPECT_TRUE(p.empty());
