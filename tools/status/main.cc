@@ -18,7 +18,11 @@
 #include "engine/cli/flags.h"
 #include "engine/http_client/http_client.h"
 #include "engine/redis/connection.h"
+#include "engine/redis/cluster.h"
+#include "engine/redis/key_space.h"
+#include "engine/redis/partition.h"
 #include "tools/status/check.h"
+#include "tools/status/cluster_checks.h"
 #include "tools/status/redis_checks.h"
 #include "tools/status/report.h"
 #include "tools/status/sentinel_checks.h"
@@ -29,9 +33,10 @@ namespace physics::ops {
 namespace {
 
 constexpr std::string_view kProgram = "physics-status";
-// "sentinel" runs only for redis-sentinel:// URLs.
-const std::vector<std::string> kCheckNames = {"redis",  "persistence", "latency",     "sentinel", "engine",
-                                              "bridge", "states",      "snapshots",   "subscribers", "dlq"};
+// "sentinel" runs only for redis-sentinel:// URLs, "cluster" only for
+// redis-cluster:// ones (where it covers "subscribers": sharded channels).
+const std::vector<std::string> kCheckNames = {"redis",  "persistence", "latency",   "sentinel",    "cluster", "engine",
+                                              "bridge", "states",      "snapshots", "subscribers", "dlq"};
 
 absl::StatusOr<std::set<std::string>> ParseCheckList(std::string_view text) {
   std::set<std::string> out;
@@ -46,6 +51,63 @@ absl::StatusOr<std::set<std::string>> ParseCheckList(std::string_view text) {
     }
   }
   return out;
+}
+
+// The checks that read keys, through `keyspace` (one server or a cluster).
+void RunKeyChecks(redis::KeySpace& keyspace, const redis::Config& cfg, const std::set<std::string>& selected,
+                  const StatusOptions& options, std::vector<CheckResult>& results) {
+  const auto want = [&](const char* name) { return selected.count(name) > 0; };
+  if (want("engine")) {
+    results.push_back(CheckHeartbeats(keyspace, cfg, "engine", options));
+    AddEngineLeader(keyspace, cfg, results.back());
+  }
+  if (want("bridge")) {
+    results.push_back(CheckHeartbeats(keyspace, cfg, "bridge", options));
+    ProbeBridgeHealth(options, results.back());
+  }
+  if (want("states")) results.push_back(CheckStates(keyspace, cfg, options, absl::Now()));
+  if (want("snapshots")) results.push_back(CheckSnapshots(keyspace, cfg, options));
+}
+
+std::vector<CheckResult> RunClusterChecks(const redis::Config& cfg, const std::set<std::string>& selected,
+                                          const StatusOptions& options, int partitions) {
+  std::vector<CheckResult> results;
+  const auto want = [&](const char* name) { return selected.count(name) > 0; };
+  absl::StatusOr<redis::Cluster> cluster = redis::Cluster::Open(cfg, options.timeout, options.timeout);
+  if (!cluster.ok()) {
+    CheckResult down{.name = "cluster"};
+    down.Raise(Level::kFail, std::string(cluster.status().message()));
+    results.push_back(std::move(down));
+    if (want("bridge") && !options.bridge_url.empty()) {
+      CheckResult bridge{.name = "bridge"};
+      ProbeBridgeHealth(options, bridge);
+      results.push_back(std::move(bridge));
+    }
+    return results;
+  }
+  const auto per_master = [&](const char* name, auto check) {
+    results.push_back(OnEveryMaster(*cluster, name, [&](redis::Connection& conn) {
+      absl::StatusOr<InfoFields> info = ReadInfo(conn);
+      if (!info.ok()) {
+        CheckResult failed{.name = name};
+        failed.Raise(Level::kFail, std::string(info.status().message()));
+        return failed;
+      }
+      return check(conn, *info);
+    }));
+  };
+  if (want("redis")) per_master("redis", [](redis::Connection&, const InfoFields& info) { return CheckServer(info); });
+  if (want("persistence")) {
+    per_master("persistence", [](redis::Connection& c, const InfoFields& info) { return CheckPersistence(c, info); });
+  }
+  if (want("latency")) {
+    per_master("latency", [&](redis::Connection& c, const InfoFields&) { return CheckLatency(c, options); });
+  }
+  if (want("cluster") || want("subscribers")) results.push_back(CheckCluster(*cluster, cfg, partitions));
+  redis::KeySpace keyspace(*cluster);
+  RunKeyChecks(keyspace, cfg, selected, options, results);
+  if (want("dlq")) results.push_back(CheckDeadLetters(keyspace, cfg, options));
+  return results;
 }
 
 std::vector<CheckResult> RunChecks(const redis::Config& cfg, const std::set<std::string>& selected,
@@ -71,24 +133,16 @@ std::vector<CheckResult> RunChecks(const redis::Config& cfg, const std::set<std:
   if (want("persistence")) results.push_back(CheckPersistence(*conn, *info));
   if (want("latency")) results.push_back(CheckLatency(*conn, options));
   if (want("sentinel") && cfg.uses_sentinels()) results.push_back(CheckSentinels(cfg, options));
-  if (want("engine")) {
-    results.push_back(CheckHeartbeats(*conn, cfg, "engine", options));
-    AddEngineLeader(*conn, cfg, results.back());
-  }
-  if (want("bridge")) {
-    results.push_back(CheckHeartbeats(*conn, cfg, "bridge", options));
-    ProbeBridgeHealth(options, results.back());
-  }
-  if (want("states")) results.push_back(CheckStates(*conn, cfg, options, absl::Now()));
-  if (want("snapshots")) results.push_back(CheckSnapshots(*conn, cfg, options));
+  redis::KeySpace keyspace(*conn);
+  RunKeyChecks(keyspace, cfg, selected, options, results);
   if (want("subscribers")) results.push_back(CheckSubscribers(*conn, cfg));
-  if (want("dlq")) results.push_back(CheckDeadLetters(*conn, cfg, options));
+  if (want("dlq")) results.push_back(CheckDeadLetters(keyspace, cfg, options));
   return results;
 }
 
 int Main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // PerKey writes through hiredis's own write()
-  std::string redis_url, key_namespace, checks = "all";
+  std::string redis_url, key_namespace, checks = "all", partitions_text = std::to_string(redis::kDefaultPartitions);
   bool json = false;
   double timeout_seconds = 2;
   StatusOptions options;
@@ -96,7 +150,9 @@ int Main(int argc, char** argv) {
   cli::FlagSet flags(std::string(kProgram),
                      absl::StrCat("Tells whether physics-state is healthy: Redis (version, memory, eviction policy,\n"
                                   "persistence, PING latency), for a redis-sentinel:// URL the sentinels' view\n"
-                                  "(master, replicas and their lag, quorum, last failover), the engine's and the\n"
+                                  "(master, replicas and their lag, quorum, last failover), for a redis-cluster://\n"
+                                  "URL the cluster's (state, masters, slots, keys, replicas, sharded subscribers),\n"
+                                  "the engine's and the\n"
                                   "bridge's heartbeats (and which engine holds the leader lease), the bridge's\n"
                                   "/healthz, physics:state:* ages, market:snapshot:* TTLs, state_update subscribers and\n"
                                   "the dead-letter stream. One OK/WARN/FAIL line per check; exit code 0 OK, 1 WARN,\n"
@@ -106,6 +162,9 @@ int Main(int argc, char** argv) {
   flags.AddChecked("check", &checks,
                    absl::StrCat("which checks to run: all, or a comma list of ", absl::StrJoin(kCheckNames, ",")),
                    [](std::string_view v) { return ParseCheckList(v).status(); });
+  flags.AddChecked("partitions", &partitions_text,
+                   "redis-cluster:// only: the partition count the engines and bridges use (their --partitions)",
+                   [](std::string_view v) { return redis::ParsePartitions(v).status(); });
   flags.AddBool("json", &json, "print one JSON object instead of lines");
   flags.AddString("bridge-url", &options.bridge_url,
                   "where the bridge serves HTTP (its /healthz is probed); empty skips the probe");
@@ -130,7 +189,10 @@ int Main(int argc, char** argv) {
   }
   options.timeout = absl::Seconds(timeout_seconds);
 
-  const std::vector<CheckResult> results = RunChecks(*config, *ParseCheckList(checks), options);
+  const std::vector<CheckResult> results =
+      config->uses_cluster()
+          ? RunClusterChecks(*config, *ParseCheckList(checks), options, *redis::ParsePartitions(partitions_text))
+          : RunChecks(*config, *ParseCheckList(checks), options);
   const std::string target = cli::DescribeTarget(*config);
   const bool color = !json && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
   std::cout << (json ? JsonReport(target, results) : HumanReport(target, results, color)) << std::flush;

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/http_client/http_client.h"
-#include "engine/redis/key_scan.h"
+#include "engine/redis/key_space.h"
 #include "engine/schema/state_message.h"
 #include "engine/schema/state_reader.h"
 #include "engine/schema/timestamp.h"
@@ -28,15 +28,15 @@ CheckResult Failed(std::string name, const absl::Status& s) {
 
 }  // namespace
 
-CheckResult CheckHeartbeats(redis::Connection& conn, const redis::Config& cfg,
+CheckResult CheckHeartbeats(redis::KeySpace& keyspace, const redis::Config& cfg,
                             std::string_view service, const StatusOptions& options) {
   CheckResult c{.name = std::string(service)};
   int64_t fresh = 0, stale = 0, youngest_age = std::numeric_limits<int64_t>::max();
   std::string stale_key, fresh_key;
   for (const std::string& prefix : {absl::StrCat("ops:hb:", std::string(service), ":"),
                                     absl::StrCat("ops:hb:physics-", std::string(service), ":")}) {
-    absl::Status s = redis::ScanKeys(conn, cfg.Key(prefix + "*"), [&](std::span<const std::string> keys) {
-      absl::StatusOr<std::vector<redis::Reply>> ttls = redis::PerKey(conn, "TTL", keys);
+    absl::Status s = keyspace.Scan(cfg.Key(prefix + "*"), [&](std::span<const std::string> keys) {
+      absl::StatusOr<std::vector<redis::Reply>> ttls = keyspace.PerKey("TTL", keys);
       if (!ttls.ok()) return ttls.status();
       for (size_t i = 0; i < keys.size(); ++i) {
         const redisReply* r = (*ttls)[i].get();
@@ -71,10 +71,10 @@ CheckResult CheckHeartbeats(redis::Connection& conn, const redis::Config& cfg,
   return c;
 }
 
-void AddEngineLeader(redis::Connection& conn, const redis::Config& cfg, CheckResult& check) {
+void AddEngineLeader(redis::KeySpace& keyspace, const redis::Config& cfg, CheckResult& check) {
   const std::string key = cfg.Key("ops:leader:engine");
-  absl::StatusOr<redis::Reply> holder = conn.Command({"GET", key});
-  absl::StatusOr<redis::Reply> ttl = conn.Command({"PTTL", key});
+  absl::StatusOr<redis::Reply> holder = keyspace.Command(key, {"GET", key});
+  absl::StatusOr<redis::Reply> ttl = keyspace.Command(key, {"PTTL", key});
   if (!holder.ok() || !ttl.ok() || (*holder)->type != REDIS_REPLY_STRING) return;
   const std::string id((*holder)->str, (*holder)->len);
   const int64_t ttl_ms = (*ttl)->type == REDIS_REPLY_INTEGER ? (*ttl)->integer : -2;
@@ -109,7 +109,7 @@ void ProbeBridgeHealth(const StatusOptions& options, CheckResult& check) {
   }
 }
 
-CheckResult CheckStates(redis::Connection& conn, const redis::Config& cfg,
+CheckResult CheckStates(redis::KeySpace& keyspace, const redis::Config& cfg,
                         const StatusOptions& options, absl::Time now) {
   CheckResult c{.name = "states"};
   const std::string prefix = cfg.Key(schema::kStateKeyPrefix);
@@ -117,26 +117,22 @@ CheckResult CheckStates(redis::Connection& conn, const redis::Config& cfg,
   schema::EpochMicros newest = std::numeric_limits<int64_t>::min();
   schema::EpochMicros oldest = std::numeric_limits<int64_t>::max();
   std::string oldest_symbol, bad_example;
-  absl::Status s = redis::ScanKeys(conn, prefix + "*", [&](std::span<const std::string> keys) {
-    absl::StatusOr<redis::Reply> values = redis::MGet(conn, keys);
-    if (!values.ok()) return values.status();
-    for (size_t i = 0; i < keys.size(); ++i) {
-      const redisReply* v = (*values)->element[i];
-      if (v->type == REDIS_REPLY_NIL) continue;  // deleted or expired meanwhile
+  absl::Status s = keyspace.Scan(prefix + "*", [&](std::span<const std::string> keys) {
+    return keyspace.Values(keys, [&](size_t i, const redisReply* v) {
+      if (v->type == REDIS_REPLY_NIL) return;  // deleted or expired meanwhile
       ++count;
       absl::StatusOr<schema::StateFields> state = schema::ParseStateJson(redis::ReplyText(v));
       if (!state.ok()) {
         ++bad;
         bad_example = absl::StrCat(keys[i], ": ", Message(state.status()));
-        continue;
+        return;
       }
       newest = std::max(newest, state->timestamp);
       if (state->timestamp < oldest) {
         oldest = state->timestamp;
         oldest_symbol = keys[i].substr(prefix.size());
       }
-    }
-    return absl::OkStatus();
+    });
   });
   if (!s.ok()) return Failed(c.name, s);
   c.Add("count", count);
@@ -163,15 +159,15 @@ CheckResult CheckStates(redis::Connection& conn, const redis::Config& cfg,
   return c;
 }
 
-CheckResult CheckSnapshots(redis::Connection& conn, const redis::Config& cfg,
+CheckResult CheckSnapshots(redis::KeySpace& keyspace, const redis::Config& cfg,
                            const StatusOptions& options) {
   CheckResult c{.name = "snapshots"};
   const std::string prefix = cfg.Key(schema::kSnapshotKeyPrefix);
   int64_t count = 0, out_of_range = 0;
   int64_t min_ttl = std::numeric_limits<int64_t>::max(), max_ttl = std::numeric_limits<int64_t>::min();
   std::string example;
-  absl::Status s = redis::ScanKeys(conn, prefix + "*", [&](std::span<const std::string> keys) {
-    absl::StatusOr<std::vector<redis::Reply>> ttls = redis::PerKey(conn, "TTL", keys);
+  absl::Status s = keyspace.Scan(prefix + "*", [&](std::span<const std::string> keys) {
+    absl::StatusOr<std::vector<redis::Reply>> ttls = keyspace.PerKey("TTL", keys);
     if (!ttls.ok()) return ttls.status();
     for (size_t i = 0; i < keys.size(); ++i) {
       const redisReply* r = (*ttls)[i].get();
@@ -222,13 +218,13 @@ CheckResult CheckSubscribers(redis::Connection& conn, const redis::Config& cfg) 
   return c;
 }
 
-CheckResult CheckDeadLetters(redis::Connection& conn, const redis::Config& cfg,
+CheckResult CheckDeadLetters(redis::KeySpace& keyspace, const redis::Config& cfg,
                              const StatusOptions& options) {
   CheckResult c{.name = "dlq"};
   const std::string key = cfg.Key(kDeadLetterStream);
-  absl::StatusOr<redis::Reply> r = conn.Command({"XLEN", key});
+  absl::StatusOr<redis::Reply> r = keyspace.Command(key, {"XLEN", key});
   if (!r.ok()) {
-    if (!conn.ok()) return Failed(c.name, r.status());
+    if (absl::IsUnavailable(r.status())) return Failed(c.name, r.status());
     c.Raise(Level::kWarn, absl::StrCat("XLEN ", key, ": ", Message(r.status())));
     return c;
   }

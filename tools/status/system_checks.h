@@ -2,7 +2,8 @@
 // (docs/SPEC.md §2): heartbeats, states and their age, snapshot TTLs, state_update
 // subscribers, the dead-letter stream; plus the bridge's own /healthz.
 // Every key and channel name goes through Config::Key (the namespace).
-// Not thread-safe: each function uses the caller's Connection.
+// Keys are read through a KeySpace: one server, or every master of a cluster.
+// Not thread-safe: each function uses the caller's connections.
 #ifndef PHYSICS_TOOLS_STATUS_SYSTEM_CHECKS_H_
 #define PHYSICS_TOOLS_STATUS_SYSTEM_CHECKS_H_
 
@@ -11,6 +12,7 @@
 #include "absl/time/time.h"
 #include "engine/redis/config.h"
 #include "engine/redis/connection.h"
+#include "engine/redis/key_space.h"
 #include "tools/status/check.h"
 
 namespace physics::ops {
@@ -20,13 +22,13 @@ namespace physics::ops {
 // OK when at least one heartbeat exists and every one was refreshed within
 // options.heartbeat_max_age_seconds; WARN otherwise (missing, stale, or
 // without a TTL).
-CheckResult CheckHeartbeats(redis::Connection& conn, const redis::Config& cfg,
+CheckResult CheckHeartbeats(redis::KeySpace& keyspace, const redis::Config& cfg,
                             std::string_view service, const StatusOptions& options);
 
 // Adds which engine leads to `check` (ops:leader:engine, docs/SPEC.md §9):
 // fields leader and leader_ttl_ms, and "; leader ID (lease N ms left)" in the
 // message. Nothing when no engine runs with --leader-lease.
-void AddEngineLeader(redis::Connection& conn, const redis::Config& cfg, CheckResult& check);
+void AddEngineLeader(redis::KeySpace& keyspace, const redis::Config& cfg, CheckResult& check);
 
 // Adds the bridge's GET /healthz (options.bridge_url + "/healthz") to `check`:
 // WARN unless it answers 200; the bridge's reason is quoted.
@@ -35,19 +37,19 @@ void ProbeBridgeHealth(const StatusOptions& options, CheckResult& check);
 // "states": physics:state:* count (SCAN + MGET in pages) and the newest and
 // oldest `timestamp`. WARN when there are none, some do not parse, or the
 // oldest is older than options.max_state_age_seconds.
-CheckResult CheckStates(redis::Connection& conn, const redis::Config& cfg,
+CheckResult CheckStates(redis::KeySpace& keyspace, const redis::Config& cfg,
                         const StatusOptions& options, absl::Time now);
 
 // "snapshots": market:snapshot:* count and TTL range. WARN when there are
 // none, or a TTL is outside (0, options.max_snapshot_ttl_seconds].
-CheckResult CheckSnapshots(redis::Connection& conn, const redis::Config& cfg,
+CheckResult CheckSnapshots(redis::KeySpace& keyspace, const redis::Config& cfg,
                            const StatusOptions& options);
 
 // "subscribers": PUBSUB NUMSUB state_update. WARN when nobody listens.
 CheckResult CheckSubscribers(redis::Connection& conn, const redis::Config& cfg);
 
 // "dlq": XLEN market:ticks:dlq. WARN above options.max_dlq entries.
-CheckResult CheckDeadLetters(redis::Connection& conn, const redis::Config& cfg,
+CheckResult CheckDeadLetters(redis::KeySpace& keyspace, const redis::Config& cfg,
                              const StatusOptions& options);
 
 }  // namespace physics::ops

@@ -1,0 +1,130 @@
+// physics-status against a real Redis Cluster (3 masters + 3 replicas on
+// loopback): the "cluster" check shows every master with its slots, keys and
+// replica, the sharded subscribers of the partition channels and whether
+// PUBLISH is being broadcast; the key checks (states, heartbeats) read the
+// keys of every master; the per-server checks run on every master.
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "engine/redis/cluster.h"
+#include "engine/redis/key_slot.h"
+#include "engine/redis/partition.h"
+#include "gtest/gtest.h"
+#include "tests/support/cluster_set.h"
+#include "tests/support/eventually.h"
+#include "tests/support/process.h"
+#include "tests/support/programs.h"
+
+namespace physics {
+namespace {
+
+using testing::ClusterSet;
+using testing::Eventually;
+using testing::RunResult;
+using testing::RunToCompletion;
+
+constexpr const char* kStatus = PHYSICS_STATUS_BIN;
+
+class ClusterStatusTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const absl::Status started = set_.Start();
+    ASSERT_TRUE(started.ok()) << started;
+    absl::StatusOr<redis::Cluster> cluster = redis::Cluster::Open(set_.config(), absl::Seconds(1), absl::Seconds(2));
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    cluster_.emplace(*std::move(cluster));
+  }
+
+  RunResult Status(const std::string& checks, bool json = false) {
+    std::vector<std::string> argv = {kStatus, "--redis-url", set_.url(), "--bridge-url", "",
+                                     "--check",  checks,     "--timeout",  "1"};
+    if (json) argv.push_back("--json");
+    return RunToCompletion(argv);
+  }
+
+  ClusterSet set_;
+  std::optional<redis::Cluster> cluster_;
+};
+
+TEST_F(ClusterStatusTest, ShowsEveryMasterAndReadsTheKeysOfAllOfThem) {
+  // 60 states: with 3 masters each holds some.
+  std::vector<bool> master_has_key(cluster_->masters(), false);
+  for (int i = 0; i < 60; ++i) {
+    const std::string key = absl::StrCat("physics:state:S", i);
+    master_has_key[cluster_->MasterOf(redis::KeySlot(key))] = true;
+    ASSERT_TRUE(cluster_->Command(key, {"SET", key, "{}"}).ok());
+  }
+  ASSERT_EQ(std::count(master_has_key.begin(), master_has_key.end(), true), 3);
+
+  RunResult r;
+  // Replicas count as online once their links are up.
+  ASSERT_TRUE(Eventually([&] {
+                r = Status("cluster,states");
+                return absl::StrContains(r.out, "(lag 0 B)") && !absl::StrContains(r.out, "0 replicas");
+              }, absl::Seconds(15), absl::Milliseconds(200)).ok())
+      << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "cluster_state ok, 3 masters (16384/16384 slots)")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "1 replica (lag")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "60 physics:state:* keys")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "PUBLISH copied over the bus 0 times")) << r.out;
+  // Nobody listens to the partition channels: a WARN naming how many.
+  EXPECT_TRUE(absl::StrContains(r.out, "24 of 24 partition channels have no subscriber")) << r.out;
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+
+  // The per-server checks name every master.
+  const RunResult servers = Status("redis,latency");
+  for (size_t i = 0; i < cluster_->masters(); ++i) {
+    EXPECT_TRUE(absl::StrContains(servers.out, cluster_->topology().shards[i].master.ToString() + ": Redis 7"))
+        << servers.out;
+  }
+}
+
+TEST_F(ClusterStatusTest, CountsShardedSubscribersAndPublishBroadcasts) {
+  // A subscriber on partition 0's channel, on the master serving it.
+  const redis::Partitioning parts;
+  const int owner = cluster_->MasterOf(parts.Slot(0));
+  ASSERT_NE(owner, redis::ClusterTopology::kNoOwner);
+  absl::StatusOr<redis::Connection> sub = redis::Connection::Open(
+      cluster_->NodeConfig(cluster_->topology().shards[owner].master), absl::Seconds(1), absl::Seconds(2));
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  ASSERT_TRUE(sub->Command({"SSUBSCRIBE", parts.Channel(set_.config(), 0)}).ok());
+  RunResult r = Status("cluster", /*json=*/true);
+  EXPECT_TRUE(absl::StrContains(Status("cluster").out, "23 of 24 partition channels have no subscriber"));
+  EXPECT_TRUE(absl::StrContains(r.out, R"("sharded_subscribers":1)")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, R"("publish_sent":0)")) << r.out;
+
+  // A plain PUBLISH is copied to every other node over the bus.
+  ASSERT_TRUE(cluster_->Command("x", {"PUBLISH", "state_update", "x"}).ok());
+  ASSERT_TRUE(Eventually([&] {
+                r = Status("cluster", /*json=*/true);
+                return !absl::StrContains(r.out, R"("publish_sent":0)");
+              }, absl::Seconds(5), absl::Milliseconds(100)).ok())
+      << r.out;
+}
+
+TEST_F(ClusterStatusTest, FailsWhileAMastersSlotsAreUncovered) {
+  set_.node(0).Kill();  // a master; its replica is promoted after the node timeout
+  RunResult r;
+  ASSERT_TRUE(Eventually([&] {
+                r = Status("cluster");
+                return r.exit_code == 2;
+              }, absl::Seconds(15), absl::Milliseconds(100)).ok())
+      << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "FAIL  cluster")) << r.out;
+  ASSERT_TRUE(set_.WaitForClusterOk(absl::Seconds(20)).ok());
+  ASSERT_TRUE(Eventually([&] {
+                r = Status("cluster");
+                return absl::StrContains(r.out, "cluster_state ok, 3 masters (16384/16384 slots)");
+              }, absl::Seconds(15), absl::Milliseconds(200)).ok())
+      << r.out << r.err;
+  // The promoted master has no replica left: said.
+  EXPECT_TRUE(absl::StrContains(r.out, "has no online replica")) << r.out;
+}
+
+}  // namespace
+}  // namespace physics
