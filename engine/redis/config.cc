@@ -19,10 +19,12 @@ namespace physics::redis {
 namespace {
 
 constexpr absl::string_view kAcceptedUrls =
-    "accepted: redis://[[user]:password@]host[:port][/db], unix:///path.sock[?db=N] or "
-    "redis-sentinel://[[user]:password@]host[:port][,host[:port]...][/db]#MASTER";
+    "accepted: redis://[[user]:password@]host[:port][/db], unix:///path.sock[?db=N], "
+    "redis-sentinel://[[user]:password@]host[:port][,host[:port]...][/db]#MASTER or "
+    "redis-cluster://[[user]:password@]host[:port][,host[:port]...]";
 
 constexpr int kDefaultSentinelPort = 26379;
+constexpr int kDefaultRedisPort = 6379;
 
 // The URL as it may appear in a log: the password replaced by "***".
 std::string MaskPassword(absl::string_view url) {
@@ -90,6 +92,7 @@ class UrlParser {
     if (StartsWithNoCase("unix://")) return ParseUnix(url_.substr(7));
     if (StartsWithNoCase("redis://")) return ParseTcp(url_.substr(8));
     if (StartsWithNoCase("redis-sentinel://")) return ParseSentinel(url_.substr(17));
+    if (StartsWithNoCase("redis-cluster://")) return ParseCluster(url_.substr(16));
     if (StartsWithNoCase("rediss://")) return Bad("TLS (rediss://) is not supported");
     return Bad("unknown scheme");
   }
@@ -201,14 +204,46 @@ class UrlParser {
     cfg.master_name = std::string(name);
     absl::StatusOr<absl::string_view> authority = TakeAuthority(rest.substr(0, hash), cfg);
     if (!authority.ok()) return authority.status();
-    std::vector<HostPort> sentinels;
-    for (const absl::string_view entry : absl::StrSplit(*authority, ',')) {
-      if (entry.empty()) return Bad("empty sentinel address (a stray ',' or none given)");
-      absl::StatusOr<HostPort> address = ParseHostPort(entry, kDefaultSentinelPort);
+    absl::StatusOr<std::vector<HostPort>> sentinels =
+        ParseAddressList(*authority, kDefaultSentinelPort, "sentinel");
+    if (!sentinels.ok()) return sentinels.status();
+    cfg.sentinels = std::make_shared<SentinelList>(*std::move(sentinels));
+    return cfg;
+  }
+
+  // "host[:port][,host[:port]...]": the sentinels or the cluster's seeds.
+  absl::StatusOr<std::vector<HostPort>> ParseAddressList(absl::string_view list, int default_port,
+                                                         absl::string_view what) const {
+    std::vector<HostPort> addresses;
+    for (const absl::string_view entry : absl::StrSplit(list, ',')) {
+      if (entry.empty()) return Bad(absl::StrCat("empty ", what, " address (a stray ',' or none given)"));
+      absl::StatusOr<HostPort> address = ParseHostPort(entry, default_port);
       if (!address.ok()) return address.status();
-      sentinels.push_back(*std::move(address));
+      addresses.push_back(*std::move(address));
     }
-    cfg.sentinels = std::make_shared<SentinelList>(std::move(sentinels));
+    return addresses;
+  }
+
+  // A cluster has db 0 only and no master name, so neither /db nor #fragment.
+  absl::StatusOr<Config> ParseCluster(absl::string_view rest) const {
+    Config cfg;
+    cfg.host.clear();
+    cfg.port = 0;
+    // After the credentials, so a '#' in a password is no fragment.
+    absl::StatusOr<absl::string_view> after_userinfo = TakeUserInfo(rest, cfg);
+    if (!after_userinfo.ok()) return after_userinfo.status();
+    if (after_userinfo->find('#') != absl::string_view::npos) {
+      return Bad("a cluster URL has no #fragment (that is redis-sentinel://'s master name)");
+    }
+    absl::StatusOr<absl::string_view> authority = TakeDb(*after_userinfo, cfg);
+    if (!authority.ok()) return authority.status();
+    if (cfg.db != 0) {
+      return Bad(absl::StrCat("db ", cfg.db, ": a Redis Cluster has db 0 only"));
+    }
+    absl::StatusOr<std::vector<HostPort>> seeds =
+        ParseAddressList(*authority, kDefaultRedisPort, "seed node");
+    if (!seeds.ok()) return seeds.status();
+    cfg.cluster_seeds = *std::move(seeds);
     return cfg;
   }
 
@@ -260,13 +295,17 @@ void Config::AppendKey(std::string& out, std::string_view name) const {
 }
 
 std::string Config::Describe() const {
+  auto join = [](const std::vector<HostPort>& addresses) {
+    return absl::StrJoin(addresses, ",", [](std::string* out, const HostPort& a) {
+      out->append(a.ToString());
+    });
+  };
   if (uses_sentinels()) {
     return absl::StrCat("redis-sentinel://", user, user.empty() ? "" : "@",
-                        absl::StrJoin(sentinels->addresses(), ",",
-                                      [](std::string* out, const HostPort& a) {
-                                        out->append(a.ToString());
-                                      }),
-                        "/", db, "#", master_name);
+                        join(sentinels->addresses()), "/", db, "#", master_name);
+  }
+  if (uses_cluster()) {
+    return absl::StrCat("redis-cluster://", user, user.empty() ? "" : "@", join(cluster_seeds));
   }
   if (!unix_path.empty()) {
     return db == 0 ? absl::StrCat("unix://", unix_path)

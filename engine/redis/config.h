@@ -1,6 +1,7 @@
 // Where the Redis server is and how to log in: parsed from a REDIS_URL or the
 // REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD variables, plus the key
-// namespace (docs/SPEC.md §2, §8), or the sentinels to ask for the master (docs/SPEC.md §9).
+// namespace (docs/SPEC.md §2, §8), or the sentinels to ask for the master, or the
+// seed nodes of a Redis Cluster (docs/SPEC.md §9).
 // Every program reads it this way.
 // Thread-safety: Config is a value (copies share only the thread-safe
 // SentinelList); the functions are pure (ConfigFromEnv only reads through the
@@ -47,6 +48,10 @@ struct Config {
   // open a Cluster (cluster.h) for such a Config; Connection::Open refuses it.
   std::vector<HostPort> cluster_seeds;
   bool uses_cluster() const { return !cluster_seeds.empty(); }
+  // True in a Config for one node of a cluster (Cluster::NodeConfig): the
+  // node's connection then skips the check that a redis:// URL does not lead
+  // to a cluster node (Connection::Open).
+  bool cluster_node = false;
 
   // The key or channel name with the namespace prefix: "agentic:physics:state:SPY",
   // or `name` unchanged when there is no namespace.
@@ -56,7 +61,8 @@ struct Config {
   void AppendKey(std::string& out, std::string_view name) const;
 
   // For logs and error messages: "redis://[user@]host:port/db",
-  // "unix:///path.sock[?db=N]" or "redis-sentinel://[user@]h1:p1,h2:p2/db#NAME".
+  // "unix:///path.sock[?db=N]", "redis-sentinel://[user@]h1:p1,h2:p2/db#NAME"
+  // or "redis-cluster://[user@]h1:p1,h2:p2".
   // Never contains a password.
   std::string Describe() const;
 };
@@ -70,6 +76,9 @@ struct Config {
 //                                                 (sentinels, port defaults to 26379;
 //                                                  MASTER from [A-Za-z0-9._-]; the
 //                                                  credentials are the data nodes')
+//   redis-cluster://[[user]:password@]host[:port][,host[:port]...]
+//                                                 (seed nodes, port defaults to 6379;
+//                                                  no /db other than /0, no #fragment)
 // A userinfo without ':' is taken as the password, as redis-cli -u does.
 // Errors: kInvalidArgument, one line naming the bad part and what is accepted;
 // the password is masked in the message.

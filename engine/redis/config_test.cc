@@ -257,9 +257,66 @@ TEST(SentinelUrl, CopiesShareTheSentinelOrder) {
   EXPECT_EQ(cfg->Describe(), "redis-sentinel://a:26379,b:26379,c:26379/0#m");
 }
 
+TEST(ClusterUrl, ParsesSeedsWithDefaultPortAndCredentials) {
+  absl::StatusOr<Config> cfg =
+      ParseRedisUrl("redis-cluster://alice:s3cret@n1:7000,10.0.0.7,[::1]:7002");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  ASSERT_TRUE(cfg->uses_cluster());
+  EXPECT_FALSE(cfg->uses_sentinels());
+  EXPECT_EQ(cfg->cluster_seeds,
+            (std::vector<HostPort>{{"n1", 7000}, {"10.0.0.7", 6379}, {"::1", 7002}}));
+  EXPECT_EQ(cfg->user, "alice");
+  EXPECT_EQ(cfg->password, "s3cret");
+  EXPECT_EQ(cfg->db, 0);
+  EXPECT_EQ(cfg->Describe(), "redis-cluster://alice@n1:7000,10.0.0.7:6379,[::1]:7002");
+}
+
+TEST(ClusterUrl, AcceptsDbZeroAndAHashInThePassword) {
+  absl::StatusOr<Config> cfg = ParseRedisUrl("Redis-Cluster://:pa#ss@h/0");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->password, "pa#ss");
+  EXPECT_EQ(cfg->cluster_seeds, (std::vector<HostPort>{{"h", 6379}}));
+  EXPECT_EQ(cfg->Describe(), "redis-cluster://h:6379");
+  EXPECT_TRUE(ParseRedisUrl("redis-cluster://h/").ok());
+}
+
+TEST(ClusterUrl, RejectsOtherDbsFragmentsAndBadSeedsNamingThePart) {
+  EXPECT_THAT(ParseRedisUrl("redis-cluster://h:7000/1").status().message(),
+              AllOf(HasSubstr("db 1: a Redis Cluster has db 0 only"), HasSubstr("accepted: ")));
+  EXPECT_THAT(ParseRedisUrl("redis-cluster://h:7000#m").status().message(),
+              HasSubstr("no #fragment"));
+  EXPECT_THAT(ParseRedisUrl("redis-cluster://").status().message(),
+              HasSubstr("empty seed node address"));
+  EXPECT_THAT(ParseRedisUrl("redis-cluster://a,,b").status().message(),
+              HasSubstr("empty seed node address"));
+  EXPECT_THAT(ParseRedisUrl("redis-cluster://a:0").status().message(),
+              AllOf(HasSubstr("port \"0\""), HasSubstr("1-65535")));
+  EXPECT_THAT(ParseRedisUrl("redis-cluster://a/x").status().message(), HasSubstr("db \"x\""));
+  EXPECT_THAT(ParseRedisUrl("redis-cluster://a?x=1").status().message(),
+              HasSubstr("query parameters"));
+}
+
+TEST(ClusterUrl, ErrorsAreOneLineInvalidArgumentAndMaskThePassword) {
+  absl::StatusOr<Config> cfg = ParseRedisUrl("redis-cluster://alice:hunter2@a,,b");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(cfg.status().message()),
+              AllOf(Not(HasSubstr("hunter2")), Not(HasSubstr("\n")),
+                    HasSubstr("redis-cluster://alice:***@a,,b")));
+}
+
+TEST(ClusterUrl, RedisPasswordFillsAClusterUrlWithoutPassword) {
+  FakeEnv env{{"REDIS_URL", "redis-cluster://h1:7000,h2:7001"}, {"REDIS_PASSWORD", "pw"}};
+  absl::StatusOr<Config> cfg = ConfigFromEnv(env.getenv());
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->password, "pw");
+  EXPECT_EQ(cfg->cluster_seeds.size(), 2u);
+}
+
 TEST(RedisUrl, UnknownSchemeListsTheAcceptedForms) {
   EXPECT_THAT(ParseRedisUrl("sentinel://h#m").status().message(),
-              AllOf(HasSubstr("redis://"), HasSubstr("unix://"), HasSubstr("redis-sentinel://")));
+              AllOf(HasSubstr("redis://"), HasSubstr("unix://"), HasSubstr("redis-sentinel://"),
+                    HasSubstr("redis-cluster://")));
 }
 
 TEST(RedisConfig, DescribeNeverShowsThePassword) {

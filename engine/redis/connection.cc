@@ -8,7 +8,9 @@
 #include <climits>
 #include <cstring>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "engine/redis/error_reply.h"
@@ -54,6 +56,10 @@ Connection::~Connection() = default;
 absl::StatusOr<Connection> Connection::Open(const Config& cfg, absl::Duration connect_timeout,
                                             absl::Duration io_timeout) {
   if (cfg.uses_sentinels()) return OpenSentinelMaster(cfg, connect_timeout, io_timeout);
+  if (cfg.uses_cluster()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(cfg.Describe(), ": a redis-cluster:// URL needs a cluster client"));
+  }
   const std::string endpoint = cfg.Describe();
   redisContext* raw = nullptr;
   if (connect_timeout == absl::InfiniteDuration()) {
@@ -92,7 +98,6 @@ absl::Status Connection::Handshake(const Config& cfg) {
   // Maps a failed handshake step to the code the caller should act on.
   auto fail = [this](absl::string_view step, const absl::Status& s,
                      absl::StatusCode refused) -> absl::Status {
-    if (!ok()) return s;  // I/O error: already kUnavailable with the endpoint.
     const absl::string_view text = ErrorText(s);
     absl::StatusCode code = s.code();
     if (IsServerBusy(text)) {
@@ -104,26 +109,63 @@ absl::Status Connection::Handshake(const Config& cfg) {
     return absl::Status(code, absl::StrCat("Redis ", endpoint_, ": ", step, " failed: ", text));
   };
 
-  bool sent_any = false;
+  // One write, one round trip: [AUTH] [SELECT db | PING] CLUSTER MYID. The
+  // last tells a cluster node (an id) from a standalone server ("cluster
+  // support disabled"); a user not allowed to ask (NOPERM) is let through.
+  struct Step {
+    std::string name;
+    absl::StatusCode refused;
+  };
+  std::vector<Step> steps;
+  command_buffer_.clear();
   if (!cfg.password.empty() || !cfg.user.empty()) {
-    sent_any = true;
-    absl::StatusOr<Reply> r = cfg.user.empty()
-                                  ? Command({"AUTH", cfg.password})
-                                  : Command({"AUTH", cfg.user, cfg.password});
     // Any refusal of AUTH ("ERR AUTH <password> called without any password
     // configured", an old server without ACL users) is a credentials problem.
-    if (!r.ok()) return fail("AUTH", r.status(), absl::StatusCode::kUnauthenticated);
-  }
-  if (cfg.db != 0) {
-    sent_any = true;
-    absl::StatusOr<Reply> r = Command({"SELECT", absl::StrCat(cfg.db)});
-    if (!r.ok()) {
-      return fail(absl::StrCat("SELECT ", cfg.db), r.status(), absl::StatusCode::kInvalidArgument);
+    steps.push_back({"AUTH", absl::StatusCode::kUnauthenticated});
+    if (cfg.user.empty()) {
+      AppendResp(command_buffer_, {"AUTH", cfg.password});
+    } else {
+      AppendResp(command_buffer_, {"AUTH", cfg.user, cfg.password});
     }
   }
-  if (!sent_any) {
-    absl::StatusOr<Reply> r = Command({"PING"});
-    if (!r.ok()) return fail("PING", r.status(), absl::StatusCode::kUnavailable);
+  const std::string db = absl::StrCat(cfg.db);
+  if (cfg.db != 0) {
+    steps.push_back({absl::StrCat("SELECT ", cfg.db), absl::StatusCode::kInvalidArgument});
+    AppendResp(command_buffer_, {"SELECT", db});
+  } else if (steps.empty()) {
+    steps.push_back({"PING", absl::StatusCode::kUnavailable});
+    AppendResp(command_buffer_, {"PING"});
+  }
+  // A Config from Cluster::NodeConfig expects a cluster node: no question.
+  const bool probe = !cfg.cluster_node;
+  if (probe) AppendResp(command_buffer_, {"CLUSTER", "MYID"});
+
+  std::vector<Reply> replies;
+  replies.reserve(steps.size() + 1);
+  if (absl::Status io = Exchange(
+          command_buffer_, steps.size() + (probe ? 1 : 0),
+          [&replies](void* r) { replies.emplace_back(static_cast<redisReply*>(r)); },
+          io_timeout_, OnTimeout::kBreak);
+      !io.ok()) {
+    return io;
+  }
+  // An id: a cluster node. An error: a standalone server ("cluster support
+  // disabled"), or NOPERM, or NOAUTH after a refused AUTH.
+  const bool cluster_node = cfg.cluster_node || replies.back()->type != REDIS_REPLY_ERROR;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const redisReply* r = replies[i].get();
+    if (r->type != REDIS_REPLY_ERROR) continue;
+    const std::string_view text(r->str, r->len);
+    // "ERR SELECT is not allowed in cluster mode": said below, in one line.
+    if (cluster_node && absl::StrContains(internal::ToAbsl(text), "not allowed in cluster mode")) {
+      continue;
+    }
+    return fail(steps[i].name, StatusFromErrorReply(text), steps[i].refused);
+  }
+  if (cluster_node && !cfg.cluster_node) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Redis ", endpoint_, " is a Redis Cluster node: use redis-cluster://",
+        cfg.unix_path.empty() ? HostPort{cfg.host, cfg.port}.ToString() : "host:port"));
   }
   return absl::OkStatus();
 }

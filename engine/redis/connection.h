@@ -64,8 +64,10 @@ class Connection {
   // Connects (bounded by connect_timeout), then sends AUTH when a user or
   // password is configured, SELECT when db != 0, and PING when neither, so a
   // server that wants a password is detected here rather than on the first
-  // write. io_timeout bounds every later wait for the socket (InfiniteDuration:
-  // wait forever).
+  // write; with them, in the same write (one round trip), CLUSTER MYID, so a
+  // redis:// URL that leads to a Redis Cluster node is refused here rather than
+  // met with MOVED replies later (not asked for cfg.cluster_node). io_timeout
+  // bounds every later wait for the socket (InfiniteDuration: wait forever).
   // A redis-sentinel:// Config is resolved here, at every call: the sentinels
   // name the master, ROLE confirms it (sentinel.h, which also lists the errors
   // of that step and how connect_timeout bounds the search). Such a connection
@@ -77,7 +79,11 @@ class Connection {
   //   kUnauthenticated    AUTH refused (WRONGPASS), or a password is required
   //                       (NOAUTH) or was given to a server without one;
   //   kPermissionDenied   the ACL user may not run SELECT/PING (NOPERM);
-  //   kInvalidArgument    the db index is out of range for this server.
+  //   kInvalidArgument    the db index is out of range for this server; the
+  //                       server is a Redis Cluster node ("<endpoint> is a
+  //                       Redis Cluster node: use redis-cluster://host:port");
+  //                       cfg is a redis-cluster:// Config (open a Cluster,
+  //                       cluster.h).
   static absl::StatusOr<Connection> Open(const Config& cfg, absl::Duration connect_timeout,
                                          absl::Duration io_timeout);
 

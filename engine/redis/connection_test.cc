@@ -1,12 +1,14 @@
 // Connection against a real redis-server (tests/support/redis_server.h).
 #include "engine/redis/connection.h"
 
+#include <netinet/in.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/net.h"
@@ -65,6 +67,92 @@ TEST(RedisConnection, ErrorReplyKeepsConnectionUsable) {
   EXPECT_THAT(r.status().message(), HasSubstr("WRONGTYPE"));
   EXPECT_TRUE(conn->ok());
   EXPECT_TRUE(conn->Command({"PING"}).ok());
+}
+
+TEST(RedisConnection, ClusterConfigIsRefusedInOneLine) {
+  absl::StatusOr<Config> cfg = ParseRedisUrl("redis-cluster://127.0.0.1:1,127.0.0.1:2");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  absl::StatusOr<Connection> conn = Connection::Open(*cfg, kConnect, kIo);
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(conn.status().message(),
+            "redis-cluster://127.0.0.1:1,127.0.0.1:2: a redis-cluster:// URL needs a cluster "
+            "client");
+}
+
+// A redis:// URL that leads to a cluster node: one line saying what to use,
+// whatever the handshake (PING, AUTH, SELECT N), instead of MOVED replies later.
+TEST(RedisConnection, RedisUrlToAClusterNodeIsRefusedInOneLine) {
+  RedisServer server({.password = "pw", .cluster_enabled = true});
+  ASSERT_TRUE(server.Start().ok());
+  ASSERT_TRUE(server.Connect().ok());  // a node's own Config (cluster_node) is accepted
+  Config cfg = server.config();
+  cfg.cluster_node = false;
+  for (int db : {0, 3}) {
+    cfg.db = db;
+    absl::StatusOr<Connection> conn = Connection::Open(cfg, kConnect, kIo);
+    EXPECT_EQ(conn.status().code(), absl::StatusCode::kInvalidArgument) << conn.status();
+    EXPECT_EQ(conn.status().message(), absl::StrCat("Redis ", cfg.Describe(),
+                                                    " is a Redis Cluster node: use "
+                                                    "redis-cluster://127.0.0.1:",
+                                                    server.port()));
+  }
+  cfg.db = 0;
+  cfg.password = "wrong";  // credentials are checked first
+  EXPECT_EQ(Connection::Open(cfg, kConnect, kIo).status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+// The handshake (AUTH, SELECT, the cluster question) goes out in one write,
+// and the server's replies come back in one: a server that answers only what
+// its first read brought would leave a second round trip hanging.
+TEST(RedisConnection, HandshakeIsOneRoundTrip) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  std::string first_read;
+  std::thread server([&] {
+    const int fd = ::accept(listener, nullptr, nullptr);
+    if (fd < 0) return;
+    char buf[4096];
+    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n > 0) first_read.assign(buf, static_cast<size_t>(n));
+    const std::string_view replies = "+OK\r\n+OK\r\n-ERR This instance has cluster support disabled\r\n";
+    (void)!::send(fd, replies.data(), replies.size(), MSG_NOSIGNAL);
+    char rest[16];
+    (void)!::recv(fd, rest, sizeof(rest), 0);  // until the client closes
+    ::close(fd);
+  });
+  Config cfg;
+  cfg.port = ntohs(addr.sin_port);
+  cfg.password = "pw";
+  cfg.db = 2;
+  {
+    absl::StatusOr<Connection> conn = Connection::Open(cfg, kConnect, absl::Seconds(2));
+    EXPECT_TRUE(conn.ok()) << conn.status();
+  }
+  server.join();
+  ::close(listener);
+  EXPECT_EQ(first_read,
+            "*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n"
+            "*2\r\n$7\r\nCLUSTER\r\n$4\r\nMYID\r\n");
+}
+
+TEST(RedisConnection, UserNotAllowedToAskAboutClusterModeStillConnects) {
+  RedisServer server(
+      {.extra_args = {"--user", "writer", "on", ">wpass", "~*", "&*", "+@all", "-cluster"}});
+  ASSERT_TRUE(server.Start().ok());
+  Config cfg = server.config();
+  cfg.user = "writer";
+  cfg.password = "wpass";
+  absl::StatusOr<Connection> conn = Connection::Open(cfg, kConnect, kIo);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  EXPECT_TRUE(conn->Command({"SET", "k", "v"}).ok());
 }
 
 TEST(RedisConnection, RightPasswordWorks) {

@@ -13,6 +13,10 @@ namespace physics::testing {
 // servers started on it should retry with a new port when binding fails.
 absl::StatusOr<int> PickUnusedLoopbackPort();
 
+// The same, for a server that also binds port + `offset` (a Redis Cluster
+// node's bus port, offset 10000): both ports are free and at most 65535.
+absl::StatusOr<int> PickUnusedLoopbackPortPair(int offset);
+
 }  // namespace physics::testing
 
 #endif  // PHYSICS_TESTS_SUPPORT_NET_H_

@@ -11,6 +11,8 @@
 namespace physics::testing {
 namespace {
 
+constexpr int kClusterBusPortOffset = 10000;
+
 std::string Tail(std::string_view text, size_t max_chars) {
   return std::string(text.size() > max_chars ? text.substr(text.size() - max_chars) : text);
 }
@@ -36,7 +38,9 @@ absl::Status RedisServer::Start() {
   const bool first_start = port_ == 0;
   for (int attempt = 0;; ++attempt) {
     if (port_ == 0) {
-      absl::StatusOr<int> port = PickUnusedLoopbackPort();
+      absl::StatusOr<int> port = options_.cluster_enabled
+                                     ? PickUnusedLoopbackPortPair(kClusterBusPortOffset)
+                                     : PickUnusedLoopbackPort();
       if (!port.ok()) return port.status();
       port_ = *port;
     }
@@ -61,6 +65,10 @@ std::vector<std::string> RedisServer::CommandLine() const {
   }
   if (!options_.password.empty()) {
     args.insert(args.end(), {"--requirepass", options_.password});
+  }
+  if (options_.cluster_enabled) {
+    args.insert(args.end(),
+                {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"});
   }
   if (options_.unix_socket) {
     args.insert(args.end(), {"--unixsocket", unix_socket_path(), "--unixsocketperm", "700"});
@@ -148,6 +156,7 @@ redis::Config RedisServer::config() const {
   cfg.host = "127.0.0.1";
   cfg.port = port_;
   cfg.password = options_.password;
+  cfg.cluster_node = options_.cluster_enabled;
   return cfg;
 }
 

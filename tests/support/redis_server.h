@@ -45,6 +45,11 @@ struct RedisServerOptions {
   // AOF with appendfsync always in the server's dir (kept across restarts),
   // so every acknowledged write survives Kill() and the next Start().
   bool durable = false;
+  // A Redis Cluster node: --cluster-enabled yes with nodes.conf in its dir
+  // (kept across restarts, so a restarted node rejoins as itself), on a port
+  // whose bus port (port + 10000) is free too. config() then has
+  // cluster_node set, so Connect() and Run() talk to it directly.
+  bool cluster_enabled = false;
 };
 
 class RedisServer {
