@@ -53,7 +53,7 @@ absl::StatusOr<std::string> CanaryChannel(const redis::Cluster& cluster, size_t 
   for (uint32_t n = 0; n < kMaxTag; ++n) {
     const std::string tag = absl::StrCat(n);
     if (cluster.MasterOf(redis::KeySlot(tag)) == static_cast<int>(shard)) {
-      return absl::StrCat(base, ":{", tag, "}");
+      return absl::StrCat(std::string(base), ":{", tag, "}");
     }
   }
   return absl::InternalError(absl::StrCat("no canary tag for master ", shard));
@@ -365,7 +365,7 @@ absl::Status ClusterSubscriber::MaybeHeartbeat() {
 absl::Status ClusterSubscriber::WaitReadable(absl::Duration wait) {
   std::vector<pollfd> fds;
   fds.reserve(feeds_.size() + 1);
-  for (const MasterFeed& feed : feeds_) fds.push_back({feed.conn->raw()->fd, POLLIN, 0});
+  for (MasterFeed& feed : feeds_) fds.push_back({feed.conn->raw()->fd, POLLIN, 0});
   fds.push_back({wake_fd_, POLLIN, 0});
   const int ms = static_cast<int>(absl::ToInt64Milliseconds(wait));
   if (poll(fds.data(), fds.size(), ms) < 0 && errno != EINTR) {
@@ -385,7 +385,7 @@ absl::Status ClusterSubscriber::Drain(size_t i) {
     if (!reply.ok()) return absl::IsDeadlineExceeded(reply.status()) ? absl::OkStatus() : reply.status();
     if ((*reply)->type == REDIS_REPLY_ERROR) {
       return absl::UnavailableError(absl::StrCat("Redis ", Describe(feed.address), ": ",
-                                                 std::string_view((*reply)->str, (*reply)->len)));
+                                                 std::string((*reply)->str, (*reply)->len)));
     }
     PushDecision decision = delivery_.Route(**reply);
     if (decision.kind == PushDecision::Kind::kUnsubscribed) {

@@ -122,8 +122,8 @@ absl::Status Delivery::Subscribe(redis::Connection& conn, std::span<const std::s
   for (;;) {
     if (!reply.ok()) return reply.status();
     if ((*reply)->type == REDIS_REPLY_ERROR) {  // Command() turns the first reply's into a status
-      return absl::UnavailableError(absl::StrCat("Redis ", conn.endpoint(), ": ", argv[0], ": ",
-                                                 std::string_view((*reply)->str, (*reply)->len)));
+      return absl::UnavailableError(absl::StrCat("Redis ", conn.endpoint(), ": ", std::string(argv[0]), ": ",
+                                                 std::string((*reply)->str, (*reply)->len)));
     }
     PushDecision decision = Route(**reply);
     if (decision.kind == PushDecision::Kind::kSubscribed) {

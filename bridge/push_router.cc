@@ -62,6 +62,11 @@ void PushRouter::SetShardedChannels(std::vector<std::string> state_channels,
   sharded_canaries_ = std::move(canaries);
 }
 
+bool PushRouter::IsShardedState(std::string_view channel) const {
+  // Abseil's string_view may not be std's here: look up through its own.
+  return sharded_state_.contains(absl::string_view(channel.data(), channel.size()));
+}
+
 PushDecision PushRouter::Route(const Push& push) {
   if (push.kind == "message") {
     if (push.channel == canary_channel_) return CanaryDecision(push.payload);
@@ -78,7 +83,7 @@ PushDecision PushRouter::Route(const Push& push) {
       }
     }
   } else if (push.kind == "smessage") {
-    if (sharded_state_.contains(push.channel)) return RouteState(push.payload, push.received_ns);
+    if (IsShardedState(push.channel)) return RouteState(push.payload, push.received_ns);
     for (size_t i = 0; i < sharded_canaries_.size(); ++i) {
       if (push.channel == sharded_canaries_[i]) {
         PushDecision d = CanaryDecision(push.payload);
@@ -89,7 +94,7 @@ PushDecision PushRouter::Route(const Push& push) {
   } else if (push.kind == "subscribe" || push.kind == "psubscribe" || push.kind == "ssubscribe") {
     return Decide(Kind::kSubscribed);
   } else if (push.kind == "sunsubscribe" &&
-             (sharded_state_.contains(push.channel) ||
+             (IsShardedState(push.channel) ||
               std::find(sharded_canaries_.begin(), sharded_canaries_.end(), push.channel) !=
                   sharded_canaries_.end())) {
     return Decide(Kind::kUnsubscribed);

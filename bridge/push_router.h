@@ -99,6 +99,7 @@ class PushRouter {
   PushDecision RouteStored(std::string_view symbol, std::string_view state_json, int64_t received_ns);
 
  private:
+  bool IsShardedState(std::string_view channel) const;
   PushDecision RouteState(std::string_view payload, int64_t received_ns);
   PushDecision RouteExtra(StreamId stream, std::string_view channel, std::string_view payload,
                           int64_t received_ns);

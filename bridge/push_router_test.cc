@@ -175,19 +175,21 @@ TEST(PushRouter, SubscribeConfirmationsAreRecognisedAndOtherRepliesIgnored) {
 TEST(PushRouter, ShardedMessagesOnPartitionChannelsReachClientsAsStateUpdate) {
   PushRouter router = Router();
   router.SetShardedChannels({"state_update:{0}", "state_update:{5}"}, {"physics-bridge:canary:test:{2}"});
-  Push push = Message("state_update:{5}", Event("QQQ", 3));
+  const std::string event = Event("QQQ", 3);
+  Push push = Message("state_update:{5}", event);
   push.kind = "smessage";
   PushDecision d = router.Route(push);
   ASSERT_EQ(d.kind, Kind::kDeliver);
   EXPECT_EQ(d.frame->symbol, "QQQ");
   EXPECT_EQ(d.frame->seq, 3);
   EXPECT_TRUE(CarriesJson(*d.frame, absl::StrCat(R"({"type":"message","channel":"state_update","data":)",
-                                                 Event("QQQ", 3), "}")));
+                                                 event, "}")));
   // The same seq through another partition channel is the same state.
   push.channel = "state_update:{0}";
   EXPECT_EQ(router.Route(push).kind, Kind::kStale);
   // A partition channel is sharded: a plain message on it is not ours.
-  EXPECT_EQ(router.Route(Message("state_update:{0}", Event("QQQ", 4))).kind, Kind::kIgnore);
+  const std::string next = Event("QQQ", 4);
+  EXPECT_EQ(router.Route(Message("state_update:{0}", next)).kind, Kind::kIgnore);
   push.channel = "state_update:{9}";
   EXPECT_EQ(router.Route(push).kind, Kind::kIgnore);
 }

@@ -63,7 +63,7 @@ void BridgeTest::TearDown() {
 void BridgeTest::StartBridge(std::vector<std::string> args,
                              std::vector<std::pair<std::string, std::string>> env) {
   std::vector<std::string> argv = {PHYSICS_BRIDGE_BIN, "--listen", "127.0.0.1:0", "--redis-url",
-                                   redis_.url()};
+                                   RedisUrl()};
   argv.insert(argv.end(), args.begin(), args.end());
   absl::StatusOr<physics::testing::Process> p = physics::testing::Process::Spawn(
       {.argv = argv,

@@ -36,6 +36,9 @@ class BridgeTest : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
+  // The --redis-url the bridge gets: the RedisServer's.
+  virtual std::string RedisUrl() const { return redis_.url(); }
+
   // Starts the bridge (Redis is already up) with these extra flags and
   // environment variables, waits for its port and until /healthz answers 200.
   void StartBridge(std::vector<std::string> args = {},

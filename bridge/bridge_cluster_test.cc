@@ -1,0 +1,179 @@
+// physics-bridge on a Redis Cluster (docs/SPEC.md §6, §9): a real cluster of
+// three masters and three replicas (ClusterSet), the real physics-bridge on
+// its redis-cluster:// URL, and a WebSocket client. Messages go out the way
+// the engine sends them in cluster mode: SPUBLISH on the symbol's partition
+// channel, on the master serving it.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "bridge/testing/bridge_fixture.h"
+#include "engine/redis/config.h"
+#include "engine/redis/key_slot.h"
+#include "engine/redis/partition.h"
+#include "gtest/gtest.h"
+#include "tests/support/cluster_set.h"
+#include "tests/support/eventually.h"
+#include "tests/support/programs.h"
+
+namespace physics::bridge::testing {
+namespace {
+
+using physics::testing::ClusterSet;
+using physics::testing::Eventually;
+
+constexpr absl::Duration kWait = absl::Seconds(5);
+
+int HealthStatus(int port, std::string* body = nullptr) {
+  absl::StatusOr<HttpResponse> r = HttpRequest(port, "GET", "/healthz");
+  if (!r.ok()) return -1;
+  if (body != nullptr) *body = r->body;
+  return r->status;
+}
+
+class BridgeClusterTest : public BridgeTest {
+ protected:
+  void SetUp() override { ASSERT_TRUE(cluster_.Start().ok()); }
+  std::string RedisUrl() const override { return cluster_.url(); }
+
+  // The node serving `slot` as master.
+  size_t MasterNode(uint16_t slot) {
+    absl::StatusOr<size_t> m = cluster_.MasterOf(slot);
+    EXPECT_TRUE(m.ok()) << m.status();
+    return m.ok() ? *m : 0;
+  }
+
+  // `count` symbols whose partitions are spread so that every master
+  // serves some of them: symbol -> the node serving its partition channel.
+  std::map<std::string, size_t> SymbolsOnEveryMaster(int count) {
+    std::map<std::string, size_t> out;
+    std::set<size_t> masters;
+    for (int i = 0; static_cast<int>(out.size()) < count || masters.size() < 3; ++i) {
+      const std::string symbol = absl::StrCat("S", i);
+      const size_t node = MasterNode(parts_.Slot(parts_.Of(symbol)));
+      out[symbol] = node;
+      masters.insert(node);
+    }
+    return out;
+  }
+
+  // SPUBLISH the engine's event for `symbol` on its partition channel, on `node`.
+  void SPublish(size_t node, std::string_view symbol, int64_t seq) {
+    const std::string channel = parts_.Channel(redis::Config{}, parts_.Of(symbol));
+    absl::StatusOr<redis::Reply> r =
+        cluster_.node(node).Run({"SPUBLISH", channel, EventJson(symbol, seq, 100.0 + seq)});
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+
+  // SET physics:state:{symbol} on the master serving the key.
+  void StoreState(std::string_view symbol, int64_t seq) {
+    const std::string key = absl::StrCat("physics:state:", std::string(symbol));
+    absl::StatusOr<redis::Reply> r =
+        cluster_.node(MasterNode(redis::KeySlot(key))).Run({"SET", key, StateJson(seq, 100.0 + seq)});
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+
+  // Reads frames until `symbol` arrives with `seq` (or fails).
+  void ExpectState(WsTestClient& ws, std::string_view symbol, int64_t seq) {
+    const std::string needle = absl::StrCat(R"("symbol":")", std::string(symbol), R"(")");
+    for (;;) {
+      absl::StatusOr<std::string> frame = ws.ReadText(kWait);
+      ASSERT_TRUE(frame.ok()) << "waiting for " << symbol << " seq " << seq << ": " << frame.status();
+      if (frame->find(needle) != std::string::npos && SeqOf(*frame) == seq) return;
+    }
+  }
+
+  ClusterSet cluster_;
+  const redis::Partitioning parts_{redis::kDefaultPartitions};
+};
+
+TEST_F(BridgeClusterTest, EverySymbolOnEveryMasterReachesTheClientInSeqOrder) {
+  StartBridge();
+  WsTestClient ws = Subscribed();
+  const std::map<std::string, size_t> symbols = SymbolsOnEveryMaster(12);
+  constexpr int64_t kSeqs = 5;
+  for (int64_t seq = 1; seq <= kSeqs; ++seq) {
+    for (const auto& [symbol, node] : symbols) SPublish(node, symbol, seq);
+  }
+  std::map<std::string, std::vector<int64_t>> seen;
+  for (size_t n = 0; n < symbols.size() * kSeqs; ++n) {
+    absl::StatusOr<std::string> frame = ws.ReadText(kWait);
+    ASSERT_TRUE(frame.ok()) << "after " << n << " frames: " << frame.status();
+    ASSERT_EQ(frame->find(R"({"type":"message","channel":"state_update","data":)"), 0u) << *frame;
+    const size_t at = frame->find(R"("symbol":")") + 10;
+    seen[frame->substr(at, frame->find('"', at) - at)].push_back(SeqOf(*frame));
+  }
+  for (const auto& [symbol, node] : symbols) {
+    EXPECT_EQ(seen[symbol], (std::vector<int64_t>{1, 2, 3, 4, 5})) << symbol << " via node " << node;
+  }
+  std::string body;
+  EXPECT_EQ(HealthStatus(port_, &body), 200) << body;
+}
+
+TEST_F(BridgeClusterTest, StatesStoredOnEveryMasterArePrimed) {
+  std::map<std::string, int64_t> stored;
+  std::set<size_t> masters;
+  for (int i = 0; masters.size() < 3 || stored.size() < 9; ++i) {
+    const std::string symbol = absl::StrCat("P", i);
+    stored[symbol] = 10 + i;
+    StoreState(symbol, 10 + i);
+    masters.insert(MasterNode(redis::KeySlot(absl::StrCat("physics:state:", symbol))));
+  }
+  StartBridge();
+  WsTestClient ws = Subscribed();
+  std::map<std::string, int64_t> snapshot;
+  for (size_t n = 0; n < stored.size(); ++n) {
+    absl::StatusOr<std::string> frame = ws.ReadText(kWait);
+    ASSERT_TRUE(frame.ok()) << frame.status();
+    const size_t at = frame->find(R"("symbol":")") + 10;
+    snapshot[frame->substr(at, frame->find('"', at) - at)] = SeqOf(*frame);
+  }
+  EXPECT_EQ(snapshot, stored);
+}
+
+TEST_F(BridgeClusterTest, AManualFailoverIsFollowedAndTheClientStaysConnected) {
+  StartBridge();
+  WsTestClient ws = Subscribed();
+  const std::map<std::string, size_t> symbols = SymbolsOnEveryMaster(6);
+  const auto& [symbol, master] = *symbols.begin();
+  SPublish(master, symbol, 1);
+  ExpectState(ws, symbol, 1);
+
+  absl::StatusOr<size_t> replica = cluster_.ReplicaOf(master);
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  ASSERT_TRUE(cluster_.Failover(*replica, absl::Seconds(30)).ok());
+  ASSERT_EQ(MasterNode(parts_.Slot(parts_.Of(symbol))), *replica);
+  // Stored and published, as the engine does: the state reaches the client
+  // live or through the re-prime, whichever comes first.
+  StoreState(symbol, 2);
+  SPublish(*replica, symbol, 2);
+  ExpectState(ws, symbol, 2);
+
+  std::string body;
+  ASSERT_TRUE(Eventually([&] { return HealthStatus(port_, &body) == 200; }).ok()) << body;
+  EXPECT_GE(Metric("bridge_redis_reconnects_total"), 1);
+  // Now live through the promoted master's subscription, and the others'.
+  SPublish(*replica, symbol, 3);
+  ExpectState(ws, symbol, 3);
+  for (const auto& [other, node] : symbols) {
+    if (other == symbol) continue;
+    SPublish(node == master ? *replica : node, other, 7);
+    ExpectState(ws, other, 7);
+  }
+}
+
+TEST(BridgeClusterFlags, ABadPartitionCountIsRefusedInOneLine) {
+  for (const char* bad : {"0", "1025", "x"}) {
+    physics::testing::RunResult r =
+        physics::testing::RunToCompletion({PHYSICS_BRIDGE_BIN, "--partitions", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.err.find("--partitions"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace physics::bridge::testing
