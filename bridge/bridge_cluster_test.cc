@@ -27,13 +27,6 @@ using physics::testing::Eventually;
 
 constexpr absl::Duration kWait = absl::Seconds(5);
 
-int HealthStatus(int port, std::string* body = nullptr) {
-  absl::StatusOr<HttpResponse> r = HttpRequest(port, "GET", "/healthz");
-  if (!r.ok()) return -1;
-  if (body != nullptr) *body = r->body;
-  return r->status;
-}
-
 class BridgeClusterTest : public BridgeTest {
  protected:
   void SetUp() override { ASSERT_TRUE(cluster_.Start().ok()); }

@@ -1,7 +1,6 @@
 #include "bridge/cluster_subscriber.h"
 
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -71,7 +70,8 @@ bool ClusterSubscriber::MasterFeed::SameSubscriptions(const MasterFeed& other) c
 
 ClusterSubscriber::ClusterSubscriber(redis::Config config, SubscriberOptions options,
                                      SubscriberSink& sink, BridgeMetrics& metrics)
-    : config_(std::move(config)),
+    : RedisFeed("not connected to Redis Cluster yet"),
+      config_(std::move(config)),
       options_(std::move(options)),
       sink_(sink),
       metrics_(metrics),
@@ -82,54 +82,15 @@ ClusterSubscriber::ClusterSubscriber(redis::Config config, SubscriberOptions opt
                     config_.Key(absl::StrCat("physics-bridge:canary:", options_.instance_id)),
                     options_.channels),
                 sink, metrics),
-      heartbeat_(config_, "bridge", options_.instance_id),
-      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+      heartbeat_(config_, "bridge", options_.instance_id) {}
 
-ClusterSubscriber::~ClusterSubscriber() {
-  Stop();
-  if (wake_fd_ >= 0) close(wake_fd_);
-}
+ClusterSubscriber::~ClusterSubscriber() { Stop(); }
 
-void ClusterSubscriber::Wake() {
-  if (wake_fd_ < 0) return;
-  const uint64_t one = 1;
-  // Fails only when the counter is about to overflow: the thread is awake then.
-  [[maybe_unused]] const ssize_t n = write(wake_fd_, &one, sizeof(one));
-}
-
-void ClusterSubscriber::Start() {
-  thread_ = std::thread([this] { Run(); });
-  pthread_setname_np(thread_.native_handle(), "bridge-redis");
-}
-
-void ClusterSubscriber::RequestStop() {
-  absl::MutexLock lock(&mu_);
-  stop_ = true;
-  // Wakes a thread blocked on a subscriber socket; the thread still owns (and
-  // closes) them. A Cluster command in flight ends within its io timeout.
+void ClusterSubscriber::ShutdownSockets() {
+  // A Cluster command in flight ends within its io timeout.
   for (MasterFeed& feed : feeds_) {
     if (feed.conn && feed.conn->raw() != nullptr) ::shutdown(feed.conn->raw()->fd, SHUT_RDWR);
   }
-  Wake();
-}
-
-void ClusterSubscriber::Stop() {
-  RequestStop();
-  if (thread_.joinable()) thread_.join();
-}
-
-void ClusterSubscriber::RequestCanary(uint64_t id) {
-  if (!connected_.load(std::memory_order_acquire)) return;
-  {
-    absl::MutexLock lock(&mu_);
-    canary_requests_.push_back(id);
-  }
-  Wake();
-}
-
-std::string ClusterSubscriber::DownReason() const {
-  absl::MutexLock lock(&mu_);
-  return down_reason_;
 }
 
 std::string ClusterSubscriber::CanaryMissing(uint64_t id) const {
@@ -146,12 +107,11 @@ std::string ClusterSubscriber::CanaryMissing(uint64_t id) const {
 }
 
 void ClusterSubscriber::SetDown(std::string reason) {
+  const bool down = !reason.empty();
+  RedisFeed::SetDown(std::move(reason));
+  if (!down) return;
   absl::MutexLock lock(&mu_);
-  down_reason_ = std::move(reason);
-  if (!down_reason_.empty()) {
-    canary_requests_.clear();
-    canaries_out_.clear();
-  }
+  canaries_out_.clear();
 }
 
 void ClusterSubscriber::Run() {
@@ -161,7 +121,8 @@ void ClusterSubscriber::Run() {
   for (;;) {
     absl::Status status = Sync();
     delivery_.Flush();
-    if (status.ok()) {
+    const bool synced = status.ok();
+    if (synced) {
       backoff.Reset();
       logged_reason.clear();
       SetDown("");
@@ -173,15 +134,10 @@ void ClusterSubscriber::Run() {
       delivery_.Flush();
       connected_.store(false, std::memory_order_release);
       metrics_.redis_connected.store(0, std::memory_order_relaxed);
-      if (DownReason().empty() && !absl::IsCancelled(status)) {
-        metrics_.redis_reconnects.fetch_add(1, std::memory_order_relaxed);
-      }
     }
+    if (stopping()) return;
+    if (synced) metrics_.redis_reconnects.fetch_add(1, std::memory_order_relaxed);
     const std::string reason = absl::StrCat("Redis Cluster: ", std::string(status.message()));
-    {
-      absl::MutexLock lock(&mu_);
-      if (stop_) return;
-    }
     SetDown(reason);
     if (reason != logged_reason) {
       log::Warn(absl::StrCat(reason, "; clients stay connected, resubscribing"));
@@ -189,7 +145,7 @@ void ClusterSubscriber::Run() {
     }
     // A subscription that just ended is resubscribed at once; a failed
     // attempt waits out the backoff.
-    if (!status.ok() && !WaitToRetry(backoff.Next())) return;
+    if (!synced && !WaitToRetry(backoff.Next())) return;
   }
 }
 
@@ -227,19 +183,19 @@ absl::Status ClusterSubscriber::Sync() {
     }
     next[owner].partitions.push_back(p);
   }
-  // Subscriptions that did not move are kept: no gap on them.
-  for (MasterFeed& feed : next) {
-    for (MasterFeed& old : feeds_) {
-      if (old.conn && old.conn->ok() && old.SameSubscriptions(feed)) {
-        feed.conn = std::move(old.conn);
-        old.conn.reset();
-      }
-    }
-  }
   std::vector<MasterFeed> retired;
   {
     absl::MutexLock lock(&mu_);
     if (stop_) return absl::CancelledError("stopping");
+    // Subscriptions that did not move are kept: no gap on them.
+    for (MasterFeed& feed : next) {
+      for (MasterFeed& old : feeds_) {
+        if (old.conn && old.conn->ok() && old.SameSubscriptions(feed)) {
+          feed.conn = std::move(old.conn);
+          old.conn.reset();
+        }
+      }
+    }
     retired.swap(feeds_);
     feeds_ = std::move(next);
   }
@@ -317,10 +273,9 @@ absl::Status ClusterSubscriber::RepairSymbol(const std::string& symbol) {
 }
 
 absl::Status ClusterSubscriber::ServeCanaries() {
-  std::vector<uint64_t> ids;
+  const std::vector<uint64_t> ids = TakeCanaryRequests();
   {
     absl::MutexLock lock(&mu_);
-    ids.swap(canary_requests_);
     for (const uint64_t id : ids) {
       if (canaries_out_.size() == kMaxPendingCanaries) canaries_out_.pop_front();
       canaries_out_.push_back({id, std::vector<bool>(feeds_.size(), false)});
@@ -411,10 +366,7 @@ absl::Status ClusterSubscriber::Drain(size_t i) {
 
 absl::Status ClusterSubscriber::Serve() {
   for (;;) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (stop_) return absl::CancelledError("stopping");
-    }
+    if (stopping()) return absl::CancelledError("stopping");
     if (absl::Status s = ServeCanaries(); !s.ok()) return s;
     if (absl::Status s = MaybeHeartbeat(); !s.ok()) return s;
     const auto now = redis::Heartbeat::Clock::now();

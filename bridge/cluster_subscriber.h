@@ -44,13 +44,8 @@ class ClusterSubscriber final : public RedisFeed {
   ClusterSubscriber(const ClusterSubscriber&) = delete;
   ClusterSubscriber& operator=(const ClusterSubscriber&) = delete;
 
-  void Start() override;
-  void RequestStop() override;
-  void Stop() override;
-  // SPUBLISHes the canary on every master's canary channel; sink.OnCanary(id)
-  // once it came back through every master's subscription.
-  void RequestCanary(uint64_t id) override;
-  std::string DownReason() const override;
+  // Canaries are SPUBLISHed on every master's canary channel; sink.OnCanary(id)
+  // once one came back through every master's subscription.
   // "no canary back through master HOST:PORT[, ...]", or "" when `id` is not
   // pending (not sent, or already forgotten).
   std::string CanaryMissing(uint64_t id) const override;
@@ -73,7 +68,8 @@ class ClusterSubscriber final : public RedisFeed {
     std::vector<bool> back;  // per feed
   };
 
-  void Run();
+  void Run() override;
+  void ShutdownSockets() override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Opens the Cluster or refreshes its topology, plans the feeds, keeps those
   // whose master and channels did not change, (re)subscribes the others, then
   // primes when anything was (re)subscribed since the last prime.
@@ -91,8 +87,8 @@ class ClusterSubscriber final : public RedisFeed {
   void CanaryBack(size_t feed, uint64_t id);
   absl::Status MaybeHeartbeat();
   bool WaitToRetry(absl::Duration delay);
+  // RedisFeed::SetDown, and the canaries out are forgotten.
   void SetDown(std::string reason);
-  void Wake();
 
   const redis::Config config_;
   const SubscriberOptions options_;
@@ -105,18 +101,11 @@ class ClusterSubscriber final : public RedisFeed {
   std::optional<redis::Cluster> cluster_;
   bool prime_needed_ = true;
 
-  mutable absl::Mutex mu_;
   // Owned by the subscriber thread, which reads them without the lock;
-  // changed only under mu_, so RequestStop() can shut the sockets down and
+  // changed only under mu_, so ShutdownSockets() can reach the sockets and
   // CanaryMissing() can name the masters.
   std::vector<MasterFeed> feeds_;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::string down_reason_ ABSL_GUARDED_BY(mu_) = "not connected to Redis Cluster yet";
-  std::vector<uint64_t> canary_requests_ ABSL_GUARDED_BY(mu_);
   std::deque<PendingCanary> canaries_out_ ABSL_GUARDED_BY(mu_);
-  std::atomic<bool> connected_{false};
-  const int wake_fd_;  // an eventfd: RequestCanary() and RequestStop() end the wait
-  std::thread thread_;
 };
 
 }  // namespace physics::bridge

@@ -1,6 +1,5 @@
 #include "bridge/subscriber.h"
 
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,7 +36,8 @@ using redis::ReplyText;
 
 Subscriber::Subscriber(redis::Config config, SubscriberOptions options, SubscriberSink& sink,
                        BridgeMetrics& metrics)
-    : config_(std::move(config)),
+    : RedisFeed("not connected to Redis yet"),
+      config_(std::move(config)),
       options_(std::move(options)),
       metrics_(metrics),
       delivery_(std::make_unique<PushRouter>(
@@ -45,59 +45,13 @@ Subscriber::Subscriber(redis::Config config, SubscriberOptions options, Subscrib
                     config_.Key(absl::StrCat("physics-bridge:canary:", options_.instance_id)),
                     options_.channels),
                 sink, metrics),
-      heartbeat_(config_, "bridge", options_.instance_id),
-      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+      heartbeat_(config_, "bridge", options_.instance_id) {}
 
-Subscriber::~Subscriber() {
-  Stop();
-  if (wake_fd_ >= 0) close(wake_fd_);
-}
+Subscriber::~Subscriber() { Stop(); }
 
-void Subscriber::Wake() {
-  if (wake_fd_ < 0) return;
-  const uint64_t one = 1;
-  // Fails only when the counter is about to overflow: the thread is awake then.
-  [[maybe_unused]] const ssize_t n = write(wake_fd_, &one, sizeof(one));
-}
-
-void Subscriber::Start() {
-  thread_ = std::thread([this] { Run(); });
-  pthread_setname_np(thread_.native_handle(), "bridge-redis");  // for top -H and perf
-}
-
-void Subscriber::RequestStop() {
-  absl::MutexLock lock(&mu_);
-  stop_ = true;
-  // Wakes a thread blocked in a read or write; the thread still owns (and
-  // closes) the sockets, so no descriptor is reused under it.
+void Subscriber::ShutdownSockets() {
   if (sub_ && sub_->raw() != nullptr) ::shutdown(sub_->raw()->fd, SHUT_RDWR);
   if (cmd_ && cmd_->raw() != nullptr) ::shutdown(cmd_->raw()->fd, SHUT_RDWR);
-  Wake();
-}
-
-void Subscriber::Stop() {
-  RequestStop();
-  if (thread_.joinable()) thread_.join();
-}
-
-void Subscriber::RequestCanary(uint64_t id) {
-  if (!connected_.load(std::memory_order_acquire)) return;
-  {
-    absl::MutexLock lock(&mu_);
-    canary_requests_.push_back(id);
-  }
-  Wake();
-}
-
-std::string Subscriber::DownReason() const {
-  absl::MutexLock lock(&mu_);
-  return down_reason_;
-}
-
-void Subscriber::SetDown(std::string reason) {
-  absl::MutexLock lock(&mu_);
-  down_reason_ = std::move(reason);
-  if (!down_reason_.empty()) canary_requests_.clear();
 }
 
 void Subscriber::CloseConnections() {
@@ -236,12 +190,7 @@ absl::Status Subscriber::RepairSymbol(const std::string& symbol) {
 }
 
 absl::Status Subscriber::ServeCanaries() {
-  std::vector<uint64_t> ids;
-  {
-    absl::MutexLock lock(&mu_);
-    ids.swap(canary_requests_);
-  }
-  for (const uint64_t id : ids) {
+  for (const uint64_t id : TakeCanaryRequests()) {
     absl::StatusOr<redis::Reply> r = cmd_->Command({"PUBLISH", delivery_.router().canary_channel(), absl::StrCat(id)});
     if (!r.ok()) return r.status();
   }
@@ -264,10 +213,7 @@ absl::Status Subscriber::Serve() {
     // wake-up or the next heartbeat.
     absl::Duration wait = absl::ZeroDuration();
     if (!delivery_.batch_open()) {
-      {
-        absl::MutexLock lock(&mu_);
-        if (stop_) return absl::CancelledError("stopping");
-      }
+      if (stopping()) return absl::CancelledError("stopping");
       if (absl::Status s = ServeCanaries(); !s.ok()) return s;
       if (absl::Status s = MaybeHeartbeat(); !s.ok()) return s;
       const auto now = redis::Heartbeat::Clock::now();

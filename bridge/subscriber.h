@@ -6,9 +6,9 @@
 // heartbeat, and reconnects with capped exponential backoff (at once when
 // the sentinels of a redis-sentinel:// URL announce a new master). The
 // Redis Cluster counterpart is ClusterSubscriber.
-// Threads: one "subscriber" thread owns both Redis connections; Stop(),
-// RequestCanary() and DownReason() may be called from any thread. The sink is
-// called on the subscriber thread.
+// Threads: one "bridge-redis" thread (RedisFeed's) owns both Redis
+// connections; RequestStop(), RequestCanary() and DownReason() may be called
+// from any thread. The sink is called on that thread.
 #ifndef PHYSICS_BRIDGE_SUBSCRIBER_H_
 #define PHYSICS_BRIDGE_SUBSCRIBER_H_
 
@@ -45,16 +45,10 @@ class Subscriber final : public RedisFeed {
   Subscriber(const Subscriber&) = delete;
   Subscriber& operator=(const Subscriber&) = delete;
 
-  void Start() override;
-  void RequestStop() override;
-  void Stop() override;
-  // The canary goes out on the private channel.
-  void RequestCanary(uint64_t id) override;
-  std::string DownReason() const override;
-  std::string CanaryMissing(uint64_t) const override { return ""; }
-
  private:
-  void Run();
+  // Canaries go out on the private channel Key("physics-bridge:canary:<id>").
+  void Run() override;
+  void ShutdownSockets() override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Opens both connections, subscribes, then primes from physics:state:*.
   absl::Status Connect();
   // Reads and handles messages until an error or a stop request.
@@ -70,32 +64,19 @@ class Subscriber final : public RedisFeed {
   // (Switches() moves past `switches_at_loss`: no reason to wait for it) or
   // on RequestStop(). False when stopping.
   bool WaitToRetry(absl::Duration delay, uint64_t switches_at_loss);
-  void SetDown(std::string reason);
-  void Wake();
   void CloseConnections();
 
   const redis::Config config_;
   const SubscriberOptions options_;
   BridgeMetrics& metrics_;
 
-  // Owned by the subscriber thread; replaced only under mu_ so RequestStop()
-  // can shut their sockets down to interrupt a blocking call.
+  // Owned by the subscriber thread; replaced only under mu_ so
+  // ShutdownSockets() can interrupt a blocking call.
   std::optional<redis::Connection> sub_;
   std::optional<redis::Connection> cmd_;
   Delivery delivery_;  // canary channel Key("physics-bridge:canary:<id>")
   redis::Heartbeat heartbeat_;        // ops:hb:bridge:<id>, as the engine's ops:hb:engine:<id>
   redis::Pipeline heartbeat_pipeline_;
-
-  mutable absl::Mutex mu_;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::string down_reason_ ABSL_GUARDED_BY(mu_) = "not connected to Redis yet";
-  std::vector<uint64_t> canary_requests_ ABSL_GUARDED_BY(mu_);
-  std::atomic<bool> connected_{false};
-  // An eventfd that ends the thread's wait for messages: written by
-  // RequestCanary() and RequestStop(), so the thread sleeps until a message,
-  // a request or the next heartbeat instead of waking to look for work.
-  const int wake_fd_;
-  std::thread thread_;
 };
 
 }  // namespace physics::bridge

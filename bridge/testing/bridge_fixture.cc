@@ -51,6 +51,13 @@ int64_t SeqOf(const std::string& frame) {
   return header.seq;
 }
 
+int HealthStatus(int port, std::string* body) {
+  absl::StatusOr<HttpResponse> r = HttpRequest(port, "GET", "/healthz");
+  if (!r.ok()) return -1;
+  if (body != nullptr) *body = r->body;
+  return r->status;
+}
+
 void BridgeTest::SetUp() { ASSERT_TRUE(redis_.Start().ok()); }
 
 void BridgeTest::TearDown() {

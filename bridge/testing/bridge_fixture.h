@@ -30,6 +30,9 @@ std::string EventJson(std::string_view symbol, int64_t seq, double price);
 std::string MessageFrame(std::string_view event, std::string_view channel = "state_update");
 // The seq of the event inside a message frame's text, or -1.
 int64_t SeqOf(const std::string& frame);
+// GET /healthz on the bridge at `port`: its status (-1 when unreachable),
+// and its body into `body` when given.
+int HealthStatus(int port, std::string* body = nullptr);
 
 class BridgeTest : public ::testing::Test {
  protected:
