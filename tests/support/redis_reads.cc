@@ -36,14 +36,18 @@ std::vector<std::string> Keys(const RedisServer& server, std::string_view patter
   return keys;
 }
 
+std::string InfoField(std::string_view info, std::string_view field) {
+  const std::string key = absl::StrCat("\n", std::string(field), ":");
+  const std::string text = absl::StrCat("\n", std::string(info));
+  const size_t at = text.find(key);
+  if (at == std::string::npos) return "";
+  const size_t begin = at + key.size();
+  return text.substr(begin, text.find_first_of("\r\n", begin) - begin);
+}
+
 int64_t InfoNumber(const RedisServer& server, std::string_view field) {
-  const std::string info = server.String({"INFO", "everything"});
-  const std::string line = absl::StrCat("\n", std::string(field), ":");
-  const size_t at = info.find(line);
   int64_t n = -1;
-  if (at == std::string::npos) return n;
-  const size_t from = at + line.size();
-  return absl::SimpleAtoi(info.substr(from, info.find('\r', from) - from), &n) ? n : -1;
+  return absl::SimpleAtoi(InfoField(server.String({"INFO", "everything"}), field), &n) ? n : -1;
 }
 
 int64_t StateSeq(const RedisServer& server, std::string_view symbol, std::string_view prefix) {

@@ -25,6 +25,9 @@ std::map<std::string, std::string> HGetAll(const RedisServer& server, std::strin
 std::vector<std::string> Keys(const RedisServer& server, std::string_view pattern);
 // A numeric field of INFO ("blocked_clients", "total_error_replies"), or -1.
 int64_t InfoNumber(const RedisServer& server, std::string_view field);
+// The value of `field` in an INFO-style text ("field:value\r\n" lines: INFO,
+// CLUSTER INFO), or "".
+std::string InfoField(std::string_view info, std::string_view field);
 // The "seq" of the state the engine stored at [prefix]physics:state:<symbol>,
 // 0 when there is none (or it has no seq).
 int64_t StateSeq(const RedisServer& server, std::string_view symbol, std::string_view prefix = "");

@@ -1,5 +1,7 @@
 #include "tests/support/redis_server.h"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <utility>
@@ -127,11 +129,27 @@ absl::Status RedisServer::Restart() {
 void RedisServer::Kill() {
   if (process_.has_value()) process_->Kill();
   process_.reset();
+  paused_ = false;
 }
 
 void RedisServer::Stop() {
+  if (paused_) Resume().IgnoreError();  // a stopped process ignores SIGTERM until then
   if (process_.has_value()) process_->Terminate(absl::Seconds(5));
   process_.reset();
+}
+
+absl::Status RedisServer::Pause() {
+  if (!process_.has_value()) return absl::FailedPreconditionError("redis-server is not running");
+  if (absl::Status s = process_->Signal(SIGSTOP); !s.ok()) return s;
+  paused_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status RedisServer::Resume() {
+  if (!process_.has_value()) return absl::FailedPreconditionError("redis-server is not running");
+  if (absl::Status s = process_->Signal(SIGCONT); !s.ok()) return s;
+  paused_ = false;
+  return absl::OkStatus();
 }
 
 bool RedisServer::running() { return process_.has_value() && process_->running(); }

@@ -70,9 +70,15 @@ class RedisServer {
   absl::Status Restart();
   // SIGKILL and reap: an abrupt outage (clients see resets or EOF).
   void Kill();
-  // SIGTERM, wait (SIGKILL after 5 s), reap. No-op when not running.
+  // SIGTERM, wait (SIGKILL after 5 s), reap; a paused server is resumed
+  // first. No-op when not running.
   void Stop();
   bool running();
+  // SIGSTOP / SIGCONT: a stalled server whose sockets stay open.
+  // kFailedPrecondition when not running.
+  absl::Status Pause();
+  absl::Status Resume();
+  bool paused() const { return paused_; }
 
   int port() const { return port_; }  // 0 before the first Start()
   // "redis://127.0.0.1:PORT/0", without the password.
@@ -107,6 +113,7 @@ class RedisServer {
   std::optional<TempDir> dir_;
   int port_ = 0;
   std::optional<Process> process_;
+  bool paused_ = false;
 };
 
 }  // namespace physics::testing

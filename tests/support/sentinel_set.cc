@@ -1,7 +1,5 @@
 #include "tests/support/sentinel_set.h"
 
-#include <signal.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <utility>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tests/support/net.h"
+#include "tests/support/redis_reads.h"
 
 namespace physics::testing {
 namespace {
@@ -23,16 +22,6 @@ std::string RedisServerBinary() {
 }
 
 std::string Str(const redisReply* r) { return std::string(r->str, r->len); }
-
-// The value of `field` in an INFO text ("field:value\r\n"), or "".
-std::string InfoField(std::string_view info, std::string_view field) {
-  const std::string key = "\n" + std::string(field) + ":";
-  const std::string text = "\n" + std::string(info);
-  const size_t at = text.find(key);
-  if (at == std::string::npos) return "";
-  const size_t begin = at + key.size();
-  return text.substr(begin, text.find_first_of("\r\n", begin) - begin);
-}
 
 // The value of `field` in a flat field/value array (SENTINEL MASTER), or "".
 std::string PairField(const redisReply* r, std::string_view field) {
@@ -186,13 +175,6 @@ absl::Status SentinelSet::Start() {
     }
     nodes_.push_back(std::make_unique<RedisServer>(std::move(node_options)));
     if (absl::Status s = nodes_.back()->Start(); !s.ok()) return s;
-    int64_t pid = 0;
-    if (!absl::SimpleAtoi(InfoField(nodes_.back()->String({"INFO", "server"}), "process_id"),
-                          &pid)) {
-      return absl::InternalError("INFO server shows no process_id");
-    }
-    node_pids_.push_back(static_cast<pid_t>(pid));
-    paused_.push_back(false);
   }
   // Sentinels learn the replicas from the master's INFO, which they ask for
   // every 10 s: every replica must be listed before the first one.
@@ -252,10 +234,7 @@ absl::Status SentinelSet::WaitForSentinelsToMeet(absl::Time deadline) {
 
 void SentinelSet::Stop() {
   for (auto& sentinel : sentinels_) sentinel->Stop();
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    if (paused_[i]) Resume(i).IgnoreError();  // a stopped process ignores SIGTERM until then
-    nodes_[i]->Stop();
-  }
+  for (auto& node : nodes_) node->Stop();
 }
 
 std::string SentinelSet::url() const {
@@ -332,16 +311,8 @@ absl::Status SentinelSet::WaitForRole(size_t i, std::string_view role, absl::Dur
                                                   absl::FormatDuration(timeout)));
 }
 
-absl::Status SentinelSet::Pause(size_t i) {
-  if (kill(node_pids_[i], SIGSTOP) != 0) return absl::InternalError("SIGSTOP failed");
-  paused_[i] = true;
-  return absl::OkStatus();
-}
+absl::Status SentinelSet::Pause(size_t i) { return node(i).Pause(); }
 
-absl::Status SentinelSet::Resume(size_t i) {
-  if (kill(node_pids_[i], SIGCONT) != 0) return absl::InternalError("SIGCONT failed");
-  paused_[i] = false;
-  return absl::OkStatus();
-}
+absl::Status SentinelSet::Resume(size_t i) { return node(i).Resume(); }
 
 }  // namespace physics::testing

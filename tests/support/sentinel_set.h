@@ -130,8 +130,6 @@ class SentinelSet {
 
   SentinelSetOptions options_;
   std::vector<std::unique_ptr<RedisServer>> nodes_;
-  std::vector<pid_t> node_pids_;
-  std::vector<bool> paused_;
   std::vector<std::unique_ptr<SentinelProcess>> sentinels_;
 };
 
