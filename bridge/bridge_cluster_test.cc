@@ -79,7 +79,9 @@ class BridgeClusterTest : public BridgeTest {
     }
   }
 
-  ClusterSet cluster_;
+  // A node timeout well beyond what a test takes: only the failover a test
+  // asks for happens.
+  ClusterSet cluster_{{.node_timeout = absl::Seconds(30)}};
   const redis::Partitioning parts_{redis::kDefaultPartitions};
 };
 
@@ -156,6 +158,22 @@ TEST_F(BridgeClusterTest, AManualFailoverIsFollowedAndTheClientStaysConnected) {
     SPublish(node == master ? *replica : node, other, 7);
     ExpectState(ws, other, 7);
   }
+}
+
+TEST_F(BridgeClusterTest, HealthzNamesAMasterThatDoesNotDeliver) {
+  StartBridge();
+  std::string body;
+  ASSERT_EQ(HealthStatus(port_, &body), 200) << body;
+  const size_t stalled = MasterNode(parts_.Slot(0));
+  ASSERT_TRUE(cluster_.node(stalled).Pause().ok());
+  // A stalled master (sockets open, no answers): no canary comes back
+  // through it; the node timeout is longer than this test needs, so its
+  // replica is not promoted meanwhile.
+  const std::string address = absl::StrCat("127.0.0.1:", cluster_.node(stalled).port());
+  EXPECT_TRUE(Eventually([&] { return HealthStatus(port_, &body) == 503; }).ok()) << body;
+  EXPECT_NE(body.find(address), std::string::npos) << body << " should name " << address;
+  ASSERT_TRUE(cluster_.node(stalled).Resume().ok());
+  EXPECT_TRUE(Eventually([&] { return HealthStatus(port_, &body) == 200; }).ok()) << body;
 }
 
 TEST(BridgeClusterFlags, ABadPartitionCountIsRefusedInOneLine) {

@@ -94,14 +94,21 @@ void ClusterSubscriber::ShutdownSockets() {
 }
 
 std::string ClusterSubscriber::CanaryMissing(uint64_t id) const {
+  using Leg = PendingCanary::Leg;
   absl::MutexLock lock(&mu_);
   for (const PendingCanary& pending : canaries_out_) {
     if (pending.id != id) continue;
-    std::vector<std::string> missing;
-    for (size_t i = 0; i < pending.back.size() && i < feeds_.size(); ++i) {
-      if (!pending.back[i]) missing.push_back(Describe(feeds_[i].address));
+    std::vector<std::string> by_leg[3];  // kNotSent, kPublishing, kPublished
+    for (size_t i = 0; i < pending.legs.size() && i < feeds_.size(); ++i) {
+      if (pending.legs[i] != Leg::kBack) {
+        by_leg[static_cast<int>(pending.legs[i])].push_back(Describe(feeds_[i].address));
+      }
     }
-    return absl::StrCat("no canary back through master ", absl::StrJoin(missing, ", "));
+    // While the thread waits on one master, the others' canaries cannot be
+    // read back: that master is the one to name.
+    if (!by_leg[1].empty()) return absl::StrCat("master ", by_leg[1][0], " does not answer SPUBLISH");
+    if (!by_leg[2].empty()) return absl::StrCat("no canary back through master ", absl::StrJoin(by_leg[2], ", "));
+    return absl::StrCat("canary not yet sent to master ", absl::StrJoin(by_leg[0], ", "));
   }
   return "";
 }
@@ -273,37 +280,39 @@ absl::Status ClusterSubscriber::RepairSymbol(const std::string& symbol) {
 }
 
 absl::Status ClusterSubscriber::ServeCanaries() {
+  using Leg = PendingCanary::Leg;
   const std::vector<uint64_t> ids = TakeCanaryRequests();
   {
     absl::MutexLock lock(&mu_);
     for (const uint64_t id : ids) {
       if (canaries_out_.size() == kMaxPendingCanaries) canaries_out_.pop_front();
-      canaries_out_.push_back({id, std::vector<bool>(feeds_.size(), false)});
+      canaries_out_.push_back({id, std::vector<Leg>(feeds_.size(), Leg::kNotSent)});
     }
   }
   for (const uint64_t id : ids) {
     const std::string payload = absl::StrCat(id);
-    for (const MasterFeed& feed : feeds_) {
-      absl::StatusOr<redis::Reply> r =
-          cluster_->Command(feed.canary_channel, {"SPUBLISH", feed.canary_channel, payload});
+    for (size_t i = 0; i < feeds_.size(); ++i) {
+      const std::string& channel = feeds_[i].canary_channel;
+      SetCanaryLeg(id, i, Leg::kPublishing);
+      absl::StatusOr<redis::Reply> r = cluster_->Command(channel, {"SPUBLISH", channel, payload});
       if (!r.ok()) return r.status();
+      SetCanaryLeg(id, i, Leg::kPublished);
     }
   }
   return absl::OkStatus();
 }
 
-void ClusterSubscriber::CanaryBack(size_t feed, uint64_t id) {
-  bool complete = false;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = std::find_if(canaries_out_.begin(), canaries_out_.end(),
-                           [id](const PendingCanary& p) { return p.id == id; });
-    if (it == canaries_out_.end() || feed >= it->back.size()) return;
-    it->back[feed] = true;
-    complete = std::all_of(it->back.begin(), it->back.end(), [](bool b) { return b; });
-    if (complete) canaries_out_.erase(it);
-  }
-  if (complete) sink_.OnCanary(id);
+bool ClusterSubscriber::SetCanaryLeg(uint64_t id, size_t feed, PendingCanary::Leg leg) {
+  using Leg = PendingCanary::Leg;
+  absl::MutexLock lock(&mu_);
+  auto it = std::find_if(canaries_out_.begin(), canaries_out_.end(),
+                         [id](const PendingCanary& p) { return p.id == id; });
+  if (it == canaries_out_.end() || feed >= it->legs.size()) return false;
+  // The canary may come back before its SPUBLISH reply is read.
+  if (it->legs[feed] != Leg::kBack) it->legs[feed] = leg;
+  if (!std::all_of(it->legs.begin(), it->legs.end(), [](Leg l) { return l == Leg::kBack; })) return false;
+  canaries_out_.erase(it);
+  return true;
 }
 
 absl::Status ClusterSubscriber::MaybeHeartbeat() {
@@ -354,7 +363,9 @@ absl::Status ClusterSubscriber::Drain(size_t i) {
                                                  "moved or it failed over)"));
     }
     if (decision.kind == PushDecision::Kind::kCanary) {
-      CanaryBack(decision.canary_source, decision.canary_id);
+      if (SetCanaryLeg(decision.canary_id, decision.canary_source, PendingCanary::Leg::kBack)) {
+        sink_.OnCanary(decision.canary_id);
+      }
       continue;
     }
     if (const std::string repair = delivery_.Apply(std::move(decision)); !repair.empty()) {

@@ -46,8 +46,10 @@ class ClusterSubscriber final : public RedisFeed {
 
   // Canaries are SPUBLISHed on every master's canary channel; sink.OnCanary(id)
   // once one came back through every master's subscription.
-  // "no canary back through master HOST:PORT[, ...]", or "" when `id` is not
-  // pending (not sent, or already forgotten).
+  // Names the masters canary `id` is missing from: "master H:P does not
+  // answer SPUBLISH" (the thread is still waiting on it), else "no canary
+  // back through master H:P[, ...]", else "canary not yet sent to master
+  // H:P[, ...]"; "" when `id` is not pending (not sent, or forgotten).
   std::string CanaryMissing(uint64_t id) const override;
 
  private:
@@ -64,8 +66,9 @@ class ClusterSubscriber final : public RedisFeed {
   };
   // Canaries sent and not yet back through every master.
   struct PendingCanary {
+    enum class Leg : uint8_t { kNotSent, kPublishing, kPublished, kBack };
     uint64_t id;
-    std::vector<bool> back;  // per feed
+    std::vector<Leg> legs;  // per feed
   };
 
   void Run() override;
@@ -84,7 +87,9 @@ class ClusterSubscriber final : public RedisFeed {
   absl::Status Prime();
   absl::Status RepairSymbol(const std::string& symbol);
   absl::Status ServeCanaries();
-  void CanaryBack(size_t feed, uint64_t id);
+  // Records how canary `id` fares on feed i; returns whether it is back
+  // through every feed (it is then forgotten).
+  bool SetCanaryLeg(uint64_t id, size_t feed, PendingCanary::Leg leg);
   absl::Status MaybeHeartbeat();
   bool WaitToRetry(absl::Duration delay);
   // RedisFeed::SetDown, and the canaries out are forgotten.
