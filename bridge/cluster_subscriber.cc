@@ -77,11 +77,7 @@ ClusterSubscriber::ClusterSubscriber(redis::Config config, SubscriberOptions opt
       metrics_(metrics),
       partitioning_(options_.partitions),
       partition_channels_(PartitionChannels(config_, partitioning_)),
-      delivery_(std::make_unique<PushRouter>(
-                    config_.Key(""),
-                    config_.Key(absl::StrCat("physics-bridge:canary:", options_.instance_id)),
-                    options_.channels),
-                sink, metrics),
+      delivery_(MakePushRouter(config_, options_), sink, metrics),
       heartbeat_(config_, "bridge", options_.instance_id) {}
 
 ClusterSubscriber::~ClusterSubscriber() { Stop(); }
@@ -172,7 +168,8 @@ absl::Status ClusterSubscriber::Sync() {
   }
   const redis::ClusterTopology& topology = cluster_->topology();
   std::vector<MasterFeed> next(topology.shards.size());
-  const std::string canary_base = config_.Key(absl::StrCat("physics-bridge:canary:", options_.instance_id));
+  // The private channel's name, plus a hash tag per master.
+  const std::string& canary_base = delivery_.router().canary_channel();
   std::vector<std::string> canaries;
   for (size_t i = 0; i < next.size(); ++i) {
     next[i].address = topology.shards[i].master;

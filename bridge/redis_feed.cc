@@ -6,6 +6,8 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 #include "bridge/cluster_subscriber.h"
 #include "bridge/subscriber.h"
 
@@ -17,6 +19,12 @@ std::unique_ptr<RedisFeed> MakeRedisFeed(redis::Config config, SubscriberOptions
     return std::make_unique<ClusterSubscriber>(std::move(config), std::move(options), sink, metrics);
   }
   return std::make_unique<Subscriber>(std::move(config), std::move(options), sink, metrics);
+}
+
+std::unique_ptr<PushRouter> MakePushRouter(const redis::Config& config, const SubscriberOptions& options) {
+  return std::make_unique<PushRouter>(
+      config.Key(""), config.Key(absl::StrCat("physics-bridge:canary:", options.instance_id)),
+      options.channels);
 }
 
 RedisFeed::RedisFeed(std::string initial_down_reason)

@@ -22,6 +22,7 @@
 
 #include "bridge/delivery.h"
 #include "bridge/metrics.h"
+#include "bridge/push_router.h"
 #include "engine/redis/config.h"
 #include "engine/redis/partition.h"
 
@@ -86,6 +87,10 @@ class RedisFeed {
  private:
   std::thread thread_;
 };
+
+// The router for `config`'s namespace and `options`' channels, with the
+// private canary channel Key("physics-bridge:canary:<instance_id>").
+std::unique_ptr<PushRouter> MakePushRouter(const redis::Config& config, const SubscriberOptions& options);
 
 // A ClusterSubscriber for a redis-cluster:// Config, else a Subscriber.
 std::unique_ptr<RedisFeed> MakeRedisFeed(redis::Config config, SubscriberOptions options,

@@ -40,11 +40,7 @@ Subscriber::Subscriber(redis::Config config, SubscriberOptions options, Subscrib
       config_(std::move(config)),
       options_(std::move(options)),
       metrics_(metrics),
-      delivery_(std::make_unique<PushRouter>(
-                    config_.Key(""),
-                    config_.Key(absl::StrCat("physics-bridge:canary:", options_.instance_id)),
-                    options_.channels),
-                sink, metrics),
+      delivery_(MakePushRouter(config_, options_), sink, metrics),
       heartbeat_(config_, "bridge", options_.instance_id) {}
 
 Subscriber::~Subscriber() { Stop(); }
