@@ -33,6 +33,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "engine/log/throttle.h"
 #include "engine/redis/config.h"
 #include "engine/redis/connection.h"
 #include "engine/redis/key_slot.h"
@@ -67,6 +68,12 @@ struct ClusterTopology {
   // From the reply of CLUSTER SHARDS (Redis 7). Errors: kInternal naming
   // what was malformed.
   static absl::StatusOr<ClusterTopology> FromShardsReply(const redisReply* reply);
+  // The same; a node whose endpoint and ip are empty or "?" ("the node you
+  // asked") gets `asked_host`.
+  static absl::StatusOr<ClusterTopology> FromShardsReply(const redisReply* reply,
+                                                         std::string_view asked_host);
+  // Index into shards of the shard whose master is at `address`, or kNoOwner.
+  int ShardOf(const HostPort& address) const;
   // Slots served by some master.
   int covered_slots() const;
 };
@@ -123,11 +130,28 @@ class Cluster {
   friend class ClusterPipeline;
   Cluster(Config cfg, absl::Duration connect_timeout, absl::Duration io_timeout);
 
+  // Asks the masters we know, then the seeds, for CLUSTER SHARDS and adopts
+  // the first usable answer (keeping connections to unchanged masters).
+  absl::Status LoadTopology();
+  // Asks one node; `conn` is an open connection to it or empty (then opened,
+  // and kept when the node turns out to be a master).
+  absl::StatusOr<ClusterTopology> AskShards(const HostPort& node, Connection* conn,
+                                            std::optional<Connection>* opened);
+  void Adopt(ClusterTopology topology, const HostPort& answered_by,
+             std::optional<Connection> answered_conn);
+  // A connection to any node: a master's, or one kept for redirections to
+  // nodes that serve no slot yet (ASK during a migration to a new master).
+  absl::StatusOr<Connection*> NodeConnection(const HostPort& node);
+  // A MOVED named `node` for `slot`: when it is a known master, the slot map
+  // says so at once (a refresh may be rate-limited away).
+  void NoteMoved(uint16_t slot, const HostPort& node);
+
   Config config_;
   absl::Duration connect_timeout_;
   absl::Duration io_timeout_;
   ClusterTopology topology_;
   std::vector<std::optional<Connection>> connections_;  // per shard
+  std::vector<std::pair<HostPort, std::optional<Connection>>> other_nodes_;
   absl::Time last_refresh_ = absl::InfinitePast();
 };
 
@@ -176,18 +200,76 @@ class ClusterPipeline {
   std::span<const uint32_t> failed_tags() const { return failed_tags_; }
 
  private:
-  std::vector<uint32_t> failed_tags_;
-  // Per-master pipelines and unit records: implementation-defined.
+  // A unit: its RESP (encoded once, resent as is) and what it is for.
   struct Unit {
     uint16_t slot;
     uint32_t tag;
-    size_t begin, end;   // byte range in `units_buffer_`
+    size_t begin, end;  // byte range in units_buffer_
     size_t commands;
+    bool transaction;
   };
+  // A unit to send in the current round, and where: `node` < 0 means the
+  // master of its slot; otherwise an index into redirect_nodes_ (a MOVED or
+  // ASK target), with ASKING first when `asking`.
+  struct Pending {
+    size_t unit;
+    int node = -1;
+    bool asking = false;
+  };
+  // One node's share of a round: a pipeline, and which replies are whose.
+  struct Destination {
+    struct Sent {
+      size_t unit;
+      size_t first_reply;
+      size_t replies;  // the unit's, plus ASKING's
+    };
+    Pipeline pipeline;
+    std::vector<Sent> sent;
+    std::vector<Pipeline::ReplyError> errors;
+    HostPort node;
+    Connection* conn = nullptr;  // null: could not connect (connect_error)
+    absl::Status connect_error;
+    bool used = false;
+  };
+  // What happened in one Execute, for its log lines and its status.
+  struct Events {
+    size_t moved = 0, asked = 0, resent = 0, lost = 0, failed = 0;
+    bool refresh = false;    // a MOVED or a lost master asks for one
+    bool refreshed = false;  // done (at most once per Execute)
+    bool internal = false;   // an error reply that is no redirection
+    std::string first_failure;
+    std::string lost_node;
+    std::string last_try_again;
+  };
+
+  // Moves pending_ into the destinations' pipelines (a unit whose slot has no
+  // master fails at once).
+  void Assign(Cluster& cluster);
+  // The destination for `p`, connected (or with its connect error) when
+  // first used in a round; nullptr when the unit's slot has no master.
+  Destination* DestinationFor(Cluster& cluster, const Pending& p);
+  // Sends every used destination's buffer, then reads each one's replies and
+  // sorts every unit sent into landed, next round (next_) or failed.
+  void RunRound(Cluster& cluster);
+  void Collect(Cluster& cluster, Destination& d);
+  void Fail(size_t unit, std::string_view why, bool internal);
+  void LogEvents(size_t units);
+  // Index into redirect_nodes_ of host:port ("" = the replying node's host).
+  int RedirectNode(std::string_view host, int port, const HostPort& replied);
+
   std::string units_buffer_;  // every unit's RESP, in append order
   std::vector<Unit> units_;
   std::optional<size_t> open_transaction_;
-  std::vector<Pipeline> per_master_;
+  size_t commands_ = 0;
+  size_t assigned_ = 0;  // units_ [0, assigned_) sit in destinations (SendNow)
+  std::vector<Destination> destinations_;  // per master, then redirect nodes
+  std::vector<Pending> pending_, next_;
+  std::vector<HostPort> redirect_nodes_;   // grows only on redirections
+  std::vector<HostPort> unreachable_;      // nodes that failed in this Execute
+  std::vector<uint32_t> failed_tags_;
+  Events events_;
+  bool try_again_ = false;
+  log::Throttle log_throttle_{1};  // a line a second at most
 };
 
 }  // namespace physics::redis

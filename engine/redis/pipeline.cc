@@ -71,6 +71,12 @@ void Pipeline::Tally::Reset() {
 }
 
 void Pipeline::Tally::NoteError(std::string_view text) {
+  if (!current_has_error && errors_out != nullptr) {
+    ReplyError& e = errors_out->emplace_back();
+    e.reply = replies;
+    e.len = static_cast<uint8_t>(std::min(text.size(), ReplyError::kMaxText));
+    std::memcpy(e.text.data(), text.data(), e.len);
+  }
   current_has_error = true;
   if (!has_demoted_error && IsDemotedMasterError(text)) {
     has_demoted_error = true;
@@ -116,6 +122,11 @@ void Pipeline::Append(std::span<const std::string_view> argv) {
   ++count_;
 }
 
+void Pipeline::AppendEncoded(std::string_view resp, size_t commands) {
+  buffer_.append(resp);
+  count_ += commands;
+}
+
 void Pipeline::Clear() {
   buffer_.clear();
   count_ = 0;
@@ -138,6 +149,8 @@ absl::Status Pipeline::SendNow(Connection& conn) {
 absl::Status Pipeline::Execute(Connection& conn) {
   absl::Cleanup clear = [this] { Clear(); };
   tally_.Reset();
+  tally_.errors_out = errors_out_;
+  if (errors_out_ != nullptr) errors_out_->clear();
   if (empty()) return absl::OkStatus();
   if (!conn.ok()) return conn.NotUsable();
 

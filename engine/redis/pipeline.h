@@ -14,10 +14,12 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "engine/redis/connection.h"
@@ -36,6 +38,25 @@ class Pipeline {
   // has grown to the size of a typical batch. REQUIRES: !argv.empty().
   void Append(std::initializer_list<std::string_view> argv);
   void Append(std::span<const std::string_view> argv);
+  // Appends `commands` commands already RESP-encoded in `resp` (e.g. a unit
+  // of a ClusterPipeline, encoded once and resent after a redirection).
+  // REQUIRES: resp holds exactly `commands` complete commands.
+  void AppendEncoded(std::string_view resp, size_t commands);
+
+  // One reply that held an error (its first error, an EXEC array's nested one
+  // included), truncated to kMaxText bytes: enough for a redirection
+  // ("MOVED 16383 host:port") and the start of any other error.
+  struct ReplyError {
+    static constexpr size_t kMaxText = 120;
+    size_t reply = 0;  // index of the reply (= of the command) in the batch
+    uint8_t len = 0;
+    std::array<char, kMaxText> text{};
+    std::string_view view() const { return std::string_view(text.data(), len); }
+  };
+  // From the next Execute() on, each reply that holds an error is listed in
+  // *errors (cleared by each Execute(), in reply order); nullptr stops that.
+  // Allocates only when errors happen and the vector must grow.
+  void RecordErrors(std::vector<ReplyError>* errors) { errors_out_ = errors; }
 
   size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
@@ -73,6 +94,10 @@ class Pipeline {
   // Top-level null replies in the last Execute(): in a pipeline of writes,
   // each is an EXEC aborted by a WATCHed key (the engine's lease fence).
   size_t null_replies() const { return tally_.nulls; }
+  // Complete replies the last Execute() read: all of them after OK or
+  // kInternal; after kUnavailable, the replies before the break (their
+  // commands ran; the rest may or may not have).
+  size_t replies_read() const { return tally_.replies; }
   // True when SendNow() (or Execute()) has written every appended byte.
   bool fully_sent() const { return sent_ == buffer_.size(); }
 
@@ -95,6 +120,7 @@ class Pipeline {
     bool has_demoted_error = false;  // a READONLY reply: the server is a replica now
     size_t demoted_error_len = 0;
     std::array<char, 128> demoted_error{};
+    std::vector<ReplyError>* errors_out = nullptr;  // see RecordErrors
   };
 
   static void* CountString(const redisReadTask* task, char* str, size_t len);
@@ -107,6 +133,7 @@ class Pipeline {
   size_t count_ = 0;
   size_t sent_ = 0;  // bytes of buffer_ already written by SendNow
   Tally tally_;
+  std::vector<ReplyError>* errors_out_ = nullptr;
   // hiredis wants a mutable table; it is only read, and only during Execute().
   redisReplyObjectFunctions counting_functions_ = {&CountString, &CountArray, &CountInteger,
                                                    &CountNil, &IgnoreFree};

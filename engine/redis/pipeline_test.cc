@@ -166,6 +166,40 @@ TEST(Pipeline, ErrorInsideExecCounts) {
   EXPECT_TRUE(conn->Command({"PING"}).ok());
 }
 
+TEST(Pipeline, RecordsEachErrorReplyWithItsIndexAndText) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  absl::StatusOr<Connection> conn = server.Connect();
+  ASSERT_TRUE(conn.ok());
+  std::vector<Pipeline::ReplyError> errors;
+  Pipeline p;
+  p.RecordErrors(&errors);
+  p.Append({"SET", "n", "abc"});
+  p.Append({"INCR", "n"});                                    // #1: an error
+  p.Append({"MULTI"});
+  p.Append({"INCR", "n"});
+  p.Append({"LPUSH", "n", "x"});
+  p.Append({"EXEC"});                                         // #5: two nested errors
+  p.AppendEncoded("*3\r\n$3\r\nSET\r\n$1\r\nm\r\n$1\r\n1\r\n*1\r\n$4\r\nPING\r\n", 2);
+  p.Append({"HSET", "n", "f", "v"});                          // #8: WRONGTYPE
+  EXPECT_EQ(p.size(), 9u);
+  EXPECT_EQ(p.Execute(*conn).code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(p.replies_read(), 9u);
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0].reply, 1u);
+  EXPECT_THAT(std::string(errors[0].view()), HasSubstr("ERR value is not an integer"));
+  EXPECT_EQ(errors[1].reply, 5u);  // the first nested error only
+  EXPECT_THAT(std::string(errors[1].view()), HasSubstr("ERR value is not an integer"));
+  EXPECT_EQ(errors[2].reply, 8u);
+  EXPECT_THAT(std::string(errors[2].view()), HasSubstr("WRONGTYPE"));
+  EXPECT_EQ(testing::Get(server, "m"), "1");
+
+  // The next Execute starts a fresh list; without errors it stays empty.
+  p.Append({"PING"});
+  EXPECT_TRUE(p.Execute(*conn).ok());
+  EXPECT_TRUE(errors.empty());
+}
+
 TEST(Pipeline, ServerKilledMidPipelineIsUnavailable) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());

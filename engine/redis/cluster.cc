@@ -1,0 +1,403 @@
+#include "engine/redis/cluster.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "engine/log/log.h"
+#include "engine/redis/internal/cluster_redirect.h"
+#include "engine/redis/internal/string_view.h"
+
+namespace physics::redis {
+namespace {
+
+using internal::Redirect;
+using internal::ToAbsl;
+
+// Command attempts (redirections followed) before Cluster::Command gives up.
+constexpr int kMaxCommandAttempts = 5;
+// TRYAGAIN: a multi-key command met a slot in migration; Redis suggests a
+// short wait.
+constexpr absl::Duration kTryAgainPause = absl::Milliseconds(15);
+
+// The value of `name` in a flat [name, value, ...] array, or nullptr.
+const redisReply* Field(const redisReply* map, std::string_view name) {
+  if (map == nullptr || map->type != REDIS_REPLY_ARRAY || map->elements % 2 != 0) return nullptr;
+  for (size_t i = 0; i + 1 < map->elements; i += 2) {
+    if (ReplyText(map->element[i]) == name) return map->element[i + 1];
+  }
+  return nullptr;
+}
+
+absl::Status Malformed(absl::string_view what) {
+  return absl::InternalError(absl::StrCat("CLUSTER SHARDS reply is malformed: ", what));
+}
+
+struct ShardNode {
+  std::string id;
+  HostPort address;
+  bool master = false;
+  bool online = false;
+  int64_t offset = 0;
+};
+
+absl::StatusOr<ShardNode> ParseNode(const redisReply* node, size_t shard, std::string_view asked_host) {
+  const std::string where = absl::StrCat("shard ", shard, ": a node");
+  if (node == nullptr || node->type != REDIS_REPLY_ARRAY || node->elements % 2 != 0) {
+    return Malformed(absl::StrCat(where, " is not a field/value array"));
+  }
+  const redisReply* id = Field(node, "id");
+  const redisReply* port = Field(node, "port");
+  const redisReply* role = Field(node, "role");
+  if (!IsTextReply(id) || ReplyText(id).empty()) return Malformed(absl::StrCat(where, " has no id"));
+  if (port == nullptr || port->type != REDIS_REPLY_INTEGER || port->integer < 1 ||
+      port->integer > 65535) {
+    return Malformed(absl::StrCat(where, " has no plain \"port\" (TLS is not supported)"));
+  }
+  if (ReplyText(role) != "master" && ReplyText(role) != "replica") {
+    return Malformed(absl::StrCat(where, " has role \"", ToAbsl(ReplyText(role)), "\""));
+  }
+  ShardNode out;
+  out.id = std::string(ReplyText(id));
+  out.master = ReplyText(role) == "master";
+  out.online = ReplyText(Field(node, "health")) == "online";
+  if (const redisReply* offset = Field(node, "replication-offset");
+      offset != nullptr && offset->type == REDIS_REPLY_INTEGER) {
+    out.offset = offset->integer;
+  }
+  // The endpoint is the address clients should use; "?" or "" means unknown,
+  // and then the ip, else the node that answered.
+  std::string_view host = ReplyText(Field(node, "endpoint"));
+  if (host.empty() || host == "?") host = ReplyText(Field(node, "ip"));
+  if (host.empty() || host == "?") host = asked_host;
+  out.address = HostPort{std::string(host), static_cast<int>(port->integer)};
+  return out;
+}
+
+// Redis's own text of an error reply returned as a status by Connection.
+std::string_view ErrorText(const absl::Status& s) {
+  return internal::ToStd(absl::StripPrefix(s.message(), "Redis error: "));
+}
+
+}  // namespace
+
+// --- ClusterTopology --------------------------------------------------------
+
+absl::StatusOr<ClusterTopology> ClusterTopology::FromShardsReply(const redisReply* reply) {
+  return FromShardsReply(reply, "");
+}
+
+absl::StatusOr<ClusterTopology> ClusterTopology::FromShardsReply(const redisReply* reply,
+                                                                 std::string_view asked_host) {
+  if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return Malformed("not an array");
+  ClusterTopology t;
+  t.slot_owner.fill(kNoOwner);
+  for (size_t k = 0; k < reply->elements; ++k) {
+    const redisReply* shard = reply->element[k];
+    if (shard->type != REDIS_REPLY_ARRAY || shard->elements % 2 != 0) {
+      return Malformed(absl::StrCat("shard ", k, " is not a field/value array"));
+    }
+    const redisReply* slots = Field(shard, "slots");
+    if (slots == nullptr || slots->type != REDIS_REPLY_ARRAY || slots->elements % 2 != 0) {
+      return Malformed(absl::StrCat("shard ", k, ": \"slots\" is not a list of first, last pairs"));
+    }
+    ClusterShard out;
+    for (size_t i = 0; i < slots->elements; i += 2) {
+      const redisReply* first = slots->element[i];
+      const redisReply* last = slots->element[i + 1];
+      if (first->type != REDIS_REPLY_INTEGER || last->type != REDIS_REPLY_INTEGER ||
+          first->integer < 0 || first->integer > last->integer || last->integer >= kClusterSlots) {
+        return Malformed(absl::StrCat("shard ", k, ": a slot range is not 0 <= first <= last < ",
+                                      kClusterSlots));
+      }
+      out.slot_ranges.emplace_back(static_cast<uint16_t>(first->integer),
+                                   static_cast<uint16_t>(last->integer));
+    }
+    const redisReply* nodes = Field(shard, "nodes");
+    if (nodes == nullptr || nodes->type != REDIS_REPLY_ARRAY) {
+      return Malformed(absl::StrCat("shard ", k, ": \"nodes\" is not an array"));
+    }
+    bool has_master = false;
+    for (size_t n = 0; n < nodes->elements; ++n) {
+      absl::StatusOr<ShardNode> node = ParseNode(nodes->element[n], k, asked_host);
+      if (!node.ok()) return node.status();
+      if (node->master && !has_master) {
+        has_master = true;
+        out.master_id = std::move(node->id);
+        out.master = std::move(node->address);
+        out.master_replication_offset = node->offset;
+      } else {
+        out.replicas.push_back({std::move(node->id), std::move(node->address), node->online,
+                                node->offset});
+      }
+    }
+    if (!has_master || out.slot_ranges.empty()) continue;
+    const auto index = static_cast<int16_t>(t.shards.size());
+    for (const auto& [first, last] : out.slot_ranges) {
+      for (int slot = first; slot <= last; ++slot) {
+        if (t.slot_owner[slot] == kNoOwner) t.slot_owner[slot] = index;
+      }
+    }
+    t.shards.push_back(std::move(out));
+  }
+  return t;
+}
+
+int ClusterTopology::covered_slots() const {
+  return static_cast<int>(std::count_if(slot_owner.begin(), slot_owner.end(),
+                                        [](int16_t owner) { return owner != kNoOwner; }));
+}
+
+int ClusterTopology::ShardOf(const HostPort& address) const {
+  for (size_t i = 0; i < shards.size(); ++i) {
+    if (shards[i].master == address) return static_cast<int>(i);
+  }
+  return kNoOwner;
+}
+
+// --- Cluster ----------------------------------------------------------------
+
+Cluster::Cluster(Config cfg, absl::Duration connect_timeout, absl::Duration io_timeout)
+    : config_(std::move(cfg)), connect_timeout_(connect_timeout), io_timeout_(io_timeout) {
+  topology_.slot_owner.fill(ClusterTopology::kNoOwner);
+}
+
+Cluster::Cluster(Cluster&&) noexcept = default;
+Cluster& Cluster::operator=(Cluster&&) noexcept = default;
+Cluster::~Cluster() = default;
+
+absl::StatusOr<Cluster> Cluster::Open(const Config& cfg, absl::Duration connect_timeout,
+                                      absl::Duration io_timeout) {
+  if (!cfg.uses_cluster()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(cfg.Describe(), ": not a redis-cluster:// URL; use Connection::Open"));
+  }
+  Cluster cluster(cfg, connect_timeout, io_timeout);
+  if (absl::Status s = cluster.LoadTopology(); !s.ok()) return s;
+  for (size_t i = 0; i < cluster.masters(); ++i) {
+    absl::StatusOr<Connection*> conn = cluster.Master(i);
+    if (!conn.ok()) return conn.status();
+  }
+  return cluster;
+}
+
+Config Cluster::NodeConfig(const HostPort& node) const {
+  Config cfg = config_;
+  cfg.host = node.host;
+  cfg.port = node.port;
+  cfg.unix_path.clear();
+  cfg.db = 0;
+  cfg.cluster_seeds.clear();
+  cfg.cluster_node = true;
+  cfg.sentinels.reset();
+  cfg.master_name.clear();
+  return cfg;
+}
+
+absl::StatusOr<ClusterTopology> Cluster::AskShards(const HostPort& node, Connection* conn,
+                                                   std::optional<Connection>* opened) {
+  if (conn == nullptr) {
+    absl::StatusOr<Connection> fresh =
+        Connection::Open(NodeConfig(node), connect_timeout_, io_timeout_);
+    if (!fresh.ok()) return fresh.status();
+    opened->emplace(*std::move(fresh));
+    conn = &**opened;
+  }
+  absl::StatusOr<Reply> reply = conn->Command({"CLUSTER", "SHARDS"});
+  if (!reply.ok()) {
+    if (absl::StrContains(reply.status().message(), "cluster support disabled")) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("Redis ", node.ToString(),
+                       " is not a cluster node (cluster support disabled): use a redis:// URL"));
+    }
+    return reply.status();
+  }
+  absl::StatusOr<ClusterTopology> topology =
+      ClusterTopology::FromShardsReply(reply->get(), node.host);
+  if (topology.ok() && topology->shards.empty()) {
+    return absl::UnavailableError(absl::StrCat(node.ToString(), " knows no master serving slots"));
+  }
+  return topology;
+}
+
+absl::Status Cluster::LoadTopology() {
+  std::vector<std::string> answers;
+  auto ask = [&](const HostPort& node, Connection* conn) -> absl::Status {
+    std::optional<Connection> opened;
+    absl::StatusOr<ClusterTopology> topology = AskShards(node, conn, &opened);
+    if (topology.ok()) {
+      Adopt(*std::move(topology), node, std::move(opened));
+      return absl::OkStatus();
+    }
+    answers.push_back(absl::StrCat(node.ToString(), ": ", topology.status().message()));
+    return topology.status();
+  };
+  // The masters we know answer first (no new connection); then the seeds.
+  for (size_t i = 0; i < connections_.size(); ++i) {
+    if (!connections_[i].has_value() || !connections_[i]->ok()) continue;
+    if (ask(topology_.shards[i].master, &*connections_[i]).ok()) return absl::OkStatus();
+  }
+  for (const HostPort& seed : config_.cluster_seeds) {
+    const absl::Status s = ask(seed, nullptr);
+    if (s.ok()) return s;
+    if (absl::IsUnauthenticated(s) || absl::IsPermissionDenied(s) ||
+        absl::IsFailedPrecondition(s)) {
+      return absl::Status(s.code(), absl::StrCat(config_.Describe(), ": ", s.message()));
+    }
+  }
+  last_refresh_ = absl::Now();  // a failed round counts: no storm of attempts
+  return absl::UnavailableError(absl::StrCat(config_.Describe(),
+                                             ": no node answered CLUSTER SHARDS: ",
+                                             absl::StrJoin(answers, "; ")));
+}
+
+void Cluster::Adopt(ClusterTopology topology, const HostPort& answered_by,
+                    std::optional<Connection> answered_conn) {
+  std::vector<std::optional<Connection>> connections(topology.shards.size());
+  for (size_t i = 0; i < topology.shards.size(); ++i) {
+    const int old = topology_.ShardOf(topology.shards[i].master);
+    if (old != ClusterTopology::kNoOwner && connections_[old].has_value()) {
+      connections[i] = std::move(connections_[old]);
+    } else if (answered_conn.has_value() && topology.shards[i].master == answered_by) {
+      connections[i] = std::move(answered_conn);
+    }
+  }
+  const bool masters_changed =
+      !topology_.shards.empty() &&
+      (topology.shards.size() != topology_.shards.size() ||
+       !std::equal(topology.shards.begin(), topology.shards.end(), topology_.shards.begin(),
+                   [](const ClusterShard& a, const ClusterShard& b) { return a.master == b.master; }));
+  if (masters_changed) {
+    std::vector<std::string> masters;
+    for (const ClusterShard& shard : topology.shards) masters.push_back(shard.master.ToString());
+    log::Info(absl::StrCat("Redis Cluster ", config_.Describe(), ": masters now ",
+                           absl::StrJoin(masters, ", "), " (", topology.covered_slots(),
+                           " slots served)"));
+  }
+  topology_ = std::move(topology);
+  connections_ = std::move(connections);
+  last_refresh_ = absl::Now();
+}
+
+absl::Status Cluster::Refresh(absl::Duration min_interval) {
+  if (absl::Now() - last_refresh_ < min_interval) return absl::OkStatus();
+  return LoadTopology();
+}
+
+void Cluster::NoteMoved(uint16_t slot, const HostPort& node) {
+  const int shard = topology_.ShardOf(node);
+  if (shard != ClusterTopology::kNoOwner) topology_.slot_owner[slot] = static_cast<int16_t>(shard);
+}
+
+absl::StatusOr<Connection*> Cluster::Master(size_t i) {
+  std::optional<Connection>& conn = connections_[i];
+  if (conn.has_value() && conn->ok()) return &*conn;
+  conn.reset();
+  absl::StatusOr<Connection> fresh =
+      Connection::Open(NodeConfig(topology_.shards[i].master), connect_timeout_, io_timeout_);
+  if (!fresh.ok()) return fresh.status();
+  conn.emplace(*std::move(fresh));
+  return &*conn;
+}
+
+absl::StatusOr<Connection*> Cluster::NodeConnection(const HostPort& node) {
+  if (const int shard = topology_.ShardOf(node); shard != ClusterTopology::kNoOwner) {
+    return Master(static_cast<size_t>(shard));
+  }
+  auto it = std::find_if(other_nodes_.begin(), other_nodes_.end(),
+                         [&node](const auto& entry) { return entry.first == node; });
+  if (it == other_nodes_.end()) {
+    // Nodes outside the slot map are rare (a new master during a migration).
+    if (other_nodes_.size() >= 8) other_nodes_.clear();
+    it = other_nodes_.insert(other_nodes_.end(), {node, std::nullopt});
+  }
+  if (it->second.has_value() && it->second->ok()) return &*it->second;
+  it->second.reset();
+  absl::StatusOr<Connection> fresh = Connection::Open(NodeConfig(node), connect_timeout_, io_timeout_);
+  if (!fresh.ok()) return fresh.status();
+  it->second.emplace(*std::move(fresh));
+  return &*it->second;
+}
+
+absl::Status Cluster::ForEachMaster(absl::FunctionRef<absl::Status(size_t, Connection&)> fn) {
+  for (size_t i = 0; i < masters(); ++i) {
+    absl::StatusOr<Connection*> conn = Master(i);
+    if (!conn.ok()) return conn.status();
+    if (absl::Status s = fn(i, **conn); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Reply> Cluster::Command(std::string_view key,
+                                       std::initializer_list<std::string_view> argv) {
+  return Command(key, std::span<const std::string_view>(argv.begin(), argv.size()));
+}
+
+absl::StatusOr<Reply> Cluster::Command(std::string_view key,
+                                       std::span<const std::string_view> argv) {
+  const uint16_t slot = KeySlot(key);
+  std::optional<HostPort> redirected;  // the node a MOVED or ASK named
+  bool asking = false;
+  absl::Status last = absl::UnavailableError("not tried");
+  for (int attempt = 0; attempt < kMaxCommandAttempts; ++attempt) {
+    absl::StatusOr<Connection*> conn = absl::UnavailableError("");
+    std::string asked_host;  // for a redirection that names no host
+    if (redirected.has_value()) {
+      asked_host = redirected->host;
+      conn = NodeConnection(*redirected);
+    } else if (const int shard = MasterOf(slot); shard != ClusterTopology::kNoOwner) {
+      asked_host = topology_.shards[shard].master.host;
+      conn = Master(static_cast<size_t>(shard));
+    } else {
+      conn = absl::UnavailableError(absl::StrCat("no master serves slot ", slot));
+    }
+    if (conn.ok() && asking) {
+      absl::StatusOr<Reply> ok = (*conn)->Command({"ASKING"});
+      if (!ok.ok()) conn = ok.status();
+    }
+    redirected.reset();
+    asking = false;
+    if (!conn.ok()) {
+      last = conn.status();
+      if (absl::IsUnauthenticated(last) || absl::IsPermissionDenied(last)) return last;
+      Refresh().IgnoreError();  // errors show up as the next attempt's
+      continue;
+    }
+    absl::StatusOr<Reply> reply = (*conn)->Command(argv);
+    if (reply.ok()) return reply;
+    last = reply.status();
+    if (!(*conn)->ok()) {  // lost, or READONLY (a demoted master)
+      Refresh().IgnoreError();
+      continue;
+    }
+    const Redirect redirect = internal::ParseRedirect(ErrorText(reply.status()));
+    switch (redirect.kind) {
+      case Redirect::Kind::kNone:
+        return reply;
+      case Redirect::Kind::kClusterDown:
+        return absl::UnavailableError(absl::StrCat(config_.Describe(), ": ", reply.status().message()));
+      case Redirect::Kind::kTryAgain:
+        absl::SleepFor(kTryAgainPause);
+        break;
+      case Redirect::Kind::kMoved:
+      case Redirect::Kind::kAsk: {
+        redirected = HostPort{redirect.host.empty() ? asked_host : std::string(redirect.host),
+                              redirect.port};
+        asking = redirect.kind == Redirect::Kind::kAsk;
+        if (!asking) {
+          NoteMoved(redirect.slot, *redirected);
+          Refresh().IgnoreError();
+        }
+        break;
+      }
+    }
+  }
+  return absl::UnavailableError(absl::StrCat(config_.Describe(), ": slot ", slot,
+                                             ": gave up after ", kMaxCommandAttempts,
+                                             " attempts; last: ", last.message()));
+}
+
+}  // namespace physics::redis
