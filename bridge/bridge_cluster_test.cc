@@ -31,7 +31,7 @@ constexpr absl::Duration kWait = absl::Seconds(5);
 class BridgeClusterTest : public BridgeTest {
  protected:
   void SetUp() override {
-    cluster_->emplace(cluster_options_);
+    cluster_.emplace(cluster_options_);
     absl::Status started = cluster_->Start();
     ASSERT_TRUE(started.ok()) << started;
   }
