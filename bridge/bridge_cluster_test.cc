@@ -19,6 +19,7 @@
 #include "tests/support/cluster_set.h"
 #include "tests/support/eventually.h"
 #include "tests/support/programs.h"
+#include "tests/support/redis_reads.h"
 
 namespace physics::bridge::testing {
 namespace {
@@ -110,9 +111,15 @@ TEST_F(BridgeClusterTest, EverySymbolOnEveryMasterReachesTheClientInSeqOrder) {
   }
   std::string body;
   EXPECT_EQ(HealthStatus(port_, &body), 200) << body;
+  // The heartbeat is on whichever master serves its slot.
+  size_t heartbeats = 0;
+  for (size_t i = 0; i < cluster_->node_count(); ++i) {
+    heartbeats += physics::testing::Keys(cluster_->node(i), "ops:hb:bridge:*").size();
+  }
+  EXPECT_GE(heartbeats, 1u);
 }
 
-TEST_F(BridgeClusterTest, StatesStoredOnEveryMasterArePrimed) {
+TEST_F(BridgeClusterTest, StatesStoredOnEveryMasterArePrimedAndExtraChannelsForwarded) {
   std::map<std::string, int64_t> stored;
   std::set<size_t> masters;
   for (int i = 0; masters.size() < 3 || stored.size() < 9; ++i) {
@@ -121,7 +128,7 @@ TEST_F(BridgeClusterTest, StatesStoredOnEveryMasterArePrimed) {
     StoreState(symbol, 10 + i);
     masters.insert(MasterNode(redis::KeySlot(absl::StrCat("physics:state:", symbol))));
   }
-  StartBridge();
+  StartBridge({"--channels", "alerts"});
   WsTestClient ws = Subscribed();
   std::map<std::string, int64_t> snapshot;
   for (size_t n = 0; n < stored.size(); ++n) {
@@ -131,6 +138,15 @@ TEST_F(BridgeClusterTest, StatesStoredOnEveryMasterArePrimed) {
     snapshot[frame->substr(at, frame->find('"', at) - at)] = SeqOf(*frame);
   }
   EXPECT_EQ(snapshot, stored);
+
+  // Extra channels are plain pub/sub, which the cluster copies to every node.
+  WsTestClient alerts = Subscribed(R"({"type":"subscribe","channel":"alerts"})");
+  absl::StatusOr<redis::Reply> published =
+      cluster_->node(cluster_->node_count() - 1).Run({"PUBLISH", "alerts", R"({"x":1})"});
+  ASSERT_TRUE(published.ok()) << published.status();
+  absl::StatusOr<std::string> alert = alerts.ReadText(kWait);
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_EQ(*alert, MessageFrame(R"({"x":1})", "alerts"));
 }
 
 TEST_F(BridgeClusterTest, AManualFailoverIsFollowedAndTheClientStaysConnected) {
@@ -169,6 +185,33 @@ TEST_F(BridgeClusterTest, AManualFailoverIsFollowedAndTheClientStaysConnected) {
     SPublish(node == master ? *replica : node, other, 7);
     ExpectState(ws, other, 7);
   }
+}
+
+TEST_F(BridgeClusterTest, APartitionWhoseSlotMovesIsResubscribedOnItsNewMaster) {
+  StartBridge();
+  WsTestClient ws = Subscribed();
+  const std::string symbol = "SPY";
+  const uint16_t slot = parts_.Slot(parts_.Of(symbol));
+  const size_t from = MasterNode(slot);
+  size_t to = from;
+  for (int p = 0; p < parts_.count() && to == from; ++p) to = MasterNode(parts_.Slot(p));
+  ASSERT_NE(to, from);
+  SPublish(from, symbol, 1);
+  ExpectState(ws, symbol, 1);
+
+  ASSERT_TRUE(cluster_->BeginSlotMigration(slot, from, to).ok());
+  ASSERT_TRUE(cluster_->MigrateKeys(slot, from, to, 100).ok());
+  ASSERT_TRUE(cluster_->FinishSlotMigration(slot, from, to).ok());
+  ASSERT_TRUE(cluster_->WaitForClusterOk(absl::Seconds(15)).ok());
+  ASSERT_EQ(MasterNode(slot), to);
+
+  std::string body;
+  ASSERT_TRUE(Eventually([&] {
+                return Metric("bridge_redis_reconnects_total") >= 1 && HealthStatus(port_, &body) == 200;
+              }).ok())
+      << body;
+  SPublish(to, symbol, 2);
+  ExpectState(ws, symbol, 2);
 }
 
 // A node timeout well beyond what the test takes: a stalled master stays
