@@ -214,6 +214,33 @@ TEST_F(BridgeClusterTest, APartitionWhoseSlotMovesIsResubscribedOnItsNewMaster) 
   ExpectState(ws, symbol, 2);
 }
 
+TEST_F(BridgeClusterTest, AKilledMasterIsReplacedByItsPromotedReplica) {
+  StartBridge();
+  WsTestClient ws = Subscribed();
+  const std::string symbol = "QQQ";
+  const uint16_t slot = parts_.Slot(parts_.Of(symbol));
+  const size_t master = MasterNode(slot);
+  SPublish(master, symbol, 1);
+  ExpectState(ws, symbol, 1);
+
+  cluster_->node(master).Kill();
+  std::string body;
+  ASSERT_TRUE(Eventually([&] { return HealthStatus(port_, &body) == 503; }).ok()) << body;
+  // The node timeout (2 s), then the replica's election.
+  ASSERT_TRUE(Eventually([&] {
+                absl::StatusOr<size_t> now = cluster_->MasterOf(slot);
+                return now.ok() && *now != master;
+              }, absl::Seconds(30)).ok());
+  ASSERT_TRUE(cluster_->WaitForClusterOk(absl::Seconds(30)).ok());
+  const size_t promoted = MasterNode(slot);
+  // Retried with the reconnect backoff (at most 5 s apart) until the
+  // promoted replica is in the slot map.
+  ASSERT_TRUE(Eventually([&] { return HealthStatus(port_, &body) == 200; }, absl::Seconds(20)).ok())
+      << body;
+  SPublish(promoted, symbol, 2);
+  ExpectState(ws, symbol, 2);
+}
+
 // A node timeout well beyond what the test takes: a stalled master stays
 // the master (no replica is promoted meanwhile).
 class BridgeClusterStallTest : public BridgeClusterTest {
