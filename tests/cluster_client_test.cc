@@ -313,5 +313,44 @@ TEST(ClusterClient, KilledMastersUnitsFailWhileTheOthersLandThenLandAfterPromoti
   for (int i = 0; i < 300; ++i) ASSERT_EQ(ClusterGet(*cluster, Key(i)), "after") << Key(i);
 }
 
+TEST(ClusterClient, StalledMastersUnitsFailAfterTheIoTimeoutWhileTheOthersLand) {
+  // No replicas and no full coverage: the stalled master stays the master.
+  ClusterSet set({.replicas_per_master = 0, .require_full_coverage = false});
+  ASSERT_TRUE(set.Start().ok());
+  absl::StatusOr<Cluster> cluster = Cluster::Open(set.config(), kConnect, absl::Seconds(1));
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  absl::StatusOr<size_t> victim = set.MasterOf(KeySlot(Key(0)));
+  ASSERT_TRUE(victim.ok());
+  std::set<uint32_t> on_victim;
+  for (int i = 0; i < 300; ++i) {
+    if (set.MasterOf(KeySlot(Key(i))).value_or(99) == *victim) on_victim.insert(i);
+  }
+  ASSERT_TRUE(set.node(*victim).Pause().ok());
+
+  ClusterPipeline p;
+  AppendWrites(p, 300, 0, "during");
+  ::testing::internal::CaptureStderr();
+  const absl::Status s = p.Execute(*cluster);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_EQ(std::set<uint32_t>(p.failed_tags().begin(), p.failed_tags().end()), on_victim);
+  EXPECT_EQ(ClusterLogLines(log), 1) << log;
+  ASSERT_TRUE(set.node(*victim).Resume().ok());
+  for (int i = 0; i < 300; ++i) {
+    if (!on_victim.contains(i)) {
+      ASSERT_EQ(ClusterGet(*cluster, Key(i)), "during") << Key(i);
+    }
+  }
+  // Awake again: the next batches reconnect and land everything.
+  absl::Status landed = testing::Eventually(
+      [&]() -> absl::Status {
+        AppendWrites(p, 300, 0, "after");
+        return p.Execute(*cluster);
+      },
+      absl::Seconds(10), absl::Milliseconds(50));
+  ASSERT_TRUE(landed.ok()) << landed;
+  EXPECT_EQ(testing::Get(set.node(*victim), Key(0)), "after");
+}
+
 }  // namespace
 }  // namespace physics::redis

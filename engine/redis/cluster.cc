@@ -14,14 +14,14 @@
 namespace physics::redis {
 namespace {
 
+using internal::kTryAgainPause;
 using internal::Redirect;
 using internal::ToAbsl;
 
 // Command attempts (redirections followed) before Cluster::Command gives up.
 constexpr int kMaxCommandAttempts = 5;
-// TRYAGAIN: a multi-key command met a slot in migration; Redis suggests a
-// short wait.
-constexpr absl::Duration kTryAgainPause = absl::Milliseconds(15);
+// A master that refused or timed out a connect is left alone this long.
+constexpr absl::Duration kReconnectPause = absl::Milliseconds(100);
 
 // The value of `name` in a flat [name, value, ...] array, or nullptr.
 const redisReply* Field(const redisReply* map, std::string_view name) {
@@ -257,28 +257,34 @@ absl::Status Cluster::LoadTopology() {
 void Cluster::Adopt(ClusterTopology topology, const HostPort& answered_by,
                     std::optional<Connection> answered_conn) {
   std::vector<std::optional<Connection>> connections(topology.shards.size());
+  std::vector<FailedConnect> failed_connects(topology.shards.size());
   for (size_t i = 0; i < topology.shards.size(); ++i) {
     const int old = topology_.ShardOf(topology.shards[i].master);
+    if (old != ClusterTopology::kNoOwner) failed_connects[i] = std::move(failed_connects_[old]);
     if (old != ClusterTopology::kNoOwner && connections_[old].has_value()) {
       connections[i] = std::move(connections_[old]);
     } else if (answered_conn.has_value() && topology.shards[i].master == answered_by) {
       connections[i] = std::move(answered_conn);
     }
   }
-  const bool masters_changed =
-      !topology_.shards.empty() &&
-      (topology.shards.size() != topology_.shards.size() ||
-       !std::equal(topology.shards.begin(), topology.shards.end(), topology_.shards.begin(),
-                   [](const ClusterShard& a, const ClusterShard& b) { return a.master == b.master; }));
-  if (masters_changed) {
+  // CLUSTER SHARDS lists shards in no fixed order: compare the sets.
+  auto sorted_masters = [](const ClusterTopology& t) {
     std::vector<std::string> masters;
-    for (const ClusterShard& shard : topology.shards) masters.push_back(shard.master.ToString());
-    log::Info(absl::StrCat("Redis Cluster ", config_.Describe(), ": masters now ",
-                           absl::StrJoin(masters, ", "), " (", topology.covered_slots(),
-                           " slots served)"));
+    for (const ClusterShard& shard : t.shards) masters.push_back(shard.master.ToString());
+    std::sort(masters.begin(), masters.end());
+    return masters;
+  };
+  if (!topology_.shards.empty()) {
+    std::vector<std::string> now = sorted_masters(topology);
+    if (now != sorted_masters(topology_)) {
+      log::Info(absl::StrCat("Redis Cluster ", config_.Describe(), ": masters now ",
+                             absl::StrJoin(now, ", "), " (", topology.covered_slots(),
+                             " slots served)"));
+    }
   }
   topology_ = std::move(topology);
   connections_ = std::move(connections);
+  failed_connects_ = std::move(failed_connects);
   last_refresh_ = absl::Now();
 }
 
@@ -296,9 +302,16 @@ absl::StatusOr<Connection*> Cluster::Master(size_t i) {
   std::optional<Connection>& conn = connections_[i];
   if (conn.has_value() && conn->ok()) return &*conn;
   conn.reset();
+  FailedConnect& failed = failed_connects_[i];
+  const absl::Time now = absl::Now();
+  if (now < failed.retry_at) return failed.error;
   absl::StatusOr<Connection> fresh =
       Connection::Open(NodeConfig(topology_.shards[i].master), connect_timeout_, io_timeout_);
-  if (!fresh.ok()) return fresh.status();
+  if (!fresh.ok()) {
+    failed = {now + kReconnectPause, fresh.status()};
+    return fresh.status();
+  }
+  failed = {};
   conn.emplace(*std::move(fresh));
   return &*conn;
 }

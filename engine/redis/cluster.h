@@ -3,8 +3,9 @@
 // routed by their key's slot (key_slot.h), and pipelines split per master and
 // sent to every master before any reply is awaited. Redirections are handled
 // per reply: MOVED (refresh the slot map, resend), ASK (ASKING + resend to the
-// named node, once), TRYAGAIN (retry shortly), CLUSTERDOWN (back off), and a
-// lost connection or READONLY (a demoted master: refresh). No Debian package
+// named node, once), TRYAGAIN (retry shortly), CLUSTERDOWN (the unit fails:
+// the caller backs off), and a lost connection or READONLY (a demoted master:
+// refresh). engine/redis/README.md, "Cluster", has the table. No Debian package
 // offers a cluster client that builds on hiredis 0.14, hence this one.
 // Not thread-safe: a Cluster and its pipelines have one owner thread.
 //
@@ -107,7 +108,8 @@ class Cluster {
   absl::Status Refresh(absl::Duration min_interval = absl::Milliseconds(100));
 
   // The connection to master i, (re)opened when it was lost. kUnavailable
-  // when it cannot be opened now.
+  // when it cannot be opened now; after a failed attempt, the same error
+  // without a new attempt for 100 ms.
   absl::StatusOr<Connection*> Master(size_t i);
 
   // The Config for one node (host/port set, seeds cleared, same credentials):
@@ -151,6 +153,14 @@ class Cluster {
   absl::Duration io_timeout_;
   ClusterTopology topology_;
   std::vector<std::optional<Connection>> connections_;  // per shard
+  // Per shard: a master that could not be connected is not tried again for
+  // kReconnectPause (each attempt can cost connect_timeout), and meanwhile
+  // Master() returns the error it gave.
+  struct FailedConnect {
+    absl::Time retry_at = absl::InfinitePast();
+    absl::Status error;
+  };
+  std::vector<FailedConnect> failed_connects_;
   std::vector<std::pair<HostPort, std::optional<Connection>>> other_nodes_;
   absl::Time last_refresh_ = absl::InfinitePast();
 };
@@ -159,7 +169,9 @@ class Cluster {
 // or a MULTI ... EXEC on one slot) is what is resent after a redirection and
 // what fails as a whole; each carries the caller's tag so it can tell which
 // writes did not land (e.g. the symbols to write again next tick). Units for
-// one master keep their order; units for different masters run in parallel.
+// one master keep their order within a round; units for different masters run
+// in parallel, and a resent unit lands after the first round's: a caller that
+// needs A stored before B is sent executes A, then B.
 // The RESP buffers are reused: a steady-state batch allocates nothing.
 class ClusterPipeline {
  public:
@@ -174,26 +186,33 @@ class ClusterPipeline {
   void AppendToTransaction(std::span<const std::string_view> argv);
   void EndTransaction();
 
-  size_t size() const;  // commands appended
+  size_t size() const;  // commands appended (MULTI and EXEC included)
   bool empty() const { return size() == 0; }
+  // Drops the units, keeps the buffers. REQUIRES: no SendNow() since the
+  // last Execute() (its replies would be left unread).
   void Clear();
 
   // Sends what every master's socket takes now, without waiting, so the
-  // masters work while the caller prepares more.
+  // masters work while the caller prepares more (an open transaction waits
+  // for Execute). Connection errors show up in Execute.
   void SendNow(Cluster& cluster);
 
   // Sends every unit (to every master before reading any reply), reads every
   // reply, then resends the units that got MOVED (after one Refresh), ASK
-  // (ASKING first) or TRYAGAIN (after a short pause), a bounded number of
-  // rounds. Returns:
+  // (ASKING first), TRYAGAIN (after 15 ms) or met a lost connection (plain
+  // commands only: a transaction whose EXEC reply was lost fails), in up to 3
+  // rounds. A master that cannot be connected fails its units at once; the
+  // other masters' units still land. Returns:
   //   OK            every unit landed;
   //   kUnavailable  some units did not land (a master unreachable, the cluster
   //                 down, redirections that did not settle): failed_tags()
   //                 names them; the others landed;
   //   kInternal     error replies that are not redirections (failed_tags()
   //                 names their units too).
-  // One log line per event (a refresh, a master lost), never one per reply.
-  // The pipeline is empty afterwards.
+  // The message is one line: "Redis Cluster URL: K of N units did not land;
+  // first: <why>". At most one log line per Execute, and one a second
+  // (redirections, a master lost), never one per reply.
+  // The pipeline is empty afterwards. REQUIRES: no transaction open.
   absl::Status Execute(Cluster& cluster);
 
   // Tags of the units of the last Execute() that did not land, in no order.
@@ -233,7 +252,7 @@ class ClusterPipeline {
   };
   // What happened in one Execute, for its log lines and its status.
   struct Events {
-    size_t moved = 0, asked = 0, resent = 0, lost = 0, failed = 0;
+    size_t moved = 0, asked = 0, resent = 0, failed = 0;
     bool refresh = false;    // a MOVED or a lost master asks for one
     bool refreshed = false;  // done (at most once per Execute)
     bool internal = false;   // an error reply that is no redirection

@@ -15,6 +15,7 @@
 namespace physics::redis {
 namespace {
 
+using internal::kTryAgainPause;
 using internal::Redirect;
 using internal::ToAbsl;
 
@@ -22,7 +23,6 @@ using internal::ToAbsl;
 // more for a redirection met on the way (ASK, then MOVED once the migration
 // of the slot has ended).
 constexpr int kMaxRounds = 3;
-constexpr absl::Duration kTryAgainPause = absl::Milliseconds(15);
 
 }  // namespace
 
@@ -192,7 +192,6 @@ void ClusterPipeline::Collect(Cluster& cluster, Destination& d) {
       // the unit fails at once. The connection broke: a plain write (SET,
       // HSET, EXPIRE: idempotent) is sent again; a transaction that may have
       // run (its EXEC reply lost) fails, as resending could publish twice.
-      ++events_.lost;
       if (d.conn == nullptr) {
         Fail(s.unit, internal::ToStd(io.message()), false);
       } else if (unit.transaction) {
@@ -255,7 +254,7 @@ void ClusterPipeline::RunRound(Cluster& cluster) {
 }
 
 void ClusterPipeline::LogEvents(size_t units) {
-  if (events_.moved + events_.asked + events_.lost == 0) return;
+  if (events_.moved + events_.asked == 0 && events_.lost_node.empty()) return;
   int64_t held_back = 0;
   if (!log_throttle_.Admit(std::chrono::steady_clock::now(), held_back)) return;
   std::string line = absl::StrCat("Redis Cluster: of ", units, " units, ");
@@ -264,8 +263,8 @@ void ClusterPipeline::LogEvents(size_t units) {
                     " sent to a migrating slot's new node (ASK)",
                     events_.refreshed ? ", slot map refreshed" : "", "; ");
   }
-  if (events_.lost > 0) {
-    absl::StrAppend(&line, events_.lost, " met a lost master, ", events_.lost_node, "; ");
+  if (!events_.lost_node.empty()) {
+    absl::StrAppend(&line, "lost master ", events_.lost_node, "; ");
   }
   absl::StrAppend(&line, events_.resent, " resent, ", events_.failed, " did not land");
   if (held_back > 0) absl::StrAppend(&line, " (", held_back, " such lines held back)");

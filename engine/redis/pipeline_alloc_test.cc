@@ -8,8 +8,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "engine/redis/cluster.h"
+#include "engine/redis/key_slot.h"
 #include "engine/redis/pipeline.h"
 #include "gtest/gtest.h"
+#include "tests/support/cluster_set.h"
 #include "tests/support/redis_server.h"
 
 extern "C" {
@@ -98,6 +101,48 @@ TEST(PipelineAllocations, SteadyStateTickAllocatesNothing) {
     AllocationCounter counter;
     append_tick();
     s = p.Execute(*conn);
+    allocations = counter.count();
+  }
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(allocations, 0);
+}
+
+TEST(PipelineAllocations, SteadyStateClusterBatchAllocatesNothing) {
+  testing::ClusterSet set({.replicas_per_master = 0});
+  ASSERT_TRUE(set.Start().ok());
+  absl::StatusOr<Cluster> cluster = Cluster::Open(set.config(), absl::Seconds(1), absl::Seconds(5));
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+
+  std::vector<std::string> keys, values, channels;
+  for (int i = 0; i < 1000; ++i) {
+    keys.push_back(absl::StrCat("physics:state:SYM", i));
+    values.push_back(absl::StrCat("{\"mass\":0.42,\"seq\":", i, "}"));
+  }
+  for (int p = 0; p < 24; ++p) channels.push_back(absl::StrCat("state_update:{", p, "}"));
+  ClusterPipeline p;
+  // One engine tick on a cluster: every state, then a transaction per partition.
+  auto append_tick = [&] {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      p.Append(KeySlot(keys[i]), static_cast<uint32_t>(i), {"SET", keys[i], values[i]});
+    }
+    for (size_t c = 0; c < channels.size(); ++c) {
+      p.BeginTransaction(KeySlot(channels[c]), static_cast<uint32_t>(c));
+      for (int m = 0; m < 10; ++m) p.AppendToTransaction({"SPUBLISH", channels[c], values[m]});
+      p.EndTransaction();
+    }
+  };
+  for (int warmup = 0; warmup < 3; ++warmup) {
+    append_tick();
+    ASSERT_TRUE(p.Execute(*cluster).ok());
+  }
+
+  long allocations = -1;
+  absl::Status s;
+  {
+    AllocationCounter counter;
+    append_tick();
+    p.SendNow(*cluster);
+    s = p.Execute(*cluster);
     allocations = counter.count();
   }
   EXPECT_TRUE(s.ok()) << s;

@@ -8,7 +8,13 @@
 #include <cstdint>
 #include <string_view>
 
+#include "absl/time/time.h"
+
 namespace physics::redis::internal {
+
+// How long to wait before resending after TRYAGAIN (a multi-key command met a
+// slot in migration; Redis suggests a short wait).
+inline constexpr absl::Duration kTryAgainPause = absl::Milliseconds(15);
 
 struct Redirect {
   enum class Kind { kNone, kMoved, kAsk, kTryAgain, kClusterDown };
