@@ -38,6 +38,9 @@ class BridgeClusterTest : public BridgeTest {
   }
   std::string RedisUrl() const override { return cluster_->url(); }
 
+  // The slot of `symbol`'s partition channel.
+  uint16_t PartitionSlot(std::string_view symbol) const { return parts_.Slot(parts_.Of(symbol)); }
+
   // The node serving `slot` as master.
   size_t MasterNode(uint16_t slot) {
     absl::StatusOr<size_t> m = cluster_->MasterOf(slot);
@@ -52,7 +55,7 @@ class BridgeClusterTest : public BridgeTest {
     std::set<size_t> masters;
     for (int i = 0; static_cast<int>(out.size()) < count || masters.size() < 3; ++i) {
       const std::string symbol = absl::StrCat("S", i);
-      const size_t node = MasterNode(parts_.Slot(parts_.Of(symbol)));
+      const size_t node = MasterNode(PartitionSlot(symbol));
       out[symbol] = node;
       masters.insert(node);
     }
@@ -83,6 +86,22 @@ class BridgeClusterTest : public BridgeTest {
       ASSERT_TRUE(frame.ok()) << "waiting for " << symbol << " seq " << seq << ": " << frame.status();
       if (frame->find(needle) != std::string::npos && SeqOf(*frame) == seq) return;
     }
+  }
+
+  // SPUBLISH on `node`, then read until the client has it.
+  void Deliver(WsTestClient& ws, size_t node, std::string_view symbol, int64_t seq) {
+    SPublish(node, symbol, seq);
+    ExpectState(ws, symbol, seq);
+  }
+
+  // Waits until the bridge has resubscribed (a resubscription counted) and
+  // /healthz is 200 again.
+  void ExpectResubscribed(absl::Duration timeout = physics::testing::kEventuallyTimeout) {
+    std::string body;
+    EXPECT_TRUE(Eventually([&] {
+                  return Metric("bridge_redis_reconnects_total") >= 1 && HealthStatus(port_, &body) == 200;
+                }, timeout).ok())
+        << body;
   }
 
   physics::testing::ClusterSetOptions cluster_options_;
@@ -154,8 +173,7 @@ TEST_F(BridgeClusterTest, AManualFailoverIsFollowedAndTheClientStaysConnected) {
   WsTestClient ws = Subscribed();
   const std::map<std::string, size_t> symbols = SymbolsOnEveryMaster(6);
   const auto& [symbol, master] = *symbols.begin();
-  SPublish(master, symbol, 1);
-  ExpectState(ws, symbol, 1);
+  Deliver(ws, master, symbol, 1);
 
   absl::StatusOr<size_t> replica = cluster_->ReplicaOf(master);
   ASSERT_TRUE(replica.ok()) << replica.status();
@@ -167,37 +185,29 @@ TEST_F(BridgeClusterTest, AManualFailoverIsFollowedAndTheClientStaysConnected) {
     if (promoted.ok()) break;
   }
   ASSERT_TRUE(promoted.ok()) << promoted;
-  ASSERT_EQ(MasterNode(parts_.Slot(parts_.Of(symbol))), *replica);
+  ASSERT_EQ(MasterNode(PartitionSlot(symbol)), *replica);
   // Stored and published, as the engine does: the state reaches the client
   // live or through the re-prime, whichever comes first.
   StoreState(symbol, 2);
-  SPublish(*replica, symbol, 2);
-  ExpectState(ws, symbol, 2);
+  Deliver(ws, *replica, symbol, 2);
 
-  std::string body;
-  ASSERT_TRUE(Eventually([&] { return HealthStatus(port_, &body) == 200; }).ok()) << body;
-  EXPECT_GE(Metric("bridge_redis_reconnects_total"), 1);
+  ExpectResubscribed();
   // Now live through the promoted master's subscription, and the others'.
-  SPublish(*replica, symbol, 3);
-  ExpectState(ws, symbol, 3);
+  Deliver(ws, *replica, symbol, 3);
   for (const auto& [other, node] : symbols) {
-    if (other == symbol) continue;
-    SPublish(node == master ? *replica : node, other, 7);
-    ExpectState(ws, other, 7);
+    if (other != symbol) Deliver(ws, node == master ? *replica : node, other, 7);
   }
 }
 
 TEST_F(BridgeClusterTest, APartitionWhoseSlotMovesIsResubscribedOnItsNewMaster) {
   StartBridge();
   WsTestClient ws = Subscribed();
-  const std::string symbol = "SPY";
-  const uint16_t slot = parts_.Slot(parts_.Of(symbol));
+  const uint16_t slot = PartitionSlot("SPY");
   const size_t from = MasterNode(slot);
   size_t to = from;
   for (int p = 0; p < parts_.count() && to == from; ++p) to = MasterNode(parts_.Slot(p));
   ASSERT_NE(to, from);
-  SPublish(from, symbol, 1);
-  ExpectState(ws, symbol, 1);
+  Deliver(ws, from, "SPY", 1);
 
   ASSERT_TRUE(cluster_->BeginSlotMigration(slot, from, to).ok());
   ASSERT_TRUE(cluster_->MigrateKeys(slot, from, to, 100).ok());
@@ -205,23 +215,16 @@ TEST_F(BridgeClusterTest, APartitionWhoseSlotMovesIsResubscribedOnItsNewMaster) 
   ASSERT_TRUE(cluster_->WaitForClusterOk(absl::Seconds(15)).ok());
   ASSERT_EQ(MasterNode(slot), to);
 
-  std::string body;
-  ASSERT_TRUE(Eventually([&] {
-                return Metric("bridge_redis_reconnects_total") >= 1 && HealthStatus(port_, &body) == 200;
-              }).ok())
-      << body;
-  SPublish(to, symbol, 2);
-  ExpectState(ws, symbol, 2);
+  ExpectResubscribed();
+  Deliver(ws, to, "SPY", 2);
 }
 
 TEST_F(BridgeClusterTest, AKilledMasterIsReplacedByItsPromotedReplica) {
   StartBridge();
   WsTestClient ws = Subscribed();
-  const std::string symbol = "QQQ";
-  const uint16_t slot = parts_.Slot(parts_.Of(symbol));
+  const uint16_t slot = PartitionSlot("QQQ");
   const size_t master = MasterNode(slot);
-  SPublish(master, symbol, 1);
-  ExpectState(ws, symbol, 1);
+  Deliver(ws, master, "QQQ", 1);
 
   cluster_->node(master).Kill();
   std::string body;
@@ -232,13 +235,10 @@ TEST_F(BridgeClusterTest, AKilledMasterIsReplacedByItsPromotedReplica) {
                 return now.ok() && *now != master;
               }, absl::Seconds(30)).ok());
   ASSERT_TRUE(cluster_->WaitForClusterOk(absl::Seconds(30)).ok());
-  const size_t promoted = MasterNode(slot);
-  // Retried with the reconnect backoff (at most 5 s apart) until the
-  // promoted replica is in the slot map.
-  ASSERT_TRUE(Eventually([&] { return HealthStatus(port_, &body) == 200; }, absl::Seconds(20)).ok())
-      << body;
-  SPublish(promoted, symbol, 2);
-  ExpectState(ws, symbol, 2);
+  // The bridge retries (every 250 ms at most) until the promoted replica is
+  // in the slot map.
+  ExpectResubscribed();
+  Deliver(ws, MasterNode(slot), "QQQ", 2);
 }
 
 // A node timeout well beyond what the test takes: a stalled master stays
