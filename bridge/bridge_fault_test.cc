@@ -18,13 +18,6 @@ using physics::testing::Eventually;
 
 constexpr absl::Duration kWait = absl::Seconds(3);
 
-int HealthStatus(int port, std::string* body = nullptr) {
-  absl::StatusOr<HttpResponse> r = HttpRequest(port, "GET", "/healthz");
-  if (!r.ok()) return -1;
-  if (body != nullptr) *body = r->body;
-  return r->status;
-}
-
 TEST_F(BridgeTest, HealthzIs503WithAReasonWhileRedisIsDown) {
   StartBridge();
   EXPECT_EQ(HealthStatus(port_), 200);

@@ -17,6 +17,7 @@
 #include "engine/log/log.h"
 #include "engine/redis/config.h"
 #include "engine/redis/heartbeat.h"
+#include "engine/redis/partition.h"
 
 namespace physics::bridge {
 namespace {
@@ -58,6 +59,7 @@ int Main(int argc, char** argv) {
   BridgeOptions options;
   std::string listen = "127.0.0.1:8080", redis_url, key_namespace, channels;
   std::string token, token_file, allowed_origins;
+  std::string partitions = absl::StrCat(redis::kDefaultPartitions);
 
   cli::FlagSet flags(
       std::string(kProgram),
@@ -95,10 +97,15 @@ int Main(int argc, char** argv) {
                    "comma-separated origins (scheme://host[:port]) WebSocket upgrades may come "
                    "from; another Origin gets 403, none at all is allowed (default: any)",
                    [](std::string_view v) { return ParseOriginList(v).status(); });
+  flags.AddChecked("partitions", &partitions,
+                   "with a redis-cluster:// URL: the partition channels state_update arrives on "
+                   "(1-1024, the engine's --partitions)",
+                   [](std::string_view v) { return redis::ParsePartitions(v).status(); });
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
 
   options.listen = *ParseListenAddress(listen);
   options.channels = *ParseChannelList(channels);
+  options.partitions = *redis::ParsePartitions(partitions);
   if (flags.WasSet("allowed-origins")) options.allowed_origins = *ParseOriginList(allowed_origins);
   if (flags.WasSet("token") && flags.WasSet("token-file")) {
     return flags.UsageError("--token and --token-file: give one of them, not both");

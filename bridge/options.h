@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/redis/partition.h"
 
 namespace physics::bridge {
 
@@ -36,6 +37,9 @@ struct BridgeOptions {
   std::string token;
   // Origins a WebSocket upgrade may come from (lower case); empty: any.
   std::vector<std::string> allowed_origins;
+  // Partition channels state_update arrives on with a redis-cluster:// URL
+  // (--partitions, the engine's; redis/partition.h).
+  int64_t partitions = redis::kDefaultPartitions;
 };
 
 // "HOST:PORT" or "[IPV6]:PORT", HOST an IP literal or "localhost", PORT

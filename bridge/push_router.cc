@@ -23,6 +23,12 @@ PushDecision Decide(Kind kind, StreamId stream = kStateStream) {
   return d;
 }
 
+PushDecision CanaryDecision(std::string_view payload) {
+  PushDecision d = Decide(Kind::kCanary);
+  std::from_chars(payload.data(), payload.data() + payload.size(), d.canary_id);
+  return d;
+}
+
 PushDecision Bad(StreamId stream, absl::Status error) {
   PushDecision d = Decide(Kind::kBad, stream);
   d.error = std::move(error);
@@ -48,13 +54,22 @@ PushRouter::PushRouter(std::string key_prefix, std::string canary_channel,
   }
 }
 
+void PushRouter::SetShardedChannels(std::vector<std::string> state_channels,
+                                    std::vector<std::string> canaries) {
+  sharded_state_.clear();
+  sharded_state_.insert(std::make_move_iterator(state_channels.begin()),
+                        std::make_move_iterator(state_channels.end()));
+  sharded_canaries_ = std::move(canaries);
+}
+
+bool PushRouter::IsShardedState(std::string_view channel) const {
+  // Abseil's string_view may not be std's here: look up through its own.
+  return sharded_state_.contains(absl::string_view(channel.data(), channel.size()));
+}
+
 PushDecision PushRouter::Route(const Push& push) {
   if (push.kind == "message") {
-    if (push.channel == canary_channel_) {
-      PushDecision d = Decide(Kind::kCanary);
-      std::from_chars(push.payload.data(), push.payload.data() + push.payload.size(), d.canary_id);
-      return d;
-    }
+    if (push.channel == canary_channel_) return CanaryDecision(push.payload);
     if (push.channel == state_channel_) return RouteState(push.payload, push.received_ns);
     for (size_t i = 0; i < exact_channels_.size(); ++i) {
       if (push.channel == exact_channels_[i]) {
@@ -67,8 +82,22 @@ PushDecision PushRouter::Route(const Push& push) {
         return RouteExtra(pattern_streams_[i], push.channel, push.payload, push.received_ns);
       }
     }
-  } else if (push.kind == "subscribe" || push.kind == "psubscribe") {
+  } else if (push.kind == "smessage") {
+    if (IsShardedState(push.channel)) return RouteState(push.payload, push.received_ns);
+    for (size_t i = 0; i < sharded_canaries_.size(); ++i) {
+      if (push.channel == sharded_canaries_[i]) {
+        PushDecision d = CanaryDecision(push.payload);
+        d.canary_source = i;
+        return d;
+      }
+    }
+  } else if (push.kind == "subscribe" || push.kind == "psubscribe" || push.kind == "ssubscribe") {
     return Decide(Kind::kSubscribed);
+  } else if (push.kind == "sunsubscribe" &&
+             (IsShardedState(push.channel) ||
+              std::find(sharded_canaries_.begin(), sharded_canaries_.end(), push.channel) !=
+                  sharded_canaries_.end())) {
+    return Decide(Kind::kUnsubscribed);
   }
   return Decide(Kind::kIgnore);
 }

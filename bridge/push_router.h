@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "bridge/frame.h"
 #include "bridge/seq_tracker.h"
@@ -23,7 +24,7 @@ namespace physics::bridge {
 
 // One pub/sub push as Redis sent it, its elements viewed, not copied.
 struct Push {
-  std::string_view kind;     // "message", "pmessage", "subscribe", "psubscribe", ...
+  std::string_view kind;     // "message", "pmessage", "smessage", "subscribe", "ssubscribe", ...
   std::string_view pattern;  // pmessage: the pattern that matched
   std::string_view channel;  // message, pmessage: the channel it was published on
   std::string_view payload;  // message, pmessage
@@ -34,7 +35,9 @@ struct Push {
 struct PushDecision {
   enum class Kind : uint8_t {
     kIgnore,      // not a message of ours: a channel or pattern never asked for, unsubscribe...
-    kSubscribed,  // a subscribe or psubscribe confirmation
+    kSubscribed,  // a subscribe, psubscribe or ssubscribe confirmation
+    kUnsubscribed,  // Redis ended a sharded subscription of ours (sunsubscribe: its
+                    // slot moved or its master failed over): resubscribe
     kCanary,      // a health canary came back: canary_id
     kBad,         // cannot be forwarded (malformed payload, bad symbol): error says why
     kStale,       // a state already forwarded (same seq and not newer): dropped
@@ -52,6 +55,9 @@ struct PushDecision {
   // Redis latency histogram (set for stale messages too).
   std::optional<schema::EpochMicros> event_time;
   uint64_t canary_id = 0;  // kCanary; 0 when the payload is not a number
+  // kCanary on a sharded canary channel: its index in SetShardedChannels's
+  // `canaries` (the master it proves); 0 for the private channel.
+  size_t canary_source = 0;
   absl::Status error;      // kBad
 };
 
@@ -73,6 +79,14 @@ class PushRouter {
   const std::vector<std::string>& exact_channels() const { return exact_channels_; }
   const std::vector<std::string>& patterns() const { return patterns_; }
 
+  // Cluster mode (docs/SPEC.md §9): state_update arrives as `smessage` on the
+  // partition channels `state_channels` (as named in Redis), and canaries on
+  // `canaries` (one per master, replaced when the topology changes). Their
+  // messages are routed as those of state_update and the private canary
+  // channel; clients see the same "state_update".
+  void SetShardedChannels(std::vector<std::string> state_channels, std::vector<std::string> canaries);
+  const std::vector<std::string>& sharded_canaries() const { return sharded_canaries_; }
+
   // Routes a live push. state_update payloads must be events with a valid
   // symbol and an integer seq and are forwarded unless stale; extra channels
   // forward JSON verbatim and other UTF-8 text as a JSON string.
@@ -85,6 +99,7 @@ class PushRouter {
   PushDecision RouteStored(std::string_view symbol, std::string_view state_json, int64_t received_ns);
 
  private:
+  bool IsShardedState(std::string_view channel) const;
   PushDecision RouteState(std::string_view payload, int64_t received_ns);
   PushDecision RouteExtra(StreamId stream, std::string_view channel, std::string_view payload,
                           int64_t received_ns);
@@ -96,6 +111,8 @@ class PushRouter {
   std::vector<StreamId> exact_streams_;
   std::vector<std::string> patterns_;        // ... and pattern_streams_[i]
   std::vector<StreamId> pattern_streams_;
+  absl::flat_hash_set<std::string> sharded_state_;  // partition channels
+  std::vector<std::string> sharded_canaries_;      // index: canary_source
   SeqTracker seqs_;
 };
 

@@ -172,6 +172,51 @@ TEST(PushRouter, SubscribeConfirmationsAreRecognisedAndOtherRepliesIgnored) {
   EXPECT_EQ(router.Route(Reply("unsubscribe", "alerts")).kind, Kind::kIgnore);
 }
 
+TEST(PushRouter, ShardedMessagesOnPartitionChannelsReachClientsAsStateUpdate) {
+  PushRouter router = Router();
+  router.SetShardedChannels({"state_update:{0}", "state_update:{5}"}, {"physics-bridge:canary:test:{2}"});
+  const std::string event = Event("QQQ", 3);
+  Push push = Message("state_update:{5}", event);
+  push.kind = "smessage";
+  PushDecision d = router.Route(push);
+  ASSERT_EQ(d.kind, Kind::kDeliver);
+  EXPECT_EQ(d.frame->symbol, "QQQ");
+  EXPECT_EQ(d.frame->seq, 3);
+  EXPECT_TRUE(CarriesJson(*d.frame, absl::StrCat(R"({"type":"message","channel":"state_update","data":)",
+                                                 event, "}")));
+  // The same seq through another partition channel is the same state.
+  push.channel = "state_update:{0}";
+  EXPECT_EQ(router.Route(push).kind, Kind::kStale);
+  // A partition channel is sharded: a plain message on it is not ours.
+  const std::string next = Event("QQQ", 4);
+  EXPECT_EQ(router.Route(Message("state_update:{0}", next)).kind, Kind::kIgnore);
+  push.channel = "state_update:{9}";
+  EXPECT_EQ(router.Route(push).kind, Kind::kIgnore);
+}
+
+TEST(PushRouter, ShardedCanariesNameTheMasterTheyCameThrough) {
+  PushRouter router = Router();
+  router.SetShardedChannels({"state_update:{0}"}, {"c:{1}", "c:{7}", "c:{9}"});
+  Push push = Message("c:{7}", "42");
+  push.kind = "smessage";
+  PushDecision d = router.Route(push);
+  EXPECT_EQ(d.kind, Kind::kCanary);
+  EXPECT_EQ(d.canary_id, 42u);
+  EXPECT_EQ(d.canary_source, 1u);
+  // A new topology replaces the canaries.
+  router.SetShardedChannels({"state_update:{0}"}, {"c:{9}"});
+  EXPECT_EQ(router.Route(push).kind, Kind::kIgnore);
+}
+
+TEST(PushRouter, SunsubscribeFromOurShardedChannelAsksForAResubscription) {
+  PushRouter router = Router();
+  router.SetShardedChannels({"state_update:{0}"}, {"c:{1}"});
+  EXPECT_EQ(router.Route(Reply("ssubscribe", "state_update:{0}")).kind, Kind::kSubscribed);
+  EXPECT_EQ(router.Route(Reply("sunsubscribe", "state_update:{0}")).kind, Kind::kUnsubscribed);
+  EXPECT_EQ(router.Route(Reply("sunsubscribe", "c:{1}")).kind, Kind::kUnsubscribed);
+  EXPECT_EQ(router.Route(Reply("sunsubscribe", "elsewhere:{3}")).kind, Kind::kIgnore);
+}
+
 TEST(PushRouter, MessagesOnChannelsOrPatternsNeverAskedForAreIgnored) {
   PushRouter router = Router();
   EXPECT_EQ(router.Route(Message("other", Event("SPY", 1))).kind, Kind::kIgnore);

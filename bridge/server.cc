@@ -50,8 +50,10 @@ Server::Shard::Shard(size_t index, asio::io_context& io, std::vector<std::string
 
 Server::Server(BridgeOptions options, redis::Config config, std::string instance_id)
     : options_(std::move(options)),
-      subscriber_(std::move(config), SubscriberOptions{options_.channels, std::move(instance_id)},
-                  *this, metrics_),
+      subscriber_(MakeRedisFeed(std::move(config),
+                                SubscriberOptions{options_.channels, std::move(instance_id),
+                                                  static_cast<int>(options_.partitions)},
+                                *this, metrics_)),
       acceptor_(io_),
       accept_retry_timer_(io_),
       signals_(io_, SIGINT, SIGTERM) {
@@ -69,7 +71,7 @@ Server::Server(BridgeOptions options, redis::Config config, std::string instance
 }
 
 Server::~Server() {
-  subscriber_.Stop();
+  subscriber_->Stop();
   for (auto& shard_io : shard_ios_) shard_io->stop();
   for (std::thread& thread : threads_) {
     if (thread.joinable()) thread.join();
@@ -108,13 +110,13 @@ void Server::Run() {
     threads_.emplace_back([io = &shards_[i]->io] { io->run(); });
     pthread_setname_np(threads_.back().native_handle(), absl::StrCat("bridge-io-", i).c_str());
   }
-  subscriber_.Start();
+  subscriber_->Start();
   Accept();
   io_.run();
   // Shard 0 is done; the others stop themselves once their clients are gone
   // (or their deadline passed).
   for (std::thread& thread : threads_) thread.join();
-  subscriber_.Stop();
+  subscriber_->Stop();
 }
 
 Server::Shard& Server::PickShard() {
@@ -178,7 +180,7 @@ void Server::CheckHealth(HealthCallback done) {
 }
 
 void Server::StartHealthCheck(HealthCallback done) {
-  if (std::string reason = subscriber_.DownReason(); !reason.empty()) {
+  if (std::string reason = subscriber_->DownReason(); !reason.empty()) {
     done(false, std::move(reason));
     return;
   }
@@ -186,13 +188,14 @@ void Server::StartHealthCheck(HealthCallback done) {
   auto timer = std::make_unique<asio::steady_timer>(io_, kHealthTimeout);
   timer->async_wait([this, id](const boost::system::error_code& ec) {
     if (ec) return;
-    std::string reason = subscriber_.DownReason();
+    std::string reason = subscriber_->DownReason();
+    if (reason.empty()) reason = subscriber_->CanaryMissing(id);
     FinishHealth(id, false,
                  reason.empty() ? "canary not delivered through Redis pub/sub within 1 s"
                                 : absl::StrCat("canary not delivered within 1 s: ", reason));
   });
   pending_health_.emplace(id, PendingHealth{std::move(done), std::move(timer)});
-  subscriber_.RequestCanary(id);
+  subscriber_->RequestCanary(id);
 }
 
 void Server::FinishHealth(uint64_t id, bool ok, std::string reason) {
@@ -240,7 +243,7 @@ void Server::Shutdown() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   accept_retry_timer_.cancel();
-  subscriber_.RequestStop();
+  subscriber_->RequestStop();
   const int64_t deadline = SteadyNowNs() + 500'000'000;
   for (const std::unique_ptr<Shard>& shard : shards_) {
     asio::post(shard->io, [this, shard = shard.get(), deadline] { CloseShard(*shard, deadline); });

@@ -1,6 +1,6 @@
 // physics-bridge's process core: the listening socket, the io threads and
 // their Hub shards, HTTP and WebSocket sessions, the periodic slow-client
-// sweep, /healthz canaries, signals, and the Subscriber whose messages it fans
+// sweep, /healthz canaries, signals, and the RedisFeed whose messages it fans
 // out.
 // Threads (each named in `top -H`):
 //  - the control thread (the one calling Run(), "physics-bridge") runs the
@@ -38,7 +38,7 @@
 #include "bridge/hub.h"
 #include "bridge/metrics.h"
 #include "bridge/options.h"
-#include "bridge/subscriber.h"
+#include "bridge/redis_feed.h"
 #include "engine/redis/config.h"
 
 namespace physics::bridge {
@@ -132,7 +132,7 @@ class Server final : public SubscriberSink {
   std::vector<WorkGuard> work_guards_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<std::thread> threads_;
-  Subscriber subscriber_;
+  std::unique_ptr<RedisFeed> subscriber_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer accept_retry_timer_;
   boost::asio::signal_set signals_;

@@ -1,6 +1,5 @@
 #include "bridge/subscriber.h"
 
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,101 +28,26 @@ constexpr absl::Duration kMaxIdleWait = absl::Seconds(1);
 // subscription that waits for messages from a stalled master (its connection
 // breaks at its next use) and by a reconnect loop waiting out its backoff.
 constexpr absl::Duration kSwitchPoll = absl::Milliseconds(50);
-// At most this many messages are handed to the io thread at once.
-constexpr size_t kMaxBatch = 256;
 
 using redis::IsTextReply;
 using redis::ReplyText;
-
-// The push in `reply` as plain fields (received_ns left 0), or nullopt when
-// `reply` is no push.
-std::optional<Push> ReadPush(const redisReply& reply) {
-  if (reply.type != REDIS_REPLY_ARRAY || reply.elements < 3 || !IsTextReply(reply.element[0])) {
-    return std::nullopt;
-  }
-  const redisReply* const* e = reply.element;
-  Push push;
-  push.kind = ReplyText(e[0]);
-  if (push.kind == "pmessage") {
-    if (reply.elements != 4) return std::nullopt;
-    push.pattern = ReplyText(e[1]);
-    push.channel = ReplyText(e[2]);
-    push.payload = ReplyText(e[3]);
-  } else {
-    // message: channel, payload; (p)subscribe: channel or pattern, count.
-    if (IsTextReply(e[1])) push.channel = ReplyText(e[1]);
-    if (IsTextReply(e[2])) push.payload = ReplyText(e[2]);
-  }
-  return push;
-}
-
-// Logs the 1st, 2nd, 4th, 8th... occurrence, so a misbehaving publisher
-// cannot flood the log.
-bool ShouldLog(uint64_t count) { return (count & (count - 1)) == 0; }
 
 }  // namespace
 
 Subscriber::Subscriber(redis::Config config, SubscriberOptions options, SubscriberSink& sink,
                        BridgeMetrics& metrics)
-    : config_(std::move(config)),
+    : RedisFeed("not connected to Redis yet"),
+      config_(std::move(config)),
       options_(std::move(options)),
-      sink_(sink),
       metrics_(metrics),
-      router_(config_.Key(""), config_.Key(absl::StrCat("physics-bridge:canary:", options_.instance_id)),
-              options_.channels),
-      heartbeat_(config_, "bridge", options_.instance_id),
-      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+      delivery_(MakePushRouter(config_, options_), sink, metrics),
+      heartbeat_(config_, "bridge", options_.instance_id) {}
 
-Subscriber::~Subscriber() {
-  Stop();
-  if (wake_fd_ >= 0) close(wake_fd_);
-}
+Subscriber::~Subscriber() { Stop(); }
 
-void Subscriber::Wake() {
-  if (wake_fd_ < 0) return;
-  const uint64_t one = 1;
-  // Fails only when the counter is about to overflow: the thread is awake then.
-  [[maybe_unused]] const ssize_t n = write(wake_fd_, &one, sizeof(one));
-}
-
-void Subscriber::Start() {
-  thread_ = std::thread([this] { Run(); });
-  pthread_setname_np(thread_.native_handle(), "bridge-redis");  // for top -H and perf
-}
-
-void Subscriber::RequestStop() {
-  absl::MutexLock lock(&mu_);
-  stop_ = true;
-  // Wakes a thread blocked in a read or write; the thread still owns (and
-  // closes) the sockets, so no descriptor is reused under it.
+void Subscriber::ShutdownSockets() {
   if (sub_ && sub_->raw() != nullptr) ::shutdown(sub_->raw()->fd, SHUT_RDWR);
   if (cmd_ && cmd_->raw() != nullptr) ::shutdown(cmd_->raw()->fd, SHUT_RDWR);
-  Wake();
-}
-
-void Subscriber::Stop() {
-  RequestStop();
-  if (thread_.joinable()) thread_.join();
-}
-
-void Subscriber::RequestCanary(uint64_t id) {
-  if (!connected_.load(std::memory_order_acquire)) return;
-  {
-    absl::MutexLock lock(&mu_);
-    canary_requests_.push_back(id);
-  }
-  Wake();
-}
-
-std::string Subscriber::DownReason() const {
-  absl::MutexLock lock(&mu_);
-  return down_reason_;
-}
-
-void Subscriber::SetDown(std::string reason) {
-  absl::MutexLock lock(&mu_);
-  down_reason_ = std::move(reason);
-  if (!down_reason_.empty()) canary_requests_.clear();
 }
 
 void Subscriber::CloseConnections() {
@@ -148,9 +72,9 @@ void Subscriber::Run() {
       SetDown("");
       connected_.store(true, std::memory_order_release);
       metrics_.redis_connected.store(1, std::memory_order_relaxed);
-      log::Info(absl::StrCat("subscribed to ", router_.state_channel(), " on ", config_.Describe()));
+      log::Info(absl::StrCat("subscribed to ", delivery_.router().state_channel(), " on ", config_.Describe()));
       status = Serve();
-      FlushBatch();
+      delivery_.Flush();
     }
     connected_.store(false, std::memory_order_release);
     metrics_.redis_connected.store(0, std::memory_order_relaxed);
@@ -205,34 +129,20 @@ absl::Status Subscriber::Connect() {
   // between arrives through the subscription, and SeqTracker drops whichever
   // copy of a state comes second.
   absl::Status s = Prime();
-  FlushBatch();
+  delivery_.Flush();
   return s;
 }
 
 absl::Status Subscriber::Subscribe() {
-  // One command per kind, so Redis sends its confirmations back to back; any
-  // message that arrives among them is handled like any other.
-  const auto collect = [this](std::span<const std::string_view> argv) -> absl::Status {
-    size_t confirmed = 0;
-    absl::StatusOr<redis::Reply> reply = sub_->Command(argv);
-    for (;;) {
-      if (!reply.ok()) return reply.status();
-      PushDecision decision = RoutePush(**reply);
-      if (decision.kind == PushDecision::Kind::kSubscribed) {
-        if (++confirmed == argv.size() - 1) return absl::OkStatus();
-      } else {
-        Apply(std::move(decision));  // no repair needed: Prime() follows and repairs everything
-      }
-      reply = sub_->ReadReply();
-    }
-  };
-  std::vector<std::string_view> argv = {"SUBSCRIBE", router_.canary_channel(), router_.state_channel()};
-  argv.insert(argv.end(), router_.exact_channels().begin(), router_.exact_channels().end());
-  if (absl::Status s = collect(argv); !s.ok()) return s;
-  if (router_.patterns().empty()) return absl::OkStatus();
+  // One command per kind, so Redis sends its confirmations back to back.
+  const PushRouter& router = delivery_.router();
+  std::vector<std::string_view> argv = {"SUBSCRIBE", router.canary_channel(), router.state_channel()};
+  argv.insert(argv.end(), router.exact_channels().begin(), router.exact_channels().end());
+  if (absl::Status s = delivery_.Subscribe(*sub_, argv); !s.ok()) return s;
+  if (router.patterns().empty()) return absl::OkStatus();
   argv = {"PSUBSCRIBE"};
-  argv.insert(argv.end(), router_.patterns().begin(), router_.patterns().end());
-  return collect(argv);
+  argv.insert(argv.end(), router.patterns().begin(), router.patterns().end());
+  return delivery_.Subscribe(*sub_, argv);
 }
 
 absl::Status Subscriber::Prime() {
@@ -261,7 +171,7 @@ absl::Status Subscriber::Prime() {
     }
     for (size_t i = 0; i < v->elements; ++i) {
       if (v->element[i]->type != REDIS_REPLY_STRING) continue;  // expired meanwhile, or not a string
-      ForwardStored(mget[i + 1].substr(prefix_size), ReplyText(v->element[i]));
+      delivery_.ForwardStored(mget[i + 1].substr(prefix_size), ReplyText(v->element[i]));
     }
   } while (cursor != "0");
   return absl::OkStatus();
@@ -271,89 +181,13 @@ absl::Status Subscriber::RepairSymbol(const std::string& symbol) {
   absl::StatusOr<redis::Reply> value =
       cmd_->Command({"GET", config_.Key(absl::StrCat(std::string(schema::kStateKeyPrefix), symbol))});
   if (!value.ok()) return value.status();
-  if ((*value)->type == REDIS_REPLY_STRING) ForwardStored(symbol, ReplyText(value->get()));
+  if ((*value)->type == REDIS_REPLY_STRING) delivery_.ForwardStored(symbol, ReplyText(value->get()));
   return absl::OkStatus();
 }
 
-void Subscriber::ForwardStored(std::string_view symbol, std::string_view state_json) {
-  PushDecision decision = router_.RouteStored(symbol, state_json, SteadyNowNs());
-  if (decision.kind == PushDecision::Kind::kBad) {
-    const uint64_t n = metrics_.bad_messages.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (ShouldLog(n)) {
-      log::Warn(absl::StrCat("skipping stored state ", std::string(schema::kStateKeyPrefix),
-                             std::string(symbol), ": ", std::string(decision.error.message())));
-    }
-    return;
-  }
-  if (decision.kind != PushDecision::Kind::kDeliver) return;  // stale: clients have it already
-  metrics_.repairs.fetch_add(1, std::memory_order_relaxed);
-  Emit(std::move(decision.frame));
-}
-
-PushDecision Subscriber::RoutePush(const redisReply& reply) {
-  std::optional<Push> push = ReadPush(reply);
-  if (!push) return PushDecision{};
-  // The messages of one batch arrived together: they share the first one's
-  // time (which also lets a client's write observe its latency once per batch).
-  push->received_ns = batch_.empty() ? SteadyNowNs() : batch_.front()->received_ns;
-  return router_.Route(*push);
-}
-
-std::string Subscriber::Apply(PushDecision decision) {
-  using Kind = PushDecision::Kind;
-  switch (decision.kind) {
-    case Kind::kIgnore:
-    case Kind::kSubscribed:
-      return {};
-    case Kind::kCanary:
-      sink_.OnCanary(decision.canary_id);
-      return {};
-    case Kind::kBad:
-    case Kind::kStale:
-    case Kind::kDeliver:
-      break;
-  }
-  metrics_.messages_in.fetch_add(1, std::memory_order_relaxed);
-  if (decision.event_time) metrics_.redis_latency.Observe(schema::NowEpochMicros() - *decision.event_time);
-  if (decision.kind == Kind::kBad) {
-    const uint64_t n = metrics_.bad_messages.fetch_add(1, std::memory_order_relaxed) + 1;
-    // Only state_update has a shape to break; extra channels are counted.
-    if (decision.stream == kStateStream && ShouldLog(n)) {
-      log::Warn(absl::StrCat("dropping bad ", router_.state_channel(), " message (", n,
-                                " so far): ", std::string(decision.error.message())));
-    }
-    return {};
-  }
-  if (decision.kind == Kind::kStale) {
-    metrics_.stale_messages.fetch_add(1, std::memory_order_relaxed);
-    return {};
-  }
-  if (!decision.repair.empty()) metrics_.seq_gaps.fetch_add(1, std::memory_order_relaxed);
-  Emit(std::move(decision.frame));
-  return std::move(decision.repair);
-}
-
-void Subscriber::Emit(std::shared_ptr<OutFrame> frame) {
-  batch_.push_back(std::move(frame));
-  if (batch_.size() >= kMaxBatch) FlushBatch();
-}
-
-void Subscriber::FlushBatch() {
-  if (batch_.empty()) return;
-  std::vector<FramePtr> frames;
-  frames.reserve(kMaxBatch);
-  frames.swap(batch_);
-  sink_.OnFrames(std::move(frames));
-}
-
 absl::Status Subscriber::ServeCanaries() {
-  std::vector<uint64_t> ids;
-  {
-    absl::MutexLock lock(&mu_);
-    ids.swap(canary_requests_);
-  }
-  for (const uint64_t id : ids) {
-    absl::StatusOr<redis::Reply> r = cmd_->Command({"PUBLISH", router_.canary_channel(), absl::StrCat(id)});
+  for (const uint64_t id : TakeCanaryRequests()) {
+    absl::StatusOr<redis::Reply> r = cmd_->Command({"PUBLISH", delivery_.router().canary_channel(), absl::StrCat(id)});
     if (!r.ok()) return r.status();
   }
   return absl::OkStatus();
@@ -374,11 +208,8 @@ absl::Status Subscriber::Serve() {
     // between batches, the other duties, then sleep until a message, a
     // wake-up or the next heartbeat.
     absl::Duration wait = absl::ZeroDuration();
-    if (batch_.empty()) {
-      {
-        absl::MutexLock lock(&mu_);
-        if (stop_) return absl::CancelledError("stopping");
-      }
+    if (!delivery_.batch_open()) {
+      if (stopping()) return absl::CancelledError("stopping");
       if (absl::Status s = ServeCanaries(); !s.ok()) return s;
       if (absl::Status s = MaybeHeartbeat(); !s.ok()) return s;
       const auto now = redis::Heartbeat::Clock::now();
@@ -389,7 +220,7 @@ absl::Status Subscriber::Serve() {
     }
     absl::StatusOr<redis::Reply> reply = sub_->ReadReplyWithin(wait, wake_fd_);
     if (!reply.ok()) {
-      FlushBatch();
+      delivery_.Flush();
       if (!absl::IsDeadlineExceeded(reply.status())) return reply.status();
       if (wait > absl::ZeroDuration()) {  // woken, or timed out: either way, reset the counter
         uint64_t wakes;
@@ -397,7 +228,7 @@ absl::Status Subscriber::Serve() {
       }
       continue;
     }
-    if (const std::string repair = Apply(RoutePush(**reply)); !repair.empty()) {
+    if (const std::string repair = delivery_.Apply(delivery_.Route(**reply)); !repair.empty()) {
       if (absl::Status s = RepairSymbol(repair); !s.ok()) return s;
     }
   }

@@ -4,10 +4,11 @@
 // repairs the latest state per symbol from physics:state:* (SCAN + MGET at
 // start and after every reconnect, GET after a seq gap), writes the ops:hb
 // heartbeat, and reconnects with capped exponential backoff (at once when
-// the sentinels of a redis-sentinel:// URL announce a new master).
-// Threads: one "subscriber" thread owns both Redis connections; Stop(),
-// RequestCanary() and DownReason() may be called from any thread. The sink is
-// called on the subscriber thread.
+// the sentinels of a redis-sentinel:// URL announce a new master). The
+// Redis Cluster counterpart is ClusterSubscriber.
+// Threads: one "bridge-redis" thread (RedisFeed's) owns both Redis
+// connections; RequestStop(), RequestCanary() and DownReason() may be called
+// from any thread. The sink is called on that thread.
 #ifndef PHYSICS_BRIDGE_SUBSCRIBER_H_
 #define PHYSICS_BRIDGE_SUBSCRIBER_H_
 
@@ -27,7 +28,8 @@
 #include "absl/time/time.h"
 #include "bridge/frame.h"
 #include "bridge/metrics.h"
-#include "bridge/push_router.h"
+#include "bridge/delivery.h"
+#include "bridge/redis_feed.h"
 #include "engine/redis/config.h"
 #include "engine/redis/connection.h"
 #include "engine/redis/heartbeat.h"
@@ -35,47 +37,18 @@
 
 namespace physics::bridge {
 
-// Receives the subscriber's output. Called on the subscriber thread: hand the
-// work to another thread (asio::post) and return quickly.
-class SubscriberSink {
- public:
-  virtual ~SubscriberSink() = default;
-  // Messages to fan out, in Redis order (live, primed or repaired). Messages
-  // that arrived together are handed over together, so the io thread pays
-  // one wake-up and one write per client for a whole burst.
-  virtual void OnFrames(std::vector<FramePtr> frames) = 0;
-  // The canary with this id came back through the subscription.
-  virtual void OnCanary(uint64_t id) = 0;
-};
-
-struct SubscriberOptions {
-  std::vector<std::string> channels;  // --channels entries: stream i+1
-  std::string instance_id;            // redis::InstanceId(): heartbeat key and canary channel
-};
-
-class Subscriber {
+class Subscriber final : public RedisFeed {
  public:
   Subscriber(redis::Config config, SubscriberOptions options, SubscriberSink& sink,
              BridgeMetrics& metrics);
-  ~Subscriber();  // Stop()
+  ~Subscriber() override;  // Stop()
   Subscriber(const Subscriber&) = delete;
   Subscriber& operator=(const Subscriber&) = delete;
 
-  void Start();
-  // Asks the thread to end and wakes it from any wait; returns at once.
-  void RequestStop();
-  // RequestStop(), then joins the thread (bounded by the connect timeout).
-  void Stop();
-
-  // Publishes a canary with `id` on the private channel; when it comes back,
-  // sink.OnCanary(id). Requests made while disconnected are dropped (the
-  // caller times out, and DownReason() says why).
-  void RequestCanary(uint64_t id);
-  // "" while connected and subscribed, else why not (for /healthz).
-  std::string DownReason() const;
-
  private:
-  void Run();
+  // Canaries go out on the private channel Key("physics-bridge:canary:<id>").
+  void Run() override;
+  void ShutdownSockets() override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Opens both connections, subscribes, then primes from physics:state:*.
   absl::Status Connect();
   // Reads and handles messages until an error or a stop request.
@@ -85,51 +58,25 @@ class Subscriber {
   absl::Status RepairSymbol(const std::string& symbol);
   absl::Status ServeCanaries();
   absl::Status MaybeHeartbeat();
-  // Routes one reply read from the subscribed connection (kIgnore when it is
-  // not a pub/sub push).
-  PushDecision RoutePush(const redisReply& reply);
-  // Acts on a routed push: counts it, logs a bad state_update, hands frames
-  // and canaries on. Returns the symbol to repair after a seq gap, else "".
-  std::string Apply(PushDecision decision);
-  // Routes the state stored for `symbol` and forwards it unless stale.
-  void ForwardStored(std::string_view symbol, std::string_view state_json);
-  // Adds to the batch handed to the sink by FlushBatch().
-  void Emit(std::shared_ptr<OutFrame> frame);
-  void FlushBatch();
   // Master switches the sentinels announced so far (0 without sentinels).
   uint64_t Switches() const;
   // Sleeps `delay`, ending early when the sentinels announce a new master
   // (Switches() moves past `switches_at_loss`: no reason to wait for it) or
   // on RequestStop(). False when stopping.
   bool WaitToRetry(absl::Duration delay, uint64_t switches_at_loss);
-  void SetDown(std::string reason);
-  void Wake();
   void CloseConnections();
 
   const redis::Config config_;
   const SubscriberOptions options_;
-  SubscriberSink& sink_;
   BridgeMetrics& metrics_;
 
-  // Owned by the subscriber thread; replaced only under mu_ so RequestStop()
-  // can shut their sockets down to interrupt a blocking call.
+  // Owned by the subscriber thread; replaced only under mu_ so
+  // ShutdownSockets() can interrupt a blocking call.
   std::optional<redis::Connection> sub_;
   std::optional<redis::Connection> cmd_;
-  PushRouter router_;  // canary channel Key("physics-bridge:canary:<id>")
-  std::vector<FramePtr> batch_;
+  Delivery delivery_;  // canary channel Key("physics-bridge:canary:<id>")
   redis::Heartbeat heartbeat_;        // ops:hb:bridge:<id>, as the engine's ops:hb:engine:<id>
   redis::Pipeline heartbeat_pipeline_;
-
-  mutable absl::Mutex mu_;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::string down_reason_ ABSL_GUARDED_BY(mu_) = "not connected to Redis yet";
-  std::vector<uint64_t> canary_requests_ ABSL_GUARDED_BY(mu_);
-  std::atomic<bool> connected_{false};
-  // An eventfd that ends the thread's wait for messages: written by
-  // RequestCanary() and RequestStop(), so the thread sleeps until a message,
-  // a request or the next heartbeat instead of waking to look for work.
-  const int wake_fd_;
-  std::thread thread_;
 };
 
 }  // namespace physics::bridge

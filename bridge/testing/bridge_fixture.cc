@@ -51,6 +51,13 @@ int64_t SeqOf(const std::string& frame) {
   return header.seq;
 }
 
+int HealthStatus(int port, std::string* body) {
+  absl::StatusOr<HttpResponse> r = HttpRequest(port, "GET", "/healthz");
+  if (!r.ok()) return -1;
+  if (body != nullptr) *body = r->body;
+  return r->status;
+}
+
 void BridgeTest::SetUp() { ASSERT_TRUE(redis_.Start().ok()); }
 
 void BridgeTest::TearDown() {
@@ -63,7 +70,7 @@ void BridgeTest::TearDown() {
 void BridgeTest::StartBridge(std::vector<std::string> args,
                              std::vector<std::pair<std::string, std::string>> env) {
   std::vector<std::string> argv = {PHYSICS_BRIDGE_BIN, "--listen", "127.0.0.1:0", "--redis-url",
-                                   redis_.url()};
+                                   RedisUrl()};
   argv.insert(argv.end(), args.begin(), args.end());
   absl::StatusOr<physics::testing::Process> p = physics::testing::Process::Spawn(
       {.argv = argv,

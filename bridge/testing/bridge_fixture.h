@@ -30,11 +30,17 @@ std::string EventJson(std::string_view symbol, int64_t seq, double price);
 std::string MessageFrame(std::string_view event, std::string_view channel = "state_update");
 // The seq of the event inside a message frame's text, or -1.
 int64_t SeqOf(const std::string& frame);
+// GET /healthz on the bridge at `port`: its status (-1 when unreachable),
+// and its body into `body` when given.
+int HealthStatus(int port, std::string* body = nullptr);
 
 class BridgeTest : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
+
+  // The --redis-url the bridge gets: the RedisServer's.
+  virtual std::string RedisUrl() const { return redis_.url(); }
 
   // Starts the bridge (Redis is already up) with these extra flags and
   // environment variables, waits for its port and until /healthz answers 200.
