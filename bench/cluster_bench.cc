@@ -16,10 +16,12 @@
 //   build/bin/cluster_bench --runs 5 --json out.json
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -35,19 +37,20 @@
 namespace physics {
 namespace {
 
-constexpr int kMasters = 3;
-
 // One server's counters at one moment.
 struct NodeCounters {
   double cpu = 0;             // used_cpu_user + used_cpu_sys, seconds
   int64_t calls = 0;          // every command
+  int64_t command_usec = 0;   // spent executing them (INFO commandstats)
   int64_t publishes = 0;      // PUBLISH + SPUBLISH
   int64_t publish_sent = 0;   // cluster bus PUBLISH messages (cluster nodes)
 };
 
 NodeCounters Read(const testing::RedisServer& server, bool cluster) {
+  const bench::CommandTotals commands = bench::AllCommands(server);
   return {.cpu = bench::RedisCpuSeconds(server),
-          .calls = bench::TotalCommandCalls(server),
+          .calls = commands.calls,
+          .command_usec = commands.usec,
           .publishes = bench::CommandCalls(server, "publish") + bench::CommandCalls(server, "spublish"),
           .publish_sent = cluster ? bench::ClusterInfoCounter(server, "cluster_stats_messages_publish_sent") : 0};
 }
@@ -67,11 +70,19 @@ struct TargetRun {
     for (const NodeCounters& c : nodes) n += c.calls;
     return n;
   }
+  double calls_per_update() const { return static_cast<double>(calls()) / updates(); }
   // Redis CPU, all servers, µs per symbol update.
   double cpu_us_per_update() const {
     double cpu = 0;
     for (const NodeCounters& c : nodes) cpu += c.cpu;
     return cpu * 1e6 / updates();
+  }
+  // Of cpu_us_per_update, the part spent executing commands (the rest is
+  // reading, parsing, replying and the event loop).
+  double command_us_per_update() const {
+    double usec = 0;
+    for (const NodeCounters& c : nodes) usec += static_cast<double>(c.command_usec);
+    return usec / updates();
   }
   // Server i's CPU per update of its share (its part of all command calls).
   double node_cpu_us_per_update(size_t i) const {
@@ -89,6 +100,17 @@ struct TargetRun {
     return n;
   }
 };
+
+// The servers' CPU while nothing writes to them for `seconds` (cron, and on a
+// cluster the bus's pings), ms summed: the part of "CPU per update" that
+// does not depend on the updates.
+double IdleCpuMs(const std::vector<testing::RedisServer*>& servers, double seconds) {
+  double before = 0, after = 0;
+  for (const testing::RedisServer* s : servers) before += bench::RedisCpuSeconds(*s);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  for (const testing::RedisServer* s : servers) after += bench::RedisCpuSeconds(*s);
+  return (after - before) * 1e3;
+}
 
 // Runs the engine to its end against `servers` (reached through `url`) and
 // returns the deltas, or an error naming what went wrong.
@@ -116,6 +138,7 @@ absl::StatusOr<TargetRun> RunEngine(const std::string& engine, const std::string
     const NodeCounters after = Read(*servers[i], cluster);
     run.nodes.push_back({.cpu = after.cpu - before[i].cpu,
                          .calls = after.calls - before[i].calls,
+                         .command_usec = after.command_usec - before[i].command_usec,
                          .publishes = after.publishes - before[i].publishes,
                          .publish_sent = after.publish_sent - before[i].publish_sent});
   }
@@ -155,12 +178,12 @@ std::array<double, 3> Spread(const std::vector<Pair>& pairs, F field) {
 }
 
 int Main(int argc, char** argv) {
-  int64_t runs = 3, symbols = 1000;
+  int64_t runs = 3, symbols = 1000, masters_count = 3;
   double seconds = 5, hz = 50;
   std::string json_path;
   cli::FlagSet flags("cluster_bench",
                      "Runs physics-engine (sim feed) against one standalone redis-server and a "
-                     "Redis Cluster of 3 masters alternately, and compares the servers' command "
+                     "Redis Cluster (3 masters, no replicas) alternately, and compares the servers' command "
                      "balance, cluster bus publishes, Redis CPU per symbol update and tick times.");
   flags.AddInt("runs", &runs, 1, 100, "alternated standalone / cluster engine runs");
   flags.AddDouble("seconds", &seconds, 0.5, 10,
@@ -168,6 +191,8 @@ int Main(int argc, char** argv) {
                   "covers the whole run)");
   flags.AddInt("symbols", &symbols, 1, 100000, "the engine's --symbols");
   flags.AddDouble("hz", &hz, 0.1, 10000, "the engine's --hz");
+  flags.AddInt("masters", &masters_count, 3, 16,
+               "cluster masters, no replicas (redis-cli --cluster create needs 3 or more)");
   flags.AddString("json", &json_path, "write results to this file");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
   const std::string self = argv[0];
@@ -176,7 +201,7 @@ int Main(int argc, char** argv) {
       (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) + "/physics-engine";
 
   testing::RedisServer standalone;
-  testing::ClusterSet cluster({.masters = kMasters, .replicas_per_master = 0});
+  testing::ClusterSet cluster({.masters = static_cast<int>(masters_count), .replicas_per_master = 0});
   if (absl::Status s = standalone.Start(); !s.ok()) {
     std::cerr << "cluster_bench: cannot start redis-server: " << s << "\n";
     return 1;
@@ -188,9 +213,13 @@ int Main(int argc, char** argv) {
   std::vector<testing::RedisServer*> masters;
   for (size_t i = 0; i < cluster.node_count(); ++i) masters.push_back(&cluster.node(i));
 
-  std::cout << "| run | standalone updates | cluster updates | Redis CPU µs/update: standalone | "
-               "cluster (sum) | per master | calls vs mean % | bus publish_sent | tick P99 ms: "
-               "standalone | cluster |\n|---:|---:|---:|---:|---:|---|---|---:|---:|---:|\n";
+  const double idle_alone_ms = IdleCpuMs({&standalone}, seconds), idle_cluster_ms = IdleCpuMs(masters, seconds);
+  std::cout << absl::StrFormat("Idle Redis CPU over %g s: standalone %.0f ms, %d masters %.0f ms (summed).\n\n",
+                               seconds, idle_alone_ms, masters_count, idle_cluster_ms);
+  std::cout << "| run | standalone updates | cluster updates | commands/update: standalone | cluster "
+               "| Redis CPU µs/update: standalone | cluster (sum) | in commands: standalone | cluster | per master | calls vs mean % | "
+               "bus publish_sent | tick P99 ms: standalone | cluster |\n"
+               "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|\n";
   std::vector<Pair> pairs;
   for (int64_t run = 1; run <= runs; ++run) {
     Pair p;
@@ -212,9 +241,11 @@ int Main(int argc, char** argv) {
       per_master.push_back(absl::StrFormat("%.2f", p.cluster.node_cpu_us_per_update(i)));
       balance.push_back(absl::StrFormat("%+.1f", p.cluster.balance_pct(i)));
     }
-    std::cout << absl::StrFormat("| %d | %.0f | %.0f | %.2f | %.2f | %s | %s | %d | %.3f | %.3f |\n", run,
-                                 p.standalone.updates(), p.cluster.updates(),
+    std::cout << absl::StrFormat("| %d | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s | %d | %.3f | %.3f |\n",
+                                 run, p.standalone.updates(), p.cluster.updates(),
+                                 p.standalone.calls_per_update(), p.cluster.calls_per_update(),
                                  p.standalone.cpu_us_per_update(), p.cluster.cpu_us_per_update(),
+                                 p.standalone.command_us_per_update(), p.cluster.command_us_per_update(),
                                  absl::StrJoin(per_master, " / "), absl::StrJoin(balance, " / "),
                                  p.cluster.publish_sent(), p.standalone.tick_p99, p.cluster.tick_p99)
               << std::flush;
@@ -234,7 +265,7 @@ int Main(int argc, char** argv) {
   std::cout << absl::StrFormat(
       "\nphysics-engine --feed sim --symbols %d --hz %g --duration %g, standalone vs %d masters "
       "(no replicas), %d runs: median (min–max)\n",
-      symbols, hz, seconds, kMasters, runs);
+      symbols, hz, seconds, masters_count, runs);
   std::cout << "  balance, worst master's calls vs the mean: ±" << fmt(balance, 1)
             << " %   target within ±10 %\n"
             << "  no broadcast, cluster_stats_messages_publish_sent summed over masters: "
@@ -259,8 +290,12 @@ int Main(int argc, char** argv) {
     rows.emplace_back()
         .Number("standalone_updates", p.standalone.updates())
         .Number("cluster_updates", p.cluster.updates())
+        .Number("standalone_commands_per_update", p.standalone.calls_per_update())
+        .Number("cluster_commands_per_update", p.cluster.calls_per_update())
         .Number("standalone_cpu_us_per_update", p.standalone.cpu_us_per_update())
         .Number("cluster_cpu_us_per_update", p.cluster.cpu_us_per_update())
+        .Number("standalone_command_us_per_update", p.standalone.command_us_per_update())
+        .Number("cluster_command_us_per_update", p.cluster.command_us_per_update())
         .Number("worst_master_cpu_us_per_update", p.worst_master_cpu_us())
         .Number("worst_balance_pct", p.worst_balance_pct())
         .Int("publish_sent", p.cluster.publish_sent())
@@ -276,7 +311,9 @@ int Main(int argc, char** argv) {
                                  .Number("hz", hz)
                                  .Number("seconds", seconds)
                                  .Int("runs", runs)
-                                 .Int("masters", kMasters)
+                                 .Int("masters", masters_count)
+                                 .Number("idle_standalone_cpu_ms", idle_alone_ms)
+                                 .Number("idle_cluster_cpu_ms", idle_cluster_ms)
                                  .Number("worst_balance_pct_median", balance[0])
                                  .Number("publish_sent_median", sent[0])
                                  .Number("cpu_ratio_median", cpu[0])

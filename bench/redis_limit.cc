@@ -78,13 +78,17 @@ int64_t CommandCalls(const testing::RedisServer& server, std::string_view comman
   return 0;
 }
 
-int64_t TotalCommandCalls(const testing::RedisServer& server) {
-  int64_t total = 0;
+CommandTotals AllCommands(const testing::RedisServer& server) {
+  // cmdstat_publish:calls=123,usec=456,usec_per_call=...
+  CommandTotals total;
   for (absl::string_view line : InfoLines(server, "commandstats")) {
-    const size_t calls = line.find(":calls=");
-    if (absl::StartsWith(line, "cmdstat_") && calls != absl::string_view::npos) {
-      total += CounterAfter(line.substr(calls), ":calls=");
+    const size_t calls = line.find(":calls="), usec = line.find(",usec=");
+    if (!absl::StartsWith(line, "cmdstat_") || calls == absl::string_view::npos ||
+        usec == absl::string_view::npos) {
+      continue;
     }
+    total.calls += CounterAfter(line.substr(calls), ":calls=");
+    total.usec += CounterAfter(line.substr(usec), ",usec=");
   }
   return total;
 }
