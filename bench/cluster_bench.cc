@@ -275,13 +275,15 @@ int Main(int argc, char** argv) {
             << "  Redis CPU per update, worst master (its CPU ÷ its share) ÷ standalone: "
             << fmt(master_cpu, 2) << "   target ≤ 1.10\n"
             << "  tick P99, cluster ÷ standalone: " << fmt(tick, 2) << "   target ≤ 1.5\n";
-  // Each master is one thread: at most 1 s of CPU per second.
+  // Each master is one thread: at most 1 s of CPU per second. Assumes a core
+  // per master and an engine (or shards) that keep up.
   const double per_master_capacity = 1e6 / master_us[0], standalone_capacity = 1e6 / alone_us[0];
   std::cout << absl::StrFormat(
       "  PROJECTION (not measured): N masters land N × 1 ÷ (worst master's CPU per update) = N × "
       "%.0f updates/s (%.2f µs each), vs %.0f updates/s for one standalone server (%.2f µs): "
-      "3 masters %.0f, 6 masters %.0f. This machine's 2 cores, shared by the masters, the engine "
-      "and other work, cannot show the scaling itself.\n",
+      "3 masters %.0f, 6 masters %.0f, given a core per master and engines that keep up. This "
+      "machine's 2 cores, shared by the masters, the engine and other work, cannot show the "
+      "scaling itself.\n",
       per_master_capacity, master_us[0], standalone_capacity, alone_us[0], 3 * per_master_capacity,
       6 * per_master_capacity);
 
