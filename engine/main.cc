@@ -126,9 +126,6 @@ int Main(int argc, char** argv) {
     return flags.UsageError("--feed stream is not supported with redis-cluster:// yet "
                             "(partitioned streams are a later step)");
   }
-  if (config->uses_cluster() && FeedArgument(feed_spec, kPubSubPrefix, "")) {
-    return flags.UsageError("--feed pubsub is not supported with redis-cluster:// yet");
-  }
   if (!shard.whole() && leader_lease > 0) {
     return flags.UsageError("--leader-lease is not supported with --shard yet");
   }

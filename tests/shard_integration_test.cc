@@ -130,7 +130,6 @@ TEST(EngineShardFlags, BadValuesAndUnsupportedCombinationsGiveOneLineAndExitTwo)
       {"--shard", "0/2", "--feed", "stream"},
       {"--redis-url", "redis-cluster://127.0.0.1:1", "--leader-lease", "1"},
       {"--redis-url", "redis-cluster://127.0.0.1:1", "--feed", "stream"},
-      {"--redis-url", "redis-cluster://127.0.0.1:1", "--feed", "pubsub"},
   };
   for (const auto& args : bad) {
     Process p = spawn(args);
@@ -330,6 +329,39 @@ TEST(EngineOnCluster, TwoShardsWriteEveryStateAndPublishEachMessageOnItsPartitio
   // The counter sees a PUBLISH (Redis lists it only once non-zero): one, as a control.
   ASSERT_TRUE(cluster.node(0).Run({"PUBLISH", "state_update", "control"}).ok());
   EXPECT_TRUE(Eventually([&] { return PublishesSentOnTheBus(cluster) > bus_after; }).ok());
+}
+
+TEST(EngineOnCluster, PubSubFeedFoldsTicksPublishedOnAnyNode) {
+  testing::ClusterSet cluster(testing::ClusterSetOptions{.replicas_per_master = 0});
+  ASSERT_TRUE(cluster.Start().ok());
+  Process engine = SpawnOnCluster(cluster, {"--feed", "pubsub", "--hz", "20", "--shard", "1/2",
+                                            "--partitions", "4"});
+  // The feed subscribes on one master; a PUBLISH on any node reaches it.
+  ASSERT_TRUE(Eventually([&] {
+    for (size_t i = 0; i < cluster.node_count(); ++i) {
+      if (cluster.node(i).Integer({"PUBSUB", "NUMPAT"}) == 1) return true;
+    }
+    return false;
+  }).ok()) << engine.ReadStderr();
+  const std::vector<std::string> symbols = {"SPY", "QQQ", "IWM", "DIA", "AAPL", "MSFT"};
+  const std::set<std::string> share1 = Share({symbols.begin(), symbols.end()}, 1, 2, 4);
+  ASSERT_FALSE(share1.empty());
+  ASSERT_LT(share1.size(), symbols.size());
+  const absl::Status folded = Eventually([&]() -> absl::Status {
+    for (size_t n = 0; n < cluster.node_count(); ++n) {
+      for (const std::string& s : symbols) {
+        const std::string tick = absl::StrCat(R"({"symbol":")", s, R"(","price":)", 100 + n, R"(,"size":10})");
+        cluster.node(n).Run({"PUBLISH", "market.tick." + s, tick}).IgnoreError();
+      }
+    }
+    std::set<std::string> written;
+    for (const std::string& s : symbols) {
+      if (ClusterStateSeq(cluster, s) > 0) written.insert(s);
+    }
+    if (written != share1) return absl::NotFoundError(absl::StrCat(written.size(), " symbols written"));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(folded.ok()) << folded << engine.ReadStderr();
 }
 
 TEST(EngineOnCluster, AKilledMasterStallsOnlyItsOwnSymbolsUntilItsReplicaTakesOver) {

@@ -36,12 +36,28 @@ void PubSubFeed::ConnectionLost(const absl::Status& why) {
   }
 }
 
+absl::StatusOr<redis::Config> PubSubFeed::SubscribeTarget() {
+  if (!config_.uses_cluster()) return config_;
+  if (!cluster_) {
+    absl::StatusOr<redis::Cluster> cluster =
+        redis::Cluster::Open(config_, options_.connect_timeout, absl::Seconds(2));
+    if (!cluster.ok()) return cluster.status();
+    cluster_.emplace(*std::move(cluster));
+  } else {
+    cluster_->Refresh().IgnoreError();  // the master we lost may have been replaced
+  }
+  if (cluster_->masters() == 0) return absl::UnavailableError("the cluster has no master");
+  return cluster_->NodeConfig(cluster_->topology().shards[next_master_++ % cluster_->masters()].master);
+}
+
 bool PubSubFeed::EnsureSubscribed() {
   if (conn_) return true;
   if (Clock::now() < next_attempt_) return false;
+  absl::StatusOr<redis::Config> target = SubscribeTarget();
   // Reads wait with their own bounds (ReadReplyWithin); this one bounds PSUBSCRIBE.
   absl::StatusOr<redis::Connection> conn =
-      redis::Connection::Open(config_, options_.connect_timeout, absl::Seconds(2));
+      target.ok() ? redis::Connection::Open(*target, options_.connect_timeout, absl::Seconds(2))
+                  : absl::StatusOr<redis::Connection>(target.status());
   if (!conn.ok()) {
     if (!absl::IsUnavailable(conn.status())) {  // refused credentials, bad db: retrying won't help
       fatal_ = absl::Status(conn.status().code(),
@@ -58,7 +74,7 @@ bool PubSubFeed::EnsureSubscribed() {
   }
   backoff_.Reset();
   if (reported_down_ || !subscribed_once_) {
-    log::Info(absl::StrCat("pubsub: subscribed to ", pattern_, " at ", config_.Describe(),
+    log::Info(absl::StrCat("pubsub: subscribed to ", pattern_, " at ", target->Describe(),
                               reported_down_ ? " again, Redis is back" : ""));
   }
   reported_down_ = false;

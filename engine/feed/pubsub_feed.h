@@ -4,7 +4,9 @@
 // Pub/sub delivers at most once: ticks published while the engine is
 // disconnected are lost (use --feed stream when that matters). While Redis is
 // down the loop keeps ticking; the feed resubscribes with capped exponential
-// backoff and logs once per state change.
+// backoff and logs once per state change. With a redis-cluster:// URL it
+// subscribes on one master of the cluster (a PUBLISH reaches every node), the
+// next one after a loss.
 // Not thread-safe: polled by the tick thread.
 #ifndef PHYSICS_ENGINE_FEED_PUBSUB_FEED_H_
 #define PHYSICS_ENGINE_FEED_PUBSUB_FEED_H_
@@ -16,6 +18,7 @@
 #include "absl/time/time.h"
 #include "engine/feed/feed.h"
 #include "engine/redis/backoff.h"
+#include "engine/redis/cluster.h"
 #include "engine/redis/config.h"
 #include "engine/redis/connection.h"
 
@@ -39,6 +42,9 @@ class PubSubFeed final : public Feed {
   // Connects and PSUBSCRIBEs when the backoff allows; false while down, or
   // with fatal_ set when Redis refused us for good (credentials, db index).
   bool EnsureSubscribed();
+  // The server to subscribe on: config_, or with a cluster URL a master's
+  // own Config (the masters taken in turn, one per attempt).
+  absl::StatusOr<redis::Config> SubscribeTarget();
   void ConnectionLost(const absl::Status& why);
   void Handle(const redisReply* message, TickSink& sink);
 
@@ -46,6 +52,8 @@ class PubSubFeed final : public Feed {
   PubSubFeedOptions options_;
   std::string pattern_;  // namespaced
   std::optional<redis::Connection> conn_;
+  std::optional<redis::Cluster> cluster_;  // cluster URL: the masters to pick from
+  size_t next_master_ = 0;
   redis::Backoff backoff_;
   std::chrono::steady_clock::time_point next_attempt_{};
   bool subscribed_once_ = false;
