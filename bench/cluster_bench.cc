@@ -52,7 +52,8 @@ NodeCounters Read(const testing::RedisServer& server, bool cluster) {
           .calls = commands.calls,
           .command_usec = commands.usec,
           .publishes = bench::CommandCalls(server, "publish") + bench::CommandCalls(server, "spublish"),
-          .publish_sent = cluster ? bench::ClusterInfoCounter(server, "cluster_stats_messages_publish_sent") : 0};
+          .publish_sent =
+              cluster ? bench::ClusterInfoCounter(server, "cluster_stats_messages_publish_sent") : 0};
 }
 
 // One engine run against one target: per server, the counters' deltas.
@@ -183,8 +184,9 @@ int Main(int argc, char** argv) {
   std::string json_path;
   cli::FlagSet flags("cluster_bench",
                      "Runs physics-engine (sim feed) against one standalone redis-server and a "
-                     "Redis Cluster (3 masters, no replicas) alternately, and compares the servers' command "
-                     "balance, cluster bus publishes, Redis CPU per symbol update and tick times.");
+                     "Redis Cluster (3 masters, no replicas) alternately, and compares the servers' "
+                     "command balance, cluster bus publishes, Redis CPU per symbol update and tick "
+                     "times.");
   flags.AddInt("runs", &runs, 1, 100, "alternated standalone / cluster engine runs");
   flags.AddDouble("seconds", &seconds, 0.5, 10,
                   "the engine's --duration (at most its 10 s status period, so its exit line "
@@ -213,11 +215,14 @@ int Main(int argc, char** argv) {
   std::vector<testing::RedisServer*> masters;
   for (size_t i = 0; i < cluster.node_count(); ++i) masters.push_back(&cluster.node(i));
 
-  const double idle_alone_ms = IdleCpuMs({&standalone}, seconds), idle_cluster_ms = IdleCpuMs(masters, seconds);
-  std::cout << absl::StrFormat("Idle Redis CPU over %g s: standalone %.0f ms, %d masters %.0f ms (summed).\n\n",
+  const double idle_alone_ms = IdleCpuMs({&standalone}, seconds);
+  const double idle_cluster_ms = IdleCpuMs(masters, seconds);
+  std::cout << absl::StrFormat(
+      "Idle Redis CPU over %g s: standalone %.0f ms, %d masters %.0f ms (summed).\n\n",
                                seconds, idle_alone_ms, masters_count, idle_cluster_ms);
   std::cout << "| run | standalone updates | cluster updates | commands/update: standalone | cluster "
-               "| Redis CPU µs/update: standalone | cluster (sum) | in commands: standalone | cluster | per master | calls vs mean % | "
+               "| Redis CPU µs/update: standalone | cluster (sum) | in commands: standalone | "
+               "cluster | per master | calls vs mean % | "
                "bus publish_sent | tick P99 ms: standalone | cluster |\n"
                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|\n";
   std::vector<Pair> pairs;
@@ -241,7 +246,9 @@ int Main(int argc, char** argv) {
       per_master.push_back(absl::StrFormat("%.2f", p.cluster.node_cpu_us_per_update(i)));
       balance.push_back(absl::StrFormat("%+.1f", p.cluster.balance_pct(i)));
     }
-    std::cout << absl::StrFormat("| %d | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s | %d | %.3f | %.3f |\n",
+    std::cout << absl::StrFormat(
+                     "| %d | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s | %d | "
+                     "%.3f | %.3f |\n",
                                  run, p.standalone.updates(), p.cluster.updates(),
                                  p.standalone.calls_per_update(), p.cluster.calls_per_update(),
                                  p.standalone.cpu_us_per_update(), p.cluster.cpu_us_per_update(),
@@ -253,7 +260,8 @@ int Main(int argc, char** argv) {
   }
 
   const auto balance = Spread(pairs, [](const Pair& p) { return p.worst_balance_pct(); });
-  const auto sent = Spread(pairs, [](const Pair& p) { return static_cast<double>(p.cluster.publish_sent()); });
+  const auto sent =
+      Spread(pairs, [](const Pair& p) { return static_cast<double>(p.cluster.publish_sent()); });
   const auto cpu = Spread(pairs, [](const Pair& p) { return p.cpu_ratio(); });
   const auto master_cpu = Spread(pairs, [](const Pair& p) { return p.worst_master_cpu_ratio(); });
   const auto tick = Spread(pairs, [](const Pair& p) { return p.tick_p99_ratio(); });
