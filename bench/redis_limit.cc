@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <initializer_list>
 #include <iostream>
 
 #include "absl/strings/match.h"
@@ -25,11 +26,26 @@ double CpuSeconds(int who) {
   return Seconds(u.ru_utime) + Seconds(u.ru_stime);
 }
 
-// The lines of `INFO section`, empty when the server does not answer.
-std::vector<std::string> InfoLines(const testing::RedisServer& server, std::string_view section) {
-  absl::StatusOr<redis::Reply> r = server.Run({"INFO", section});
+// The lines of a text reply (INFO, CLUSTER INFO), empty when the server
+// does not answer.
+std::vector<std::string> ReplyLines(const testing::RedisServer& server,
+                                    std::initializer_list<std::string_view> argv) {
+  absl::StatusOr<redis::Reply> r = server.Run(argv);
   if (!r.ok() || (*r)->str == nullptr) return {};
   return absl::StrSplit(absl::string_view((*r)->str, (*r)->len), "\r\n");
+}
+
+std::vector<std::string> InfoLines(const testing::RedisServer& server, std::string_view section) {
+  return ReplyLines(server, {"INFO", section});
+}
+
+// The integer after `prefix` on the first line that starts with it, up to a
+// ',' (commandstats) or the line's end; 0 when none.
+int64_t CounterAfter(absl::string_view line, absl::string_view prefix) {
+  int64_t v = 0;
+  if (!absl::StartsWith(line, prefix)) return 0;
+  const absl::string_view rest = line.substr(prefix.size());
+  return absl::SimpleAtoi(rest.substr(0, rest.find(',')), &v) ? v : 0;
 }
 
 // Feeds recorded ticks into a vector.
@@ -57,10 +73,30 @@ int64_t CommandCalls(const testing::RedisServer& server, std::string_view comman
   // cmdstat_publish:calls=123,usec=...
   const std::string key = absl::StrCat("cmdstat_", absl::string_view(command.data(), command.size()), ":calls=");
   for (absl::string_view line : InfoLines(server, "commandstats")) {
-    if (!absl::StartsWith(line, key)) continue;
-    int64_t calls = 0;
-    const absl::string_view rest = line.substr(key.size());
-    if (absl::SimpleAtoi(rest.substr(0, rest.find(',')), &calls)) return calls;
+    if (absl::StartsWith(line, key)) return CounterAfter(line, key);
+  }
+  return 0;
+}
+
+CommandTotals AllCommands(const testing::RedisServer& server) {
+  // cmdstat_publish:calls=123,usec=456,usec_per_call=...
+  CommandTotals total;
+  for (absl::string_view line : InfoLines(server, "commandstats")) {
+    const size_t calls = line.find(":calls="), usec = line.find(",usec=");
+    if (!absl::StartsWith(line, "cmdstat_") || calls == absl::string_view::npos ||
+        usec == absl::string_view::npos) {
+      continue;
+    }
+    total.calls += CounterAfter(line.substr(calls), ":calls=");
+    total.usec += CounterAfter(line.substr(usec), ",usec=");
+  }
+  return total;
+}
+
+int64_t ClusterInfoCounter(const testing::RedisServer& server, std::string_view field) {
+  const std::string key = absl::StrCat(absl::string_view(field.data(), field.size()), ":");
+  for (absl::string_view line : ReplyLines(server, {"CLUSTER", "INFO"})) {
+    if (absl::StartsWith(line, key)) return CounterAfter(line, key);
   }
   return 0;
 }

@@ -22,6 +22,17 @@ double RedisCpuSeconds(const testing::RedisServer& server);
 // How many times the server has executed `command` (lower case, e.g.
 // "publish"; INFO commandstats), 0 when never or when it does not answer.
 int64_t CommandCalls(const testing::RedisServer& server, std::string_view command);
+// Every command the server has executed (INFO commandstats, summed over the
+// commands): how many, and the µs spent in them (not in reading and
+// replying); zeros when it does not answer.
+struct CommandTotals {
+  int64_t calls = 0;
+  int64_t usec = 0;
+};
+CommandTotals AllCommands(const testing::RedisServer& server);
+// A counter of a cluster node's CLUSTER INFO, e.g.
+// "cluster_stats_messages_publish_sent"; 0 when absent or no answer.
+int64_t ClusterInfoCounter(const testing::RedisServer& server, std::string_view field);
 
 // This process's user + system CPU, seconds.
 double OwnCpuSeconds();

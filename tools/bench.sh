@@ -42,6 +42,11 @@ if ! $quick && [[ -x build/bin/failover_bench ]]; then
   build/bin/failover_bench --json "$out/failover.json"
   build/bin/failover_bench --scenario standby --json "$out/failover_standby.json"
 fi
+# The engine on 3 cluster masters vs one server (docs/SPEC.md §9): about a
+# minute, full runs only.
+if ! $quick && [[ -x build/bin/cluster_bench ]]; then
+  build/bin/cluster_bench --json "$out/cluster_bench.json"
+fi
 
 python3 tools/bench_report.py "$out" > "$out/latest.md"
 echo

@@ -111,6 +111,20 @@ def main():
                   f"{r['bridge_cpu_us_per_msg']:.2f} | {r['client_cpu_us_per_msg']:.2f} | "
                   f"{rss} | {ms('redis_to_bridge_ms')} | {ms('bridge_to_socket_ms')} | {r.get('note', '')} |")
         print()
+    cluster = results.get("cluster_bench")
+    if cluster:
+        print_table(
+            f"**Redis Cluster** (physics-engine, {cluster['symbols']} symbols at {cluster['hz']:g} Hz for "
+            f"{cluster['seconds']:g} s, on {cluster['masters']} masters without replicas vs one standalone "
+            "server, alternated; targets: balance within ±10 %, 0 bus publishes, CPU per update ≤ 1.10×, "
+            "tick P99 ≤ 1.5×)",
+            "| run | worst master's calls vs mean % | bus publish_sent | Redis CPU µs/update standalone | "
+            "cluster (sum) | worst master | tick P99 ms standalone | cluster |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+            [f"| {i + 1} | ±{r['worst_balance_pct']:.1f} | {r['publish_sent']} | "
+             f"{r['standalone_cpu_us_per_update']:.2f} | {r['cluster_cpu_us_per_update']:.2f} | "
+             f"{r['worst_master_cpu_us_per_update']:.2f} | {r['standalone_tick_p99_ms']:.2f} | "
+             f"{r['cluster_tick_p99_ms']:.2f} |" for i, r in enumerate(cluster["runs_detail"])])
     micro = []
     for name in ("physics_bench", "engine_bench"):
         data = results.get(name)
