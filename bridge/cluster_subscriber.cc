@@ -227,6 +227,16 @@ absl::Status ClusterSubscriber::SubscribeFeed(MasterFeed& feed) {
   absl::StatusOr<redis::Connection> conn =
       redis::Connection::Open(cluster_->NodeConfig(feed.address), kConnectTimeout, kIoTimeout);
   if (!conn.ok()) return conn.status();
+  // Only on a master: right after a failover the slot map we read may still
+  // name the demoted one, which accepts SSUBSCRIBE as a replica but may not
+  // receive its new master's messages. Retried after a refresh.
+  absl::StatusOr<redis::Reply> role = conn->Command({"ROLE"});
+  if (!role.ok()) return role.status();
+  if ((*role)->type != REDIS_REPLY_ARRAY || (*role)->elements == 0 ||
+      redis::ReplyText((*role)->element[0]) != "master") {
+    return absl::UnavailableError(
+        absl::StrCat("Redis ", Describe(feed.address), " is no longer a master (slot map not updated yet)"));
+  }
   // One SSUBSCRIBE per channel: a call may only name channels of one slot.
   std::vector<std::string_view> argv = {"SSUBSCRIBE", feed.canary_channel};
   if (absl::Status s = delivery_.Subscribe(*conn, argv); !s.ok()) return s;
