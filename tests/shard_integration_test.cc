@@ -150,6 +150,21 @@ TEST(EngineShardFlags, BadValuesAndUnsupportedCombinationsGiveOneLineAndExitTwo)
             std::string::npos);
 }
 
+// A redis:// URL that reaches a cluster node: one line naming the fix, exit
+// 2, instead of retrying (or a stream of MOVED errors) forever.
+TEST(EngineOnCluster, ARedisUrlReachingAClusterNodeStopsWithOneLine) {
+  RedisServer node(testing::RedisServerOptions{.cluster_enabled = true});
+  ASSERT_TRUE(node.Start().ok());
+  Process p = testing::SpawnWithRedis(kEngine, node.url(), {"--duration", "30"}).value();
+  absl::StatusOr<testing::ExitStatus> st = p.Wait(absl::Seconds(10));
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->exit_code, 2);
+  const std::string err = p.ReadStderr();
+  EXPECT_NE(err.find(absl::StrCat("is a Redis Cluster node: use redis-cluster://127.0.0.1:", node.port())),
+            std::string::npos)
+      << err;
+}
+
 TEST(EngineShardFlags, HelpListsShardAndPartitions) {
   absl::StatusOr<Process> p = Process::Spawn(testing::ProcessOptions{.argv = {kEngine, "--help"}});
   ASSERT_EQ(p->Wait(absl::Seconds(5))->exit_code, 0);

@@ -33,7 +33,7 @@ absl::Status ClusterWriter::EnsureOpen() {
   absl::StatusOr<redis::Cluster> cluster =
       redis::Cluster::Open(config_, options_.connect_timeout, options_.io_timeout);
   if (!cluster.ok()) {
-    if (IsAuthError(cluster.status())) return cluster.status();
+    if (IsConfigurationError(cluster.status())) return cluster.status();
     next_attempt_ = now + absl::ToChronoNanoseconds(backoff_.Next());
     if (!reported_down_) {
       reported_down_ = true;

@@ -60,8 +60,8 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, Writer& writer, const LoopOption
   // Redis refused our credentials.
   const auto flush = [&]() -> bool {
     absl::Status s = writer.Flush(book);
-    if (IsAuthError(s)) {
-      log::Error(absl::StrCat("Redis refused our credentials: ", s.message()));
+    if (IsConfigurationError(s)) {
+      log::Error(absl::StrCat("Redis refused us, retrying cannot help: ", s.message()));
       return false;
     }
     // A standby's states were dropped, not written: nothing to acknowledge.
@@ -127,7 +127,7 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, Writer& writer, const LoopOption
                                           std::chrono::duration<double>(options.final_flush_seconds));
   while (!book.unwritten().empty()) {
     absl::Status s = writer.Flush(book);
-    if (IsAuthError(s)) return 2;
+    if (IsConfigurationError(s)) return 2;
     if (s.ok()) feed.OnWritten();
     if (s.ok() || Clock::now() >= give_up) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -42,7 +42,7 @@ absl::Status StateWriter::EnsureConnected() {
   absl::StatusOr<redis::Connection> conn =
       redis::Connection::Open(config_, options_.connect_timeout, options_.io_timeout);
   if (!conn.ok()) {
-    if (IsAuthError(conn.status())) return conn.status();
+    if (IsConfigurationError(conn.status())) return conn.status();
     ConnectionLost(conn.status());
     return conn.status();
   }

@@ -18,6 +18,14 @@ inline bool IsAuthError(const absl::Status& s) {
          s.code() == absl::StatusCode::kPermissionDenied;
 }
 
+// A connect error retrying cannot fix: refused credentials, a redis:// URL
+// reaching a cluster node, a db the server lacks (kInvalidArgument from
+// Connection::Open). The engine stops with exit code 2 (docs/SPEC.md §7)
+// rather than retry forever.
+inline bool IsConfigurationError(const absl::Status& s) {
+  return IsAuthError(s) || absl::IsInvalidArgument(s);
+}
+
 class Writer {
  public:
   virtual ~Writer() = default;
