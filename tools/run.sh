@@ -159,6 +159,23 @@ wait_for_leader() {
   echo "$id"
 }
 
+# start_engine ARGS...: physics-engine in the background; its pid joins
+# $pids and $engine_pids.
+start_engine() {
+  build/bin/physics-engine "$@" &
+  pids+=($!)
+  engine_pids+=($!)
+}
+
+# start_bridge: physics-bridge on $BRIDGE_PORT (8080) or any free port; sets
+# $http_port and $bridge_pid.
+start_bridge() {
+  http_port=$(free_port "${BRIDGE_PORT:-8080}")
+  build/bin/physics-bridge --listen "127.0.0.1:$http_port" &
+  pids+=($!)
+  bridge_pid=$!
+}
+
 run_sentinel() {
   run_dir=$(mktemp -d)
   start_redis master
@@ -176,16 +193,10 @@ run_sentinel() {
   REDIS_URL="redis-sentinel://$(IFS=,; echo "${sentinel_hosts[*]}")/0#mymaster"
   export REDIS_URL
 
-  local engine_pids=()
-  for _ in 1 2; do
-    build/bin/physics-engine --leader-lease 2 "$@" &
-    pids+=($!)
-    engine_pids+=($!)
-  done
-  http_port=$(free_port "${BRIDGE_PORT:-8080}")
-  build/bin/physics-bridge --listen "127.0.0.1:$http_port" &
-  pids+=($!)
-  local bridge_pid=$!
+  local engine_pids=() bridge_pid
+  start_engine --leader-lease 2 "$@"
+  start_engine --leader-lease 2 "$@"
+  start_bridge
   local leader
   leader=$(wait_for_leader "$master_port")
   local leader_pid=${leader##*-}
@@ -234,16 +245,10 @@ run_cluster() {
   REDIS_URL="redis-cluster://$(IFS=,; echo "${nodes[*]:0:3}")"
   export REDIS_URL
 
-  local engine_pids=()
-  for shard in 0/2 1/2; do
-    build/bin/physics-engine --shard "$shard" "$@" &
-    pids+=($!)
-    engine_pids+=($!)
-  done
-  http_port=$(free_port "${BRIDGE_PORT:-8080}")
-  build/bin/physics-bridge --listen "127.0.0.1:$http_port" &
-  pids+=($!)
-  local bridge_pid=$!
+  local engine_pids=() bridge_pid
+  start_engine --shard 0/2 "$@"
+  start_engine --shard 1/2 "$@"
+  start_bridge
   local spy_slot
   spy_slot=$(redis-cli -p "$first_port" CLUSTER KEYSLOT physics:state:SPY)
   local spy_master
@@ -279,16 +284,12 @@ run_single() {
     echo "run: using REDIS_URL from the environment"
   fi
 
-  build/bin/physics-engine "$@" &
-  pids+=($!)
-  local engine_pid=$!
-
-  http_port=$(free_port "${BRIDGE_PORT:-8080}")
-  build/bin/physics-bridge --listen "127.0.0.1:$http_port" &
-  pids+=($!)
+  local engine_pids=() bridge_pid
+  start_engine "$@"
+  start_bridge
 
   cat <<MSG
-run: physics-engine (pid $engine_pid) and physics-bridge (pid ${pids[-1]}) running; Ctrl-C stops everything.
+run: physics-engine (pid ${engine_pids[0]}) and physics-bridge (pid $bridge_pid) running; Ctrl-C stops everything.
 Dashboard:  http://127.0.0.1:$http_port/
 WebSocket:  ws://127.0.0.1:$http_port/ws   State: http://127.0.0.1:$http_port/api/state/SPY
 Watch Redis:
