@@ -3,9 +3,14 @@
 // replica, the sharded subscribers of the partition channels and whether
 // PUBLISH is being broadcast; the key checks (states, heartbeats) read the
 // keys of every master; the per-server checks run on every master.
+// physics-top shows the states of every master and follows the partition
+// channels; physics-publish's pub/sub ticks reach a subscriber on another
+// node, and its stream target is refused.
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -29,6 +34,8 @@ using testing::RunResult;
 using testing::RunToCompletion;
 
 constexpr const char* kStatus = PHYSICS_STATUS_BIN;
+constexpr const char* kTop = PHYSICS_TOP_BIN;
+constexpr const char* kPublish = PHYSICS_PUBLISH_BIN;
 
 class ClusterStatusTest : public ::testing::Test {
  protected:
@@ -124,6 +131,104 @@ TEST_F(ClusterStatusTest, FailsWhileAMastersSlotsAreUncovered) {
       << r.out << r.err;
   // The promoted master has no replica left: said.
   EXPECT_TRUE(absl::StrContains(r.out, "has no online replica")) << r.out;
+}
+
+// ---------------------------------------------------------------- physics-top
+
+std::string StateJson(double mass, int64_t seq) {
+  return absl::StrCat(R"({"mass":)", mass, R"(,"momentum":0.5,"friction":0.1,"entropy":3.0,"nash_dist":0.2,)",
+                      R"("regime":"Gaussian","alpha_coefficient":2.5,"price":100.5,"seq":)", seq,
+                      R"(,"timestamp":"2025-12-21T12:00:00.123456Z"})");
+}
+
+std::string StateEventJson(const std::string& symbol, double mass, int64_t seq) {
+  return absl::StrCat(R"({"event":"PHYSICS_UPDATE","symbol":")", symbol,
+                      R"(","timestamp":"2025-12-21T12:00:01.000000Z","seq":)", seq, R"(,"data":{"alpha":2.5,)",
+                      StateJson(mass, seq).substr(1), "}");
+}
+
+using ClusterToolsTest = ClusterStatusTest;
+
+TEST_F(ClusterToolsTest, TopShowsTheStatesOfEveryMasterAndFollowsThePartitionChannels) {
+  // 12 stored states: with 3 masters each holds some.
+  std::vector<std::string> symbols;
+  std::vector<bool> master_has_key(cluster_->masters(), false);
+  for (int i = 0; i < 12; ++i) {
+    symbols.push_back(absl::StrCat("S", i));
+    const std::string key = "physics:state:" + symbols.back();
+    master_has_key[cluster_->MasterOf(redis::KeySlot(key))] = true;
+    ASSERT_TRUE(cluster_->Command(key, {"SET", key, StateJson(i, 1)}).ok());
+  }
+  ASSERT_EQ(std::count(master_has_key.begin(), master_has_key.end(), true), 3);
+
+  // ZZZ is never stored: it can only come from its partition's channel. A
+  // writer keeps SPUBLISHing it, so some copy lands between physics-top's
+  // SSUBSCRIBE and its one read of the messages (--once).
+  const redis::Partitioning parts;
+  const std::string channel = parts.Channel(set_.config(), parts.Of("ZZZ"));
+  std::atomic<bool> stop{false};
+  std::thread publisher([&, config = set_.config()] {
+    absl::StatusOr<redis::Cluster> own = redis::Cluster::Open(config, absl::Seconds(1), absl::Seconds(2));
+    if (!own.ok()) return;
+    for (int64_t seq = 1; !stop.load(); ++seq) {
+      own->Command(channel, {"SPUBLISH", channel, StateEventJson("ZZZ", 99, seq)}).IgnoreError();
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  });
+  RunResult r;
+  const absl::Status shown = Eventually([&] {
+    r = RunToCompletion({kTop, "--redis-url", set_.url(), "--once", "--width", "300", "--height", "40"});
+    return r.exit_code == 0 && absl::StrContains(r.out, "\nZZZ ");
+  }, absl::Seconds(20), absl::Milliseconds(50));
+  stop.store(true);
+  publisher.join();
+  ASSERT_TRUE(shown.ok()) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "13/13 symbols")) << r.out;
+  for (const std::string& symbol : symbols) {
+    EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat("\n", symbol, " "))) << symbol << "\n" << r.out;
+  }
+  // Nothing on the status line: every master subscribed and primed.
+  EXPECT_FALSE(absl::StrContains(r.out, "retrying")) << r.out;
+}
+
+TEST(ClusterTools, TopRefusesABadPartitionCountInOneLine) {
+  const RunResult r = RunToCompletion({kTop, "--redis-url", "redis-cluster://127.0.0.1:1", "--partitions", "0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "--partitions")) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+// ---------------------------------------------------------------- physics-publish
+
+TEST_F(ClusterToolsTest, PublishedTicksReachASubscriberOnAnotherNode) {
+  // physics-publish sends through the first master; listen on another one.
+  ASSERT_GE(cluster_->masters(), 2u);
+  absl::StatusOr<redis::Connection> sub = redis::Connection::Open(
+      cluster_->NodeConfig(cluster_->topology().shards[1].master), absl::Seconds(1), absl::Seconds(2));
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  ASSERT_TRUE(sub->Command({"SUBSCRIBE", "market.tick.SPY"}).ok());
+
+  const RunResult r = RunToCompletion({kPublish, "--redis-url", set_.url(), "--to", "pubsub", "--symbols", "SPY",
+                                       "--count", "5", "--rate", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "published 5 ticks")) << r.err;
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<redis::Reply> message = sub->ReadReplyWithin(absl::Seconds(5));
+    ASSERT_TRUE(message.ok()) << "tick " << i << ": " << message.status();
+    ASSERT_EQ((*message)->type, REDIS_REPLY_ARRAY);
+    ASSERT_EQ((*message)->elements, 3u);
+    EXPECT_EQ(redis::ReplyText((*message)->element[0]), "message");
+    EXPECT_EQ(redis::ReplyText((*message)->element[1]), "market.tick.SPY");
+    EXPECT_TRUE(absl::StrContains(std::string(redis::ReplyText((*message)->element[2])), R"("symbol":"SPY")"))
+        << redis::ReplyText((*message)->element[2]);
+  }
+}
+
+TEST(ClusterTools, PublishRefusesTheStreamTargetOnAClusterInOneLine) {
+  const RunResult r = RunToCompletion({kPublish, "--redis-url", "redis-cluster://127.0.0.1:1", "--to", "stream"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "the stream feed does not run on a cluster yet")) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 }  // namespace
