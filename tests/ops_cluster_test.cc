@@ -24,6 +24,7 @@
 #include "tests/support/eventually.h"
 #include "tests/support/process.h"
 #include "tests/support/programs.h"
+#include "tests/support/state_json.h"
 
 namespace physics {
 namespace {
@@ -32,6 +33,8 @@ using testing::ClusterSet;
 using testing::Eventually;
 using testing::RunResult;
 using testing::RunToCompletion;
+using testing::StateEventJson;
+using testing::StateJson;
 
 constexpr const char* kStatus = PHYSICS_STATUS_BIN;
 constexpr const char* kTop = PHYSICS_TOP_BIN;
@@ -134,18 +137,6 @@ TEST_F(ClusterStatusTest, FailsWhileAMastersSlotsAreUncovered) {
 }
 
 // ---------------------------------------------------------------- physics-top
-
-std::string StateJson(double mass, int64_t seq) {
-  return absl::StrCat(R"({"mass":)", mass, R"(,"momentum":0.5,"friction":0.1,"entropy":3.0,"nash_dist":0.2,)",
-                      R"("regime":"Gaussian","alpha_coefficient":2.5,"price":100.5,"seq":)", seq,
-                      R"(,"timestamp":"2025-12-21T12:00:00.123456Z"})");
-}
-
-std::string StateEventJson(const std::string& symbol, double mass, int64_t seq) {
-  return absl::StrCat(R"({"event":"PHYSICS_UPDATE","symbol":")", symbol,
-                      R"(","timestamp":"2025-12-21T12:00:01.000000Z","seq":)", seq, R"(,"data":{"alpha":2.5,)",
-                      StateJson(mass, seq).substr(1), "}");
-}
 
 using ClusterToolsTest = ClusterStatusTest;
 

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/support/cluster_set.h"
 #include "tests/support/eventually.h"
+#include "tests/support/state_json.h"
 #include "tools/top/state_source.h"
 #include "tools/top/symbol_table.h"
 
@@ -24,18 +25,8 @@ namespace {
 
 using testing::ClusterSet;
 using testing::Eventually;
-
-std::string StateJson(double mass, int64_t seq) {
-  return absl::StrCat(R"({"mass":)", mass, R"(,"momentum":0.5,"friction":0.1,"entropy":3.0,"nash_dist":0.2,)",
-                      R"("regime":"Gaussian","alpha_coefficient":2.5,"price":100.5,"seq":)", seq,
-                      R"(,"timestamp":"2025-12-21T12:00:0)", seq, R"(.000000Z"})");
-}
-
-std::string StateEventJson(const std::string& symbol, double mass, int64_t seq) {
-  return absl::StrCat(R"({"event":"PHYSICS_UPDATE","symbol":")", symbol, R"(","timestamp":"2025-12-21T12:00:0)",
-                      seq, R"(.000000Z","seq":)", seq, R"(,"data":{"alpha":2.5,)", StateJson(mass, seq).substr(1),
-                      "}");
-}
+using testing::StateEventJson;
+using testing::StateJson;
 
 // The mass physics-top holds for `symbol`, or -1 when it has no row.
 double MassOf(const top::SymbolTable& table, const std::string& symbol) {
