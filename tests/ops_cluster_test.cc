@@ -192,10 +192,11 @@ TEST(ClusterTools, TopRefusesABadPartitionCountInOneLine) {
 // ---------------------------------------------------------------- physics-publish
 
 TEST_F(ClusterToolsTest, PublishedTicksReachASubscriberOnAnotherNode) {
-  // physics-publish sends through the first master; listen on another one.
-  ASSERT_GE(cluster_->masters(), 2u);
+  // physics-publish sends through the master serving slot 0; listen on another one.
+  const int sender = cluster_->MasterOf(0), listener = cluster_->MasterOf(redis::kClusterSlots - 1);
+  ASSERT_NE(sender, listener);
   absl::StatusOr<redis::Connection> sub = redis::Connection::Open(
-      cluster_->NodeConfig(cluster_->topology().shards[1].master), absl::Seconds(1), absl::Seconds(2));
+      cluster_->NodeConfig(cluster_->topology().shards[listener].master), absl::Seconds(1), absl::Seconds(2));
   ASSERT_TRUE(sub.ok()) << sub.status();
   ASSERT_TRUE(sub->Command({"SUBSCRIBE", "market.tick.SPY"}).ok());
 
@@ -213,6 +214,34 @@ TEST_F(ClusterToolsTest, PublishedTicksReachASubscriberOnAnotherNode) {
     EXPECT_TRUE(absl::StrContains(std::string(redis::ReplyText((*message)->element[2])), R"("symbol":"SPY")"))
         << redis::ReplyText((*message)->element[2]);
   }
+}
+
+TEST_F(ClusterToolsTest, PublishGoesOnThroughThePromotedReplicaWhenItsMasterIsKilled) {
+  // physics-publish sends through the master serving slot 0: kill that one,
+  // listen on a master it does not affect.
+  absl::StatusOr<size_t> sender = set_.MasterOf(0);
+  ASSERT_TRUE(sender.ok()) << sender.status();
+  absl::StatusOr<size_t> listener = set_.MasterOf(redis::kClusterSlots - 1);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  ASSERT_NE(*sender, *listener);
+  absl::StatusOr<redis::Connection> sub =
+      redis::Connection::Open(set_.node(*listener).config(), absl::Seconds(1), absl::Seconds(2));
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  ASSERT_TRUE(sub->Command({"SUBSCRIBE", "market.tick.SPY"}).ok());
+  absl::StatusOr<testing::Process> publisher = testing::SpawnWithRedis(
+      kPublish, set_.url(), {"--to", "pubsub", "--symbols", "SPY", "--rate", "200"});
+  ASSERT_TRUE(publisher.ok()) << publisher.status();
+  ASSERT_TRUE(sub->ReadReplyWithin(absl::Seconds(5)).ok()) << publisher->ReadStderr();
+
+  set_.node(*sender).Kill();  // its replica is promoted after the node timeout
+  ASSERT_TRUE(set_.WaitForClusterOk(absl::Seconds(20)).ok());
+  // Whatever was sent before the promotion, then ticks through the new master.
+  while (sub->ReadReplyWithin(absl::ZeroDuration()).ok()) {
+  }
+  absl::StatusOr<redis::Reply> after = sub->ReadReplyWithin(absl::Seconds(10));
+  ASSERT_TRUE(after.ok()) << after.status() << "\n" << publisher->ReadStderr();
+  EXPECT_TRUE(absl::StrContains(std::string(redis::ReplyText((*after)->element[2])), R"("symbol":"SPY")"));
+  EXPECT_TRUE(publisher->running()) << publisher->ReadStderr();
 }
 
 TEST(ClusterTools, PublishRefusesTheStreamTargetOnAClusterInOneLine) {

@@ -98,8 +98,11 @@ absl::StatusOr<redis::Connection*> Publisher::Connect() {
       if (!cluster.ok()) return cluster.status();
       cluster_.emplace(*std::move(cluster));
     }
-    if (cluster_->masters() == 0) return absl::UnavailableError("the cluster has no master");
-    return cluster_->Master(0);
+    // Any master would do (the cluster copies a PUBLISH to every node); the
+    // one serving slot 0 is easy to name.
+    const int master = cluster_->MasterOf(0);
+    if (master == redis::ClusterTopology::kNoOwner) return absl::UnavailableError("no master serves slot 0");
+    return cluster_->Master(static_cast<size_t>(master));
   }
   if (!conn_ || !conn_->ok()) {
     conn_.reset();

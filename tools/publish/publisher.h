@@ -4,9 +4,9 @@
 // inject invalid ticks (bad price, bad symbol, unparsable, missing price) to
 // exercise the engine's rejection path and dead-letter stream.
 // On a Redis Cluster (docs/SPEC.md §9) pub/sub only: PUBLISH through one
-// master, which the cluster copies to every node, so an engine subscribed on
-// any master gets the ticks (an upstream feed, not the hot path); a lost
-// master reopens the cluster.
+// master (the one serving slot 0), which the cluster copies to every node, so
+// an engine subscribed on any master gets the ticks (an upstream feed, not the
+// hot path); a lost master reopens the cluster (a promoted replica takes over).
 // Not thread-safe: used by the publishing thread.
 #ifndef PHYSICS_TOOLS_PUBLISH_PUBLISHER_H_
 #define PHYSICS_TOOLS_PUBLISH_PUBLISHER_H_
@@ -64,7 +64,7 @@ class Publisher {
   void Encode(const Message& m);
   absl::Status SendOnce();
   // The connection to send through (opened when needed): the server, or on
-  // a cluster its first master.
+  // a cluster the master serving slot 0.
   absl::StatusOr<redis::Connection*> Connect();
 
   redis::Config config_;
