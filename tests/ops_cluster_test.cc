@@ -3,9 +3,14 @@
 // replica, the sharded subscribers of the partition channels and whether
 // PUBLISH is being broadcast; the key checks (states, heartbeats) read the
 // keys of every master; the per-server checks run on every master.
+// physics-top shows the states of every master and follows the partition
+// channels; physics-publish's pub/sub ticks reach a subscriber on another
+// node, and its stream target is refused.
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -19,6 +24,7 @@
 #include "tests/support/eventually.h"
 #include "tests/support/process.h"
 #include "tests/support/programs.h"
+#include "tests/support/state_json.h"
 
 namespace physics {
 namespace {
@@ -27,8 +33,12 @@ using testing::ClusterSet;
 using testing::Eventually;
 using testing::RunResult;
 using testing::RunToCompletion;
+using testing::StateEventJson;
+using testing::StateJson;
 
 constexpr const char* kStatus = PHYSICS_STATUS_BIN;
+constexpr const char* kTop = PHYSICS_TOP_BIN;
+constexpr const char* kPublish = PHYSICS_PUBLISH_BIN;
 
 class ClusterStatusTest : public ::testing::Test {
  protected:
@@ -124,6 +134,121 @@ TEST_F(ClusterStatusTest, FailsWhileAMastersSlotsAreUncovered) {
       << r.out << r.err;
   // The promoted master has no replica left: said.
   EXPECT_TRUE(absl::StrContains(r.out, "has no online replica")) << r.out;
+}
+
+// ---------------------------------------------------------------- physics-top
+
+using ClusterToolsTest = ClusterStatusTest;
+
+TEST_F(ClusterToolsTest, TopShowsTheStatesOfEveryMasterAndFollowsThePartitionChannels) {
+  // 12 stored states: with 3 masters each holds some.
+  std::vector<std::string> symbols;
+  std::vector<bool> master_has_key(cluster_->masters(), false);
+  for (int i = 0; i < 12; ++i) {
+    symbols.push_back(absl::StrCat("S", i));
+    const std::string key = "physics:state:" + symbols.back();
+    master_has_key[cluster_->MasterOf(redis::KeySlot(key))] = true;
+    ASSERT_TRUE(cluster_->Command(key, {"SET", key, StateJson(i, 1)}).ok());
+  }
+  ASSERT_EQ(std::count(master_has_key.begin(), master_has_key.end(), true), 3);
+
+  // ZZZ is never stored: it can only come from its partition's channel. A
+  // writer keeps SPUBLISHing it, so some copy lands between physics-top's
+  // SSUBSCRIBE and its one read of the messages (--once).
+  const redis::Partitioning parts;
+  const std::string channel = parts.Channel(set_.config(), parts.Of("ZZZ"));
+  std::atomic<bool> stop{false};
+  std::thread publisher([&, config = set_.config()] {
+    absl::StatusOr<redis::Cluster> own = redis::Cluster::Open(config, absl::Seconds(1), absl::Seconds(2));
+    if (!own.ok()) return;
+    for (int64_t seq = 1; !stop.load(); ++seq) {
+      own->Command(channel, {"SPUBLISH", channel, StateEventJson("ZZZ", 99, seq)}).IgnoreError();
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  });
+  RunResult r;
+  const absl::Status shown = Eventually([&] {
+    r = RunToCompletion({kTop, "--redis-url", set_.url(), "--once", "--width", "300", "--height", "40"});
+    return r.exit_code == 0 && absl::StrContains(r.out, "\nZZZ ");
+  }, absl::Seconds(20), absl::Milliseconds(50));
+  stop.store(true);
+  publisher.join();
+  ASSERT_TRUE(shown.ok()) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "13/13 symbols")) << r.out;
+  for (const std::string& symbol : symbols) {
+    EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat("\n", symbol, " "))) << symbol << "\n" << r.out;
+  }
+  // Nothing on the status line: every master subscribed and primed.
+  EXPECT_FALSE(absl::StrContains(r.out, "retrying")) << r.out;
+}
+
+TEST(ClusterTools, TopRefusesABadPartitionCountInOneLine) {
+  const RunResult r = RunToCompletion({kTop, "--redis-url", "redis-cluster://127.0.0.1:1", "--partitions", "0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "--partitions")) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+// ---------------------------------------------------------------- physics-publish
+
+TEST_F(ClusterToolsTest, PublishedTicksReachASubscriberOnAnotherNode) {
+  // physics-publish sends through the master serving slot 0; listen on another one.
+  const int sender = cluster_->MasterOf(0), listener = cluster_->MasterOf(redis::kClusterSlots - 1);
+  ASSERT_NE(sender, listener);
+  absl::StatusOr<redis::Connection> sub = redis::Connection::Open(
+      cluster_->NodeConfig(cluster_->topology().shards[listener].master), absl::Seconds(1), absl::Seconds(2));
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  ASSERT_TRUE(sub->Command({"SUBSCRIBE", "market.tick.SPY"}).ok());
+
+  const RunResult r = RunToCompletion({kPublish, "--redis-url", set_.url(), "--to", "pubsub", "--symbols", "SPY",
+                                       "--count", "5", "--rate", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "published 5 ticks")) << r.err;
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<redis::Reply> message = sub->ReadReplyWithin(absl::Seconds(5));
+    ASSERT_TRUE(message.ok()) << "tick " << i << ": " << message.status();
+    ASSERT_EQ((*message)->type, REDIS_REPLY_ARRAY);
+    ASSERT_EQ((*message)->elements, 3u);
+    EXPECT_EQ(redis::ReplyText((*message)->element[0]), "message");
+    EXPECT_EQ(redis::ReplyText((*message)->element[1]), "market.tick.SPY");
+    EXPECT_TRUE(absl::StrContains(std::string(redis::ReplyText((*message)->element[2])), R"("symbol":"SPY")"))
+        << redis::ReplyText((*message)->element[2]);
+  }
+}
+
+TEST_F(ClusterToolsTest, PublishGoesOnThroughThePromotedReplicaWhenItsMasterIsKilled) {
+  // physics-publish sends through the master serving slot 0: kill that one,
+  // listen on a master it does not affect.
+  absl::StatusOr<size_t> sender = set_.MasterOf(0);
+  ASSERT_TRUE(sender.ok()) << sender.status();
+  absl::StatusOr<size_t> listener = set_.MasterOf(redis::kClusterSlots - 1);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  ASSERT_NE(*sender, *listener);
+  absl::StatusOr<redis::Connection> sub =
+      redis::Connection::Open(set_.node(*listener).config(), absl::Seconds(1), absl::Seconds(2));
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  ASSERT_TRUE(sub->Command({"SUBSCRIBE", "market.tick.SPY"}).ok());
+  absl::StatusOr<testing::Process> publisher = testing::SpawnWithRedis(
+      kPublish, set_.url(), {"--to", "pubsub", "--symbols", "SPY", "--rate", "200"});
+  ASSERT_TRUE(publisher.ok()) << publisher.status();
+  ASSERT_TRUE(sub->ReadReplyWithin(absl::Seconds(5)).ok()) << publisher->ReadStderr();
+
+  set_.node(*sender).Kill();  // its replica is promoted after the node timeout
+  ASSERT_TRUE(set_.WaitForClusterOk(absl::Seconds(20)).ok());
+  // Whatever was sent before the promotion, then ticks through the new master.
+  while (sub->ReadReplyWithin(absl::ZeroDuration()).ok()) {
+  }
+  absl::StatusOr<redis::Reply> after = sub->ReadReplyWithin(absl::Seconds(10));
+  ASSERT_TRUE(after.ok()) << after.status() << "\n" << publisher->ReadStderr();
+  EXPECT_TRUE(absl::StrContains(std::string(redis::ReplyText((*after)->element[2])), R"("symbol":"SPY")"));
+  EXPECT_TRUE(publisher->running()) << publisher->ReadStderr();
+}
+
+TEST(ClusterTools, PublishRefusesTheStreamTargetOnAClusterInOneLine) {
+  const RunResult r = RunToCompletion({kPublish, "--redis-url", "redis-cluster://127.0.0.1:1", "--to", "stream"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "the stream feed does not run on a cluster yet")) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 }  // namespace

@@ -27,6 +27,7 @@
 #include "tests/support/programs.h"
 #include "tests/support/redis_reads.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/state_json.h"
 #include "tests/support/temp_dir.h"
 
 namespace physics {
@@ -39,6 +40,8 @@ using testing::RedisServer;
 using testing::ReadFileOrEmpty;
 using testing::RunResult;
 using testing::RunToCompletion;
+using testing::StateEventJson;
+using testing::StateJson;
 
 const std::string kSource = PHYSICS_SOURCE_DIR;
 constexpr const char* kEngine = PHYSICS_ENGINE_BIN;
@@ -346,12 +349,6 @@ TEST(Status, BadFlagIsOneLineAndExitCode2) {
 
 // ---------------------------------------------------------------- physics-top
 
-std::string StateJson(double mass, int64_t seq) {
-  return absl::StrCat(R"({"mass":)", mass, R"(,"momentum":0.5,"friction":0.1,"entropy":3.0,"nash_dist":0.2,)",
-                      R"("regime":"Gaussian","alpha_coefficient":2.5,"price":100.5,"seq":)", seq,
-                      R"(,"timestamp":"2025-12-21T12:00:00.123456Z"})");
-}
-
 // physics-top in a detached 80x24 tmux session running sh, on a private
 // tmux server (its own socket), so nothing touches the user's tmux.
 class TopTest : public ::testing::Test {
@@ -431,10 +428,7 @@ TEST_F(TopTest, ShowsSymbolsResortsFollowsUpdatesFiltersAndQuits) {
   EXPECT_TRUE(absl::StrContains(Screen(), "sort mass v")) << Screen();
 
   // A state_update moves AAA to the top.
-  ASSERT_TRUE(redis_.Run({"PUBLISH", "state_update",
-                          absl::StrCat(R"({"event":"PHYSICS_UPDATE","symbol":"AAA","timestamp":"2025-12-21T12:00:01.000000Z","seq":2,"data":{"alpha":2.5,)",
-                                       StateJson(10, 2).substr(1), "}")})
-                  .ok());
+  ASSERT_TRUE(redis_.Run({"PUBLISH", "state_update", StateEventJson("AAA", 10, 2)}).ok());
   EXPECT_TRUE(ShowsRows({"AAA", "BBB", "CCC"})) << Screen();
 
   Keys({"/", "c", "Enter"});

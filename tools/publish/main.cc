@@ -35,7 +35,10 @@ int Main(int argc, char** argv) {
                      "market.tick.{SYM} (--feed pubsub)\nor entries of the market:ticks stream "
                      "(--feed stream). Ticks come from the engine's simulator or a CSV\nfile "
                      "(timestamp,symbol,price,size,trades,bid,ask). Stops at --count, --duration, "
-                     "the end of\n--csv, or SIGINT/SIGTERM.\n\nEnvironment: REDIS_URL, or "
+                     "the end of\n--csv, or SIGINT/SIGTERM.\n\nOn a redis-cluster:// URL (docs/SPEC.md §9): --to pubsub "
+                     "only, PUBLISH through one master;\nthe cluster copies it to every node, so an engine "
+                     "subscribed on any master gets the ticks\n(fine for an upstream feed, not for the hot "
+                     "path). --to stream is refused there.\n\nEnvironment: REDIS_URL, or "
                      "REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD; REDIS_NAMESPACE.");
   cli::AddRedisFlags(flags, &redis_url, &key_namespace);
   flags.AddChecked("to", &to, "pubsub[:CHANNEL_PREFIX] or stream[:KEY]",
@@ -54,6 +57,10 @@ int Main(int argc, char** argv) {
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
   absl::StatusOr<redis::Config> config = cli::ResolveRedisConfig(flags, redis_url, key_namespace);
   if (!config.ok()) return flags.UsageError(config.status());
+  const Target target = *ParseTarget(to);
+  if (config->uses_cluster() && target.kind == Target::Kind::kStream) {
+    return flags.UsageError("--to stream: the stream feed does not run on a cluster yet (use --to pubsub)");
+  }
 
   std::unique_ptr<TickSource> source;
   if (!csv.empty()) {
@@ -63,7 +70,7 @@ int Main(int argc, char** argv) {
   } else {
     source = std::make_unique<SimTickSource>(*feed::ParseSymbolsFlag(symbols), static_cast<uint64_t>(seed));
   }
-  Publisher publisher(*config, *ParseTarget(to), invalid_every);
+  Publisher publisher(*config, target, invalid_every);
   shutdown::ShutdownSignal stop;
 
   const auto start = Clock::now();

@@ -90,17 +90,40 @@ void Publisher::Encode(const Message& m) {
   pipeline_.Append(argv);
 }
 
-absl::Status Publisher::SendOnce() {
+absl::StatusOr<redis::Connection*> Publisher::Connect() {
+  constexpr absl::Duration kConnectTimeout = absl::Seconds(1), kIoTimeout = absl::Seconds(5);
+  if (config_.uses_cluster()) {
+    if (!cluster_) {
+      absl::StatusOr<redis::Cluster> cluster = redis::Cluster::Open(config_, kConnectTimeout, kIoTimeout);
+      if (!cluster.ok()) return cluster.status();
+      cluster_.emplace(*std::move(cluster));
+    }
+    // Any master would do (the cluster copies a PUBLISH to every node); the
+    // one serving slot 0 is easy to name.
+    const int master = cluster_->MasterOf(0);
+    if (master == redis::ClusterTopology::kNoOwner) return absl::UnavailableError("no master serves slot 0");
+    return cluster_->Master(static_cast<size_t>(master));
+  }
   if (!conn_ || !conn_->ok()) {
     conn_.reset();
-    absl::StatusOr<redis::Connection> conn =
-        redis::Connection::Open(config_, absl::Seconds(1), absl::Seconds(5));
+    absl::StatusOr<redis::Connection> conn = redis::Connection::Open(config_, kConnectTimeout, kIoTimeout);
     if (!conn.ok()) return conn.status();
     conn_.emplace(*std::move(conn));
   }
-  for (const Message& m : queued_) Encode(m);
-  absl::Status s = pipeline_.Execute(*conn_);
-  if (!conn_->ok()) conn_.reset();
+  return &*conn_;
+}
+
+absl::Status Publisher::SendOnce() {
+  absl::StatusOr<redis::Connection*> conn = Connect();
+  absl::Status s = conn.status();
+  if (conn.ok()) {
+    for (const Message& m : queued_) Encode(m);
+    s = pipeline_.Execute(**conn);
+    if ((*conn)->ok()) return s;
+  }
+  // Lost: a cluster is opened afresh (its master may have been replaced).
+  conn_.reset();
+  if (absl::IsUnavailable(s)) cluster_.reset();
   return s;
 }
 

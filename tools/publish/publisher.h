@@ -3,6 +3,10 @@
 // (--feed stream), namespaced like every key, one pipeline per batch. Can
 // inject invalid ticks (bad price, bad symbol, unparsable, missing price) to
 // exercise the engine's rejection path and dead-letter stream.
+// On a Redis Cluster (docs/SPEC.md §9) pub/sub only: PUBLISH through one
+// master (the one serving slot 0), which the cluster copies to every node, so
+// an engine subscribed on any master gets the ticks (an upstream feed, not the
+// hot path); a lost master reopens the cluster (a promoted replica takes over).
 // Not thread-safe: used by the publishing thread.
 #ifndef PHYSICS_TOOLS_PUBLISH_PUBLISHER_H_
 #define PHYSICS_TOOLS_PUBLISH_PUBLISHER_H_
@@ -16,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "engine/feed/feed.h"
 #include "engine/redis/backoff.h"
+#include "engine/redis/cluster.h"
 #include "engine/redis/config.h"
 #include "engine/redis/connection.h"
 #include "engine/redis/pipeline.h"
@@ -41,7 +46,8 @@ class Publisher {
   // Queues one tick (and maybe an invalid one after it) for the next Send().
   void Add(const schema::Tick& tick);
   size_t queued() const { return queued_.size(); }
-  // Sends the queued ticks in one pipeline. While Redis is unreachable it
+  // REQUIRES: not the stream target on a redis-cluster:// config (main
+  // refuses it). Sends the queued ticks in one pipeline. While Redis is unreachable it
   // retries with backoff (logging once), so a stream gets every tick at
   // least once; false when `stop` was requested first (the batch is dropped).
   bool Send(const feed::Interrupt& stop);
@@ -57,6 +63,9 @@ class Publisher {
   };
   void Encode(const Message& m);
   absl::Status SendOnce();
+  // The connection to send through (opened when needed): the server, or on
+  // a cluster the master serving slot 0.
+  absl::StatusOr<redis::Connection*> Connect();
 
   redis::Config config_;
   Target target_;
@@ -65,6 +74,7 @@ class Publisher {
   int64_t added_ = 0;
   std::vector<Message> queued_;
   std::optional<redis::Connection> conn_;
+  std::optional<redis::Cluster> cluster_;  // redis-cluster:// only
   redis::Pipeline pipeline_;
   redis::Backoff backoff_;
   bool reported_down_ = false;

@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "engine/cli/flags.h"
 #include "engine/cli/redis_flags.h"
+#include "engine/redis/partition.h"
 #include "tools/top/screen.h"
 #include "tools/top/state_source.h"
 #include "tools/top/symbol_table.h"
@@ -100,7 +101,7 @@ int RunInteractive(StateSource& source, SymbolTable& table, ViewState& view, con
     }
 
     std::vector<pollfd> fds = {{STDIN_FILENO, POLLIN, 0}, {signals.fd(), POLLIN, 0}};
-    if (source.fd() >= 0) fds.push_back({source.fd(), POLLIN, 0});
+    for (int fd : source.fds()) fds.push_back({fd, POLLIN, 0});
     absl::Time wake = std::min(last_sample + refresh, source.next_attempt());
     if (dirty) wake = std::min(wake, last_frame + kMinFrameInterval);
     if (poll(fds.data(), fds.size(), RemainingMs(wake, now)) < 0 && errno != EINTR) break;
@@ -131,12 +132,13 @@ int Main(int argc, char** argv) {
   std::string redis_url, key_namespace, sort = "symbol", filter;
   double refresh_seconds = 1;
   bool once = false;
-  int64_t width = 0, height = 0;
+  int64_t width = 0, height = 0, partitions = redis::kDefaultPartitions;
 
   cli::FlagSet flags(std::string(kProgram),
                      absl::StrCat("A live view of physics:state for analysts, like top: one row per symbol with its\n"
                                   "price, every field of the vector, the regime (coloured), the age of the last update\n"
-                                  "and updates per second. Reads physics:state:* at start, then SUBSCRIBE state_update.\n"
+                                  "and updates per second. Reads physics:state:* at start, then SUBSCRIBE state_update (on a\n"
+                                  "redis-cluster:// URL: SSUBSCRIBE to the partition channels on every master).\n"
                                   "Keys: q quit; s symbol, $ price, m mass, p momentum, f friction, e entropy,\n"
                                   "n nash_dist, a alpha, t age, u updates/s sort (again: reverse); r reverse;\n"
                                   "/ filter by symbol (Enter keeps it, Esc clears it).",
@@ -155,6 +157,9 @@ int Main(int argc, char** argv) {
   flags.AddBool("once", &once, "print one screen (no colours) to stdout and exit, e.g. for scripts");
   flags.AddInt("width", &width, 0, 1000, "--once: screen width; 0 = the terminal's, else 80");
   flags.AddInt("height", &height, 0, 100000, "--once: screen height; 0 = the terminal's, else 24");
+  flags.AddInt("partitions", &partitions, 1, redis::kMaxPartitions,
+               "redis-cluster:// only: the deployment's partitions (docs/SPEC.md §9), whose sharded channels "
+               "state_update:{tag} are followed; the engine's --partitions");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
 
   absl::StatusOr<redis::Config> config = cli::ResolveRedisConfig(flags, redis_url, key_namespace);
@@ -165,7 +170,7 @@ int Main(int argc, char** argv) {
   view.HandleInput(absl::StrCat("/", filter, "\r"));
 
   SymbolTable table;
-  StateSource source(*config, table);
+  StateSource source(*config, table, static_cast<int>(partitions));
   const std::string target = cli::DescribeTarget(*config);
   if (once) {
     winsize ws{};

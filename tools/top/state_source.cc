@@ -1,10 +1,10 @@
 #include "tools/top/state_source.h"
 
 #include <span>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "engine/redis/key_scan.h"
 #include "engine/schema/state_message.h"
 #include "engine/schema/state_reader.h"
 
@@ -16,10 +16,14 @@ constexpr absl::Duration kIoTimeout = absl::Seconds(2);
 
 }  // namespace
 
-StateSource::StateSource(redis::Config config, SymbolTable& table)
-    : config_(std::move(config)), table_(table) {}
+StateSource::StateSource(redis::Config config, SymbolTable& table, int partitions)
+    : config_(std::move(config)), table_(table), partitioning_(partitions) {}
 
-int StateSource::fd() { return subscription_ ? subscription_->raw()->fd : -1; }
+std::vector<int> StateSource::fds() {
+  std::vector<int> fds;
+  for (redis::Connection& sub : subscriptions_) fds.push_back(sub.raw()->fd);
+  return fds;
+}
 
 std::string StateSource::status() const {
   if (!connected()) {
@@ -30,36 +34,112 @@ std::string StateSource::status() const {
 }
 
 absl::Status StateSource::Connect() {
+  if (config_.uses_cluster()) return ConnectCluster();
   absl::StatusOr<redis::Connection> sub = redis::Connection::Open(config_, kConnectTimeout, kIoTimeout);
   if (!sub.ok()) return sub.status();
   absl::StatusOr<redis::Reply> ack = sub->Command({"SUBSCRIBE", config_.Key(schema::kStateUpdateChannel)});
   if (!ack.ok()) return ack.status();
-  subscription_ = *std::move(sub);
-  if (absl::Status s = Prime(); !s.ok()) {
-    subscription_.reset();
+  absl::StatusOr<redis::Connection> conn = redis::Connection::Open(config_, kConnectTimeout, kIoTimeout);
+  if (!conn.ok()) return conn.status();
+  redis::KeySpace keys(*conn);
+  if (absl::Status s = Prime(keys); !s.ok()) return s;
+  subscriptions_.push_back(*std::move(sub));
+  subscription_names_.push_back(config_.Describe());
+  return absl::OkStatus();
+}
+
+absl::Status StateSource::ConnectCluster() {
+  if (!cluster_) {
+    absl::StatusOr<redis::Cluster> cluster = redis::Cluster::Open(config_, kConnectTimeout, kIoTimeout);
+    if (!cluster.ok()) return cluster.status();
+    cluster_.emplace(*std::move(cluster));
+  } else if (absl::Status s = cluster_->Refresh(absl::ZeroDuration()); !s.ok()) {
     return s;
+  }
+  const redis::ClusterTopology& topology = cluster_->topology();
+  std::vector<std::vector<int>> partitions(topology.shards.size());
+  for (int p = 0; p < partitioning_.count(); ++p) {
+    const int owner = cluster_->MasterOf(partitioning_.Slot(p));
+    if (owner == redis::ClusterTopology::kNoOwner) {
+      return absl::UnavailableError(absl::StrCat("Redis Cluster: slot ", partitioning_.Slot(p), " of ",
+                                                 partitioning_.Channel(config_, p), " has no master"));
+    }
+    partitions[owner].push_back(p);
+  }
+  std::vector<redis::Connection> subs;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < topology.shards.size(); ++i) {
+    const std::string name = topology.shards[i].master.ToString();
+    absl::StatusOr<redis::Connection> sub =
+        redis::Connection::Open(cluster_->NodeConfig(topology.shards[i].master), kConnectTimeout, kIoTimeout);
+    if (!sub.ok()) return sub.status();
+    // Right after a failover the slot map may still name the demoted master.
+    absl::StatusOr<redis::Reply> role = sub->Command({"ROLE"});
+    if (!role.ok()) return role.status();
+    if ((*role)->type != REDIS_REPLY_ARRAY || (*role)->elements == 0 ||
+        redis::ReplyText((*role)->element[0]) != "master") {
+      return absl::UnavailableError(absl::StrCat("Redis ", name, " is no longer a master (slot map not updated yet)"));
+    }
+    // One SSUBSCRIBE per channel: a call may only name channels of one slot.
+    for (const int p : partitions[i]) {
+      absl::StatusOr<redis::Reply> ack = sub->Command({"SSUBSCRIBE", partitioning_.Channel(config_, p)});
+      if (!ack.ok()) return ack.status();
+      if ((*ack)->type == REDIS_REPLY_ERROR) {
+        return absl::UnavailableError(absl::StrCat("Redis ", name, ": ", std::string(redis::ReplyText(ack->get()))));
+      }
+    }
+    subs.push_back(*std::move(sub));
+    names.push_back(name);
+  }
+  redis::KeySpace keys(*cluster_);
+  if (absl::Status s = Prime(keys); !s.ok()) return s;
+  subscriptions_ = std::move(subs);
+  subscription_names_ = std::move(names);
+  return absl::OkStatus();
+}
+
+absl::Status StateSource::Prime(redis::KeySpace& keys) {
+  const std::string prefix = config_.Key(schema::kStateKeyPrefix);
+  return keys.Scan(prefix + "*", [&](std::span<const std::string> page) {
+    return keys.Values(page, [&](size_t i, const redisReply* value) {
+      absl::StatusOr<schema::StateFields> state = schema::ParseStateJson(redis::ReplyText(value));
+      if (state.ok()) table_.Apply(std::string_view(page[i]).substr(prefix.size()), *state, false);
+    });
+  });
+}
+
+absl::Status StateSource::Drain(size_t i, size_t& budget, bool& changed) {
+  for (; budget > 0; --budget) {
+    absl::StatusOr<redis::Reply> reply = subscriptions_[i].ReadReplyWithin(absl::ZeroDuration());
+    if (absl::IsDeadlineExceeded(reply.status())) return absl::OkStatus();
+    if (!reply.ok()) return reply.status();
+    const redisReply* r = reply->get();
+    if (r->type == REDIS_REPLY_ERROR) {
+      return absl::UnavailableError(absl::StrCat("Redis ", subscription_names_[i], ": ", std::string(redis::ReplyText(r))));
+    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) continue;
+    const std::string_view kind = redis::ReplyText(r->element[0]);
+    if (kind == "sunsubscribe") {
+      return absl::UnavailableError(absl::StrCat("master ", subscription_names_[i],
+                                                 " ended a subscription (sunsubscribe: its slot moved or it "
+                                                 "failed over)"));
+    }
+    if (kind != "message" && kind != "smessage") continue;
+    absl::StatusOr<schema::StateEvent> event = schema::ParseStateEvent(redis::ReplyText(r->element[2]));
+    if (!event.ok()) {
+      ++bad_messages_;
+      last_bad_message_ = std::string(event.status().message());
+      changed = true;
+      continue;
+    }
+    changed |= table_.Apply(event->symbol, event->state, true);
   }
   return absl::OkStatus();
 }
 
-absl::Status StateSource::Prime() {
-  absl::StatusOr<redis::Connection> conn = redis::Connection::Open(config_, kConnectTimeout, kIoTimeout);
-  if (!conn.ok()) return conn.status();
-  const std::string prefix = config_.Key(schema::kStateKeyPrefix);
-  return redis::ScanKeys(*conn, prefix + "*", [&](std::span<const std::string> keys) {
-    absl::StatusOr<redis::Reply> values = redis::MGet(*conn, keys);
-    if (!values.ok()) return values.status();
-    for (size_t i = 0; i < keys.size(); ++i) {
-      absl::StatusOr<schema::StateFields> state = schema::ParseStateJson(redis::ReplyText((*values)->element[i]));
-      if (state.ok()) table_.Apply(std::string_view(keys[i]).substr(prefix.size()), *state, false);
-    }
-    return absl::OkStatus();
-  });
-}
-
 bool StateSource::Poll(absl::Time now, size_t max_messages) {
   bool changed = false;
-  if (!subscription_) {
+  if (subscriptions_.empty()) {
     if (now < next_attempt_) return false;
     if (absl::Status s = Connect(); !s.ok()) {
       last_error_ = std::string(s.message());
@@ -70,25 +150,15 @@ bool StateSource::Poll(absl::Time now, size_t max_messages) {
     last_error_.clear();
     changed = true;
   }
-  for (size_t n = 0; n < max_messages; ++n) {
-    absl::StatusOr<redis::Reply> reply = subscription_->ReadReplyWithin(absl::ZeroDuration());
-    if (absl::IsDeadlineExceeded(reply.status())) break;
-    if (!reply.ok()) {
-      last_error_ = std::string(reply.status().message());
-      subscription_.reset();
+  size_t budget = max_messages;
+  for (size_t i = 0; i < subscriptions_.size(); ++i) {
+    if (absl::Status s = Drain(i, budget, changed); !s.ok()) {
+      last_error_ = std::string(s.message());
+      subscriptions_.clear();
+      subscription_names_.clear();
       next_attempt_ = now + backoff_.Next();
       return true;
     }
-    const redisReply* r = reply->get();
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || redis::ReplyText(r->element[0]) != "message") continue;
-    absl::StatusOr<schema::StateEvent> event = schema::ParseStateEvent(redis::ReplyText(r->element[2]));
-    if (!event.ok()) {
-      ++bad_messages_;
-      last_bad_message_ = std::string(event.status().message());
-      changed = true;
-      continue;
-    }
-    changed |= table_.Apply(event->symbol, event->state, true);
   }
   return changed;
 }
