@@ -18,7 +18,7 @@ absl::Duration Backoff::Next() {
 void Backoff::Reset() { next_ = initial_; }
 
 Backoff ReconnectBackoff(const Config& config) {
-  return config.uses_sentinels() ? Backoff(absl::Milliseconds(100), kSentinelRetryCap) : Backoff();
+  return config.uses_sentinels() || config.uses_cluster() ? Backoff(absl::Milliseconds(100), kSentinelRetryCap) : Backoff();
 }
 
 }  // namespace physics::redis

@@ -56,5 +56,13 @@ TEST(ReconnectBackoff, SentinelsAreAskedAgainWithinTheShortCap) {
   for (int i = 0; i < 20; ++i) EXPECT_LE(backoff.Next(), kSentinelRetryCap);
 }
 
+TEST(ReconnectBackoff, AClusterIsAskedAgainWithinTheShortCap) {
+  absl::StatusOr<Config> cfg = ParseRedisUrl("redis-cluster://127.0.0.1:7000,127.0.0.1:7001");
+  ASSERT_TRUE(cfg.ok());
+  Backoff backoff = ReconnectBackoff(*cfg);
+  EXPECT_EQ(backoff.Next(), absl::Milliseconds(100));
+  for (int i = 0; i < 20; ++i) EXPECT_LE(backoff.Next(), kSentinelRetryCap);
+}
+
 }  // namespace
 }  // namespace physics::redis
