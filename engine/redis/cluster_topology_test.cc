@@ -2,6 +2,7 @@
 // on malformed ones (RESP text read by hiredis's own reader).
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "engine/redis/cluster.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -24,8 +25,8 @@ Reply Parse(const std::string& resp) {
   return Reply(static_cast<redisReply*>(reply));
 }
 
-std::string Bulk(const std::string& s) { return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n"; }
-std::string Int(long long v) { return ":" + std::to_string(v) + "\r\n"; }
+std::string Bulk(const std::string& s) { return absl::StrCat("$", s.size(), "\r\n", s, "\r\n"); }
+std::string Int(long long v) { return absl::StrCat(":", v, "\r\n"); }
 
 // One node's field/value array as Redis 7 sends it.
 std::string Node(const std::string& id, int port, const std::string& ip,
