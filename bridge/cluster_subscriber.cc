@@ -15,7 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "engine/log/log.h"
 #include "engine/redis/backoff.h"
-#include "engine/redis/key_scan.h"
+#include "engine/redis/key_space.h"
 #include "engine/redis/key_slot.h"
 #include "engine/schema/state_message.h"
 
@@ -122,7 +122,7 @@ void ClusterSubscriber::Run() {
   // CLUSTER SHARDS and a connect, and nothing tells us when a promoted
   // replica enters the slot map (with the default 5 s cap a killed master
   // cost 6.3 s instead of 3-4 s).
-  redis::Backoff backoff(absl::Milliseconds(100), redis::kSentinelRetryCap);
+  redis::Backoff backoff = redis::ReconnectBackoff(config_);
   // Logged once per state change, not at every retry of a long outage.
   std::string logged_reason;
   for (;;) {
@@ -183,14 +183,10 @@ absl::Status ClusterSubscriber::Sync() {
     canaries.push_back(*std::move(canary));
     next[i].extra_channels = i == 0 && !options_.channels.empty();
   }
-  for (int p = 0; p < partitioning_.count(); ++p) {
-    const int owner = cluster_->MasterOf(partitioning_.Slot(p));
-    if (owner == redis::ClusterTopology::kNoOwner) {
-      return absl::UnavailableError(absl::StrCat("slot ", partitioning_.Slot(p), " of ",
-                                                 partition_channels_[p], " has no master"));
-    }
-    next[owner].partitions.push_back(p);
-  }
+  absl::StatusOr<std::vector<std::vector<int>>> by_master =
+      redis::PartitionsByMaster(partitioning_, *cluster_, config_);
+  if (!by_master.ok()) return by_master.status();
+  for (size_t i = 0; i < next.size(); ++i) next[i].partitions = std::move((*by_master)[i]);
   std::vector<MasterFeed> retired;
   {
     absl::MutexLock lock(&mu_);
@@ -224,19 +220,8 @@ absl::Status ClusterSubscriber::Sync() {
 }
 
 absl::Status ClusterSubscriber::SubscribeFeed(MasterFeed& feed) {
-  absl::StatusOr<redis::Connection> conn =
-      redis::Connection::Open(cluster_->NodeConfig(feed.address), kConnectTimeout, kIoTimeout);
+  absl::StatusOr<redis::Connection> conn = cluster_->OpenMasterConnection(feed.address, kConnectTimeout, kIoTimeout);
   if (!conn.ok()) return conn.status();
-  // Only on a master: right after a failover the slot map we read may still
-  // name the demoted one, which accepts SSUBSCRIBE as a replica but may not
-  // receive its new master's messages. Retried after a refresh.
-  absl::StatusOr<redis::Reply> role = conn->Command({"ROLE"});
-  if (!role.ok()) return role.status();
-  if ((*role)->type != REDIS_REPLY_ARRAY || (*role)->elements == 0 ||
-      redis::ReplyText((*role)->element[0]) != "master") {
-    return absl::UnavailableError(
-        absl::StrCat("Redis ", Describe(feed.address), " is no longer a master (slot map not updated yet)"));
-  }
   // One SSUBSCRIBE per channel: a call may only name channels of one slot.
   std::vector<std::string_view> argv = {"SSUBSCRIBE", feed.canary_channel};
   if (absl::Status s = delivery_.Subscribe(*conn, argv); !s.ok()) return s;
@@ -266,18 +251,11 @@ absl::Status ClusterSubscriber::SubscribeFeed(MasterFeed& feed) {
 absl::Status ClusterSubscriber::Prime() {
   const std::string match = config_.Key(absl::StrCat(std::string(schema::kStateKeyPrefix), "*"));
   const size_t prefix_size = config_.Key(schema::kStateKeyPrefix).size();
-  // Keys live in different slots, so no MGET: one pipeline of GETs per page,
-  // on the master that holds them.
-  return cluster_->ForEachMaster([&](size_t, redis::Connection& conn) {
-    return redis::ScanKeys(conn, match, [&](std::span<const std::string> keys) -> absl::Status {
-      absl::StatusOr<std::vector<redis::Reply>> values = redis::PerKey(conn, "GET", keys);
-      if (!values.ok()) return values.status();
-      for (size_t i = 0; i < keys.size() && i < values->size(); ++i) {
-        const redis::Reply& value = (*values)[i];
-        if (value->type != REDIS_REPLY_STRING) continue;  // expired meanwhile, or not a string
-        delivery_.ForwardStored(std::string_view(keys[i]).substr(prefix_size), ReplyText(value.get()));
-      }
-      return absl::OkStatus();
+  redis::KeySpace keyspace(*cluster_);
+  return keyspace.Scan(match, [&](std::span<const std::string> keys) {
+    return keyspace.Values(keys, [&](size_t i, const redisReply* value) {
+      if (value->type != REDIS_REPLY_STRING) return;  // expired meanwhile, or not a string
+      delivery_.ForwardStored(std::string_view(keys[i]).substr(prefix_size), redis::ReplyText(value));
     });
   });
 }

@@ -55,6 +55,19 @@ absl::StatusOr<Cluster> Cluster::Open(const Config& cfg, absl::Duration connect_
   return cluster;
 }
 
+absl::StatusOr<Connection> Cluster::OpenMasterConnection(const HostPort& master, absl::Duration connect_timeout,
+                                                          absl::Duration io_timeout) const {
+  absl::StatusOr<Connection> conn = Connection::Open(NodeConfig(master), connect_timeout, io_timeout);
+  if (!conn.ok()) return conn.status();
+  absl::StatusOr<Reply> role = conn->Command({"ROLE"});
+  if (!role.ok()) return role.status();
+  if ((*role)->type != REDIS_REPLY_ARRAY || (*role)->elements == 0 || ReplyText((*role)->element[0]) != "master") {
+    return absl::UnavailableError(
+        absl::StrCat("Redis ", master.ToString(), " is no longer a master (slot map not updated yet)"));
+  }
+  return conn;
+}
+
 Config Cluster::NodeConfig(const HostPort& node) const {
   Config cfg = config_;
   cfg.host = node.host;

@@ -116,6 +116,13 @@ class Cluster {
   // for callers that keep their own connections (a bridge's subscribers).
   Config NodeConfig(const HostPort& node) const;
 
+  // A new connection of the caller's own to `master` (e.g. a subscriber),
+  // accepted only if ROLE says master: right after a failover the slot map
+  // may still name the demoted node, which takes SSUBSCRIBE as a replica but
+  // may miss its new master's messages. kUnavailable then (refresh, retry).
+  absl::StatusOr<Connection> OpenMasterConnection(const HostPort& master, absl::Duration connect_timeout,
+                                                  absl::Duration io_timeout) const;
+
   // One command whose key is `key`, sent to the master of KeySlot(key),
   // following MOVED/ASK/TRYAGAIN as pipelines do. Error replies other than
   // redirections come back as Connection::Command returns them.

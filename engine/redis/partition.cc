@@ -53,4 +53,18 @@ std::string Partitioning::Stream(std::string_view base, int p) const {
   return absl::StrCat(internal::ToAbsl(base), ":{", tags_[p], "}");
 }
 
+absl::StatusOr<std::vector<std::vector<int>>> PartitionsByMaster(const Partitioning& parts,
+                                                                 const Cluster& cluster, const Config& cfg) {
+  std::vector<std::vector<int>> out(cluster.masters());
+  for (int p = 0; p < parts.count(); ++p) {
+    const int owner = cluster.MasterOf(parts.Slot(p));
+    if (owner == ClusterTopology::kNoOwner) {
+      return absl::UnavailableError(
+          absl::StrCat("Redis Cluster: slot ", parts.Slot(p), " of ", parts.Channel(cfg, p), " has no master"));
+    }
+    out[owner].push_back(p);
+  }
+  return out;
+}
+
 }  // namespace physics::redis

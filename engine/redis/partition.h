@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/redis/cluster.h"
 #include "engine/redis/config.h"
 
 namespace physics::redis {
@@ -61,6 +62,13 @@ class Partitioning {
   std::vector<std::string> tags_;
   std::vector<uint16_t> slots_;
 };
+
+// The partitions whose channel slot each master of `cluster` serves:
+// element i lists those of cluster.topology().shards[i], for subscribers
+// that SSUBSCRIBE per master. kUnavailable naming the channel when a
+// partition's slot has no master.
+absl::StatusOr<std::vector<std::vector<int>>> PartitionsByMaster(const Partitioning& parts,
+                                                                 const Cluster& cluster, const Config& cfg);
 
 // True when shard I of N owns partition p (p mod N == I).
 inline bool ShardOwns(int shard_index, int shard_count, int partition) {

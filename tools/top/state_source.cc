@@ -57,29 +57,17 @@ absl::Status StateSource::ConnectCluster() {
     return s;
   }
   const redis::ClusterTopology& topology = cluster_->topology();
-  std::vector<std::vector<int>> partitions(topology.shards.size());
-  for (int p = 0; p < partitioning_.count(); ++p) {
-    const int owner = cluster_->MasterOf(partitioning_.Slot(p));
-    if (owner == redis::ClusterTopology::kNoOwner) {
-      return absl::UnavailableError(absl::StrCat("Redis Cluster: slot ", partitioning_.Slot(p), " of ",
-                                                 partitioning_.Channel(config_, p), " has no master"));
-    }
-    partitions[owner].push_back(p);
-  }
+  absl::StatusOr<std::vector<std::vector<int>>> by_master =
+      redis::PartitionsByMaster(partitioning_, *cluster_, config_);
+  if (!by_master.ok()) return by_master.status();
+  const std::vector<std::vector<int>>& partitions = *by_master;
   std::vector<redis::Connection> subs;
   std::vector<std::string> names;
   for (size_t i = 0; i < topology.shards.size(); ++i) {
     const std::string name = topology.shards[i].master.ToString();
     absl::StatusOr<redis::Connection> sub =
-        redis::Connection::Open(cluster_->NodeConfig(topology.shards[i].master), kConnectTimeout, kIoTimeout);
+        cluster_->OpenMasterConnection(topology.shards[i].master, kConnectTimeout, kIoTimeout);
     if (!sub.ok()) return sub.status();
-    // Right after a failover the slot map may still name the demoted master.
-    absl::StatusOr<redis::Reply> role = sub->Command({"ROLE"});
-    if (!role.ok()) return role.status();
-    if ((*role)->type != REDIS_REPLY_ARRAY || (*role)->elements == 0 ||
-        redis::ReplyText((*role)->element[0]) != "master") {
-      return absl::UnavailableError(absl::StrCat("Redis ", name, " is no longer a master (slot map not updated yet)"));
-    }
     // One SSUBSCRIBE per channel: a call may only name channels of one slot.
     for (const int p : partitions[i]) {
       absl::StatusOr<redis::Reply> ack = sub->Command({"SSUBSCRIBE", partitioning_.Channel(config_, p)});
