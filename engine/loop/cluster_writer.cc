@@ -49,7 +49,7 @@ absl::Status ClusterWriter::EnsureOpen() {
 
 void ClusterWriter::AppendState(const SymbolState& s, uint32_t tag,
                                 redis::ClusterPipeline& pipeline) const {
-  pipeline.Append(redis::KeySlot(s.state_key), tag, commands_.StateSet(s).view());
+  pipeline.Append(s.state_slot, tag, commands_.StateSet(s).view());
 }
 
 void ClusterWriter::Stream(const SymbolBook& book) {
@@ -67,13 +67,13 @@ void ClusterWriter::SortByPartition(const SymbolBook& book, std::span<const uint
   // Counting sort, keeping the book's order within a partition.
   partition_start_.assign(partitions + 1, 0);
   for (size_t i = 0; i < unwritten.size(); ++i) {
-    if (!failed[i]) ++partition_start_[static_cast<size_t>(partitions_.Of(unwritten[i]->symbol)) + 1];
+    if (!failed[i]) ++partition_start_[static_cast<size_t>(partitions_.OfCrc16(unwritten[i]->symbol_crc16)) + 1];
   }
   for (size_t p = 0; p < partitions; ++p) partition_start_[p + 1] += partition_start_[p];
   by_partition_.resize(partition_start_[partitions]);
   for (size_t i = 0; i < unwritten.size(); ++i) {
     if (failed[i]) continue;
-    const auto p = static_cast<size_t>(partitions_.Of(unwritten[i]->symbol));
+    const auto p = static_cast<size_t>(partitions_.OfCrc16(unwritten[i]->symbol_crc16));
     by_partition_[partition_start_[p]++] = static_cast<uint32_t>(i);
   }
   // Filling moved each start to the next partition's: shift them back.
@@ -103,10 +103,9 @@ void ClusterWriter::AppendMessages(const SymbolBook& book, std::span<const uint8
   for (size_t i = 0; i < unwritten.size(); ++i) {
     if (failed[i]) continue;
     const SymbolState& s = *unwritten[i];
-    const uint16_t slot = redis::KeySlot(s.snapshot_key);
     const SnapshotHSet hset(s);
-    messages.Append(slot, static_cast<uint32_t>(i), hset.view());
-    messages.Append(slot, static_cast<uint32_t>(i), commands_.SnapshotExpire(s));
+    messages.Append(s.snapshot_slot, static_cast<uint32_t>(i), hset.view());
+    messages.Append(s.snapshot_slot, static_cast<uint32_t>(i), commands_.SnapshotExpire(s));
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/log/log.h"
+#include "engine/redis/key_slot.h"
 #include "engine/schema/json_writer.h"
 #include "engine/schema/state_message.h"
 
@@ -33,6 +34,9 @@ SymbolState::SymbolState(std::string name, std::string key_prefix, size_t window
     : symbol(std::move(name)),
       state_key(JoinKey(key_prefix, schema::kStateKeyPrefix, symbol)),
       snapshot_key(JoinKey(key_prefix, schema::kSnapshotKeyPrefix, symbol)),
+      state_slot(redis::KeySlot(state_key)),
+      snapshot_slot(redis::KeySlot(snapshot_key)),
+      symbol_crc16(redis::Crc16(symbol)),
       window(window_capacity) {
   state_json.reserve(kStateJsonCapacity);
   event_json.reserve(kEventJsonCapacity);

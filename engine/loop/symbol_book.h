@@ -30,6 +30,11 @@ struct SymbolState {
   std::string symbol;
   std::string state_key;     // [ns:]physics:state:SYM
   std::string snapshot_key;  // [ns:]market:snapshot:SYM
+  // Their Redis Cluster key slots and the symbol's CRC16 (its partition is
+  // this mod P, redis/partition.h), computed once rather than every tick.
+  uint16_t state_slot;
+  uint16_t snapshot_slot;
+  uint16_t symbol_crc16;
   physics::Window window;
 
   // Fold of the ticks since the last loop tick (docs/SPEC.md §4).

@@ -41,9 +41,7 @@ Partitioning::Partitioning(int partitions) {
   }
 }
 
-int Partitioning::Of(std::string_view symbol) const {
-  return static_cast<int>(Crc16(symbol) % static_cast<uint32_t>(tags_.size()));
-}
+int Partitioning::Of(std::string_view symbol) const { return OfCrc16(Crc16(symbol)); }
 
 std::string Partitioning::Channel(const Config& cfg, int p) const {
   return cfg.Key(absl::StrCat("state_update:{", tags_[p], "}"));

@@ -48,6 +48,8 @@ class Partitioning {
   int count() const { return static_cast<int>(tags_.size()); }
   // CRC16(symbol) mod count().
   int Of(std::string_view symbol) const;
+  // The same from the symbol's CRC16, when it is already known.
+  int OfCrc16(uint16_t symbol_crc16) const { return symbol_crc16 % count(); }
   // tag(p), e.g. "1142". REQUIRES: 0 <= p < count().
   const std::string& Tag(int p) const { return tags_[p]; }
   // The slot of partition p's channel and stream (CRC16(tag) mod 16384).
