@@ -1,7 +1,7 @@
 // The Redis Cluster client (engine/redis/cluster.h) against a real cluster
 // (tests/support/cluster_set.h: 3 masters, a replica each): routing, pipelines
 // over every master, a slot migrated mid-way (ASK, then MOVED), a manual
-// failover and a killed master.
+// failover, a killed master, and opening while a master is down.
 #include <algorithm>
 #include <set>
 #include <string>
@@ -350,6 +350,32 @@ TEST(ClusterClient, StalledMastersUnitsFailAfterTheIoTimeoutWhileTheOthersLand) 
   // Awake again: the next batches reconnect and land everything.
   ASSERT_TRUE(set.node(*victim).Resume().ok());
   const absl::Status landed = EventuallyEverythingLands(*cluster, p, 300, absl::Seconds(10));
+  ASSERT_TRUE(landed.ok()) << landed;
+}
+
+TEST(ClusterClient, OpensWhileAMasterIsDownAndReachesItOnceItIsBack) {
+  // No replica to promote, no full coverage: the others serve meanwhile.
+  ClusterSet set({.replicas_per_master = 0, .require_full_coverage = false});
+  ASSERT_TRUE(set.Start().ok());
+  absl::StatusOr<size_t> victim = set.MasterOf(KeySlot(Key(0)));
+  ASSERT_TRUE(victim.ok());
+  const std::set<uint32_t> on_victim = TagsServedBy(set, *victim, 300);
+  set.node(*victim).Kill();
+
+  ::testing::internal::CaptureStderr();
+  absl::StatusOr<Cluster> cluster = Cluster::Open(set.config(), kConnect, kIo);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  EXPECT_EQ(cluster->masters(), 3u);
+  EXPECT_EQ(ClusterLogLines(log), 1) << log;
+  EXPECT_THAT(log, HasSubstr("1 of 3 masters unreachable at start"));
+  EXPECT_THAT(log, HasSubstr(absl::StrCat("127.0.0.1:", set.node(*victim).port(), "/0: cannot connect")));
+  ClusterPipeline p;
+  ExpectOnlyTheseUnitsFail(*cluster, p, 300, on_victim, set.node(*victim).port());
+
+  // Back on its port: the next batches connect to it and land everything.
+  ASSERT_TRUE(set.node(*victim).Start().ok());
+  const absl::Status landed = EventuallyEverythingLands(*cluster, p, 300, absl::Seconds(20));
   ASSERT_TRUE(landed.ok()) << landed;
 }
 

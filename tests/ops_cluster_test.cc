@@ -136,6 +136,26 @@ TEST_F(ClusterStatusTest, FailsWhileAMastersSlotsAreUncovered) {
   EXPECT_TRUE(absl::StrContains(r.out, "has no online replica")) << r.out;
 }
 
+TEST(ClusterStatus, StartsWhileAMasterIsDownAndFailsNamingIt) {
+  // No replica to promote: the master stays down, the others serve.
+  ClusterSet set({.replicas_per_master = 0, .require_full_coverage = false});
+  ASSERT_TRUE(set.Start().ok());
+  absl::StatusOr<size_t> victim = set.MasterOf(0);
+  ASSERT_TRUE(victim.ok()) << victim.status();
+  const std::string address = absl::StrCat("127.0.0.1:", set.node(*victim).port());
+  set.node(*victim).Kill();
+  const RunResult r = RunToCompletion(
+      {kStatus, "--redis-url", set.url(), "--bridge-url", "", "--check", "cluster,redis", "--timeout", "1"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "FAIL  cluster")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat("master ", address, " unreachable (5461 slots)"))) << r.out;
+  // The other masters are still checked, each named.
+  for (size_t i = 0; i < set.node_count(); ++i) {
+    if (i == *victim) continue;
+    EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat("127.0.0.1:", set.node(i).port(), ": Redis 7"))) << r.out;
+  }
+}
+
 // ---------------------------------------------------------------- physics-top
 
 using ClusterToolsTest = ClusterStatusTest;

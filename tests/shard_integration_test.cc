@@ -195,6 +195,7 @@ int64_t SeqOf(std::string_view json) {
 
 // SSUBSCRIBEs every partition channel on the master serving its slot, one
 // connection and reader thread per master, and keeps every message per symbol.
+// Masters that are not running (killed, not failed over) are left out.
 class ShardedSubscriber {
  public:
   ShardedSubscriber(testing::ClusterSet& cluster, const redis::Partitioning& parts) {
@@ -202,7 +203,7 @@ class ShardedSubscriber {
     for (int p = 0; p < parts.count(); ++p) {
       absl::StatusOr<size_t> node = cluster.MasterOf(parts.Slot(p));
       EXPECT_TRUE(node.ok()) << node.status();
-      if (node.ok()) by_node[*node].push_back(parts.Channel(cluster.config(), p));
+      if (node.ok() && cluster.node(*node).running()) by_node[*node].push_back(parts.Channel(cluster.config(), p));
     }
     for (auto& [node, channels] : by_node) {
       auto& reader = readers_.emplace_back(std::make_unique<Reader>());
@@ -377,6 +378,62 @@ TEST(EngineOnCluster, PubSubFeedFoldsTicksPublishedOnAnyNode) {
     return absl::OkStatus();
   });
   ASSERT_TRUE(folded.ok()) << folded << engine.ReadStderr();
+}
+
+TEST(EngineOnCluster, StartsWhileAMasterIsDownAndWritesItsSymbolsOnceItIsBack) {
+  // No replica to promote, full coverage off: the master stays down while
+  // the others take writes.
+  testing::ClusterSet cluster(testing::ClusterSetOptions{.replicas_per_master = 0, .require_full_coverage = false});
+  ASSERT_TRUE(cluster.Start().ok());
+  const std::vector<std::string> symbols = feed::DefaultSymbols(200);
+  const redis::Partitioning parts(redis::kDefaultPartitions);
+  absl::StatusOr<size_t> victim = cluster.MasterOf(redis::KeySlot("physics:state:SPY"));
+  ASSERT_TRUE(victim.ok());
+  std::vector<std::string> stalled, live, announced_live;  // announced: state and channel on live masters
+  for (const std::string& s : symbols) {
+    if (cluster.MasterOf(redis::KeySlot("physics:state:" + s)).value_or(*victim) == *victim) {
+      stalled.push_back(s);
+      continue;
+    }
+    live.push_back(s);
+    if (cluster.MasterOf(parts.Slot(parts.Of(s))).value_or(*victim) != *victim) announced_live.push_back(s);
+  }
+  ASSERT_FALSE(stalled.empty());
+  ASSERT_FALSE(announced_live.empty());
+  cluster.node(*victim).Kill();
+
+  ShardedSubscriber subscriber(cluster, parts);  // on the two live masters
+  Process engine = SpawnOnCluster(cluster, {"--symbols", "200", "--hz", "20"});
+  const absl::Status written = Eventually([&]() -> absl::Status {
+    for (const std::string& s : live) {
+      if (ClusterStateSeq(cluster, s) < 3) return absl::NotFoundError(s + " not written");
+    }
+    for (const std::string& s : announced_live) {
+      if (subscriber.messages()[s].empty()) return absl::NotFoundError(s + " not published");
+    }
+    return absl::OkStatus();
+  }, absl::Seconds(30));
+  ASSERT_TRUE(written.ok()) << written << engine.ReadStderr();
+  EXPECT_TRUE(engine.running()) << engine.ReadStderr();
+  EXPECT_NE(engine.ReadStderr().find("1 of 3 masters unreachable at start"), std::string::npos)
+      << engine.ReadStderr();
+
+  // Back on its port: its symbols are written and published too.
+  ASSERT_TRUE(cluster.node(*victim).Start().ok());
+  ASSERT_TRUE(cluster.WaitForClusterOk(absl::Seconds(30)).ok());
+  ShardedSubscriber everywhere(cluster, parts);
+  const absl::Status resumed = Eventually([&]() -> absl::Status {
+    for (const std::string& s : stalled) {
+      if (ClusterStateSeq(cluster, s) < 3) return absl::NotFoundError(s + " not written");
+    }
+    for (const std::string& s : symbols) {
+      if (everywhere.messages()[s].empty()) return absl::NotFoundError(s + " not published");
+    }
+    return absl::OkStatus();
+  }, absl::Seconds(30));
+  ASSERT_TRUE(resumed.ok()) << resumed << engine.ReadStderr();
+  ASSERT_TRUE(engine.Signal(SIGTERM).ok());
+  EXPECT_EQ(engine.Wait(absl::Seconds(10))->exit_code, 0) << engine.ReadStderr();
 }
 
 TEST(EngineOnCluster, AKilledMasterStallsOnlyItsOwnSymbolsUntilItsReplicaTakesOver) {

@@ -2,7 +2,13 @@
 // replicas on loopback), in process so each step can be watched: it primes
 // from every master, follows a partition channel, and after a manual
 // failover of that channel's master says so on the status line, subscribes
-// again on the promoted master and primes again (docs/SPEC.md §9).
+// again on the promoted master and primes again (docs/SPEC.md §9). With two
+// real engine shards writing, every symbol keeps updating after a master is
+// killed (its replica promoted) and after a partition channel's slot moves.
+#include <csignal>
+#include <iostream>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +22,8 @@
 #include "gtest/gtest.h"
 #include "tests/support/cluster_set.h"
 #include "tests/support/eventually.h"
+#include "tests/support/process.h"
+#include "tests/support/programs.h"
 #include "tests/support/state_json.h"
 #include "tools/top/state_source.h"
 #include "tools/top/symbol_table.h"
@@ -25,6 +33,7 @@ namespace {
 
 using testing::ClusterSet;
 using testing::Eventually;
+using testing::Process;
 using testing::StateEventJson;
 using testing::StateJson;
 
@@ -83,6 +92,112 @@ TEST(TopStateSource, FollowsAPartitionAndResubscribesAndReprimesAfterAFailover) 
   // Subscribed on the promoted master.
   ASSERT_TRUE(cluster->Command(channel, {"SPUBLISH", channel, StateEventJson(symbol, 4, 4)}).ok());
   ASSERT_TRUE(Eventually([&] { return poll(), MassOf(table, symbol) == 4; }).ok()) << source.status();
+}
+
+// Two engine shards (--shard 0/2, 1/2) write kSymbols symbols at 20 Hz to
+// the cluster; physics-top's StateSource follows them.
+class TopWithEnginesTest : public ::testing::Test {
+ protected:
+  static constexpr int kSymbols = 24;
+
+  void SetUp() override {
+    const absl::Status started = set_.Start();
+    ASSERT_TRUE(started.ok()) << started;
+    for (const char* shard : {"0/2", "1/2"}) {
+      absl::StatusOr<Process> engine = testing::SpawnWithRedis(
+          PHYSICS_ENGINE_BIN, set_.url(), {"--symbols", absl::StrCat(kSymbols), "--hz", "20", "--shard", shard});
+      ASSERT_TRUE(engine.ok()) << engine.status();
+      engines_.push_back(*std::move(engine));
+    }
+    source_.emplace(set_.config(), table_);
+    const absl::Status primed = Eventually([&] {
+      source_->Poll(absl::Now());
+      return source_->connected() && table_.size() == kSymbols;
+    }, absl::Seconds(20));
+    ASSERT_TRUE(primed.ok()) << source_->status() << " " << table_.size() << " symbols\n" << EngineLogs();
+    ASSERT_TRUE(EverySymbolUpdates(absl::Seconds(10)).ok()) << EngineLogs();
+  }
+
+  void TearDown() override {
+    for (Process& engine : engines_) {
+      EXPECT_TRUE(engine.Signal(SIGTERM).ok());
+      absl::StatusOr<testing::ExitStatus> exit = engine.Wait(absl::Seconds(10));
+      EXPECT_TRUE(exit.ok() && exit->exit_code == 0) << engine.ReadStderr();
+    }
+  }
+
+  // Polls until every symbol has had a state_update message since the call.
+  absl::Status EverySymbolUpdates(absl::Duration timeout) {
+    std::map<std::string, uint64_t> before;
+    for (const top::Row* row : table_.View("", top::SortKey::kSymbol, false)) before[row->symbol] = row->updates;
+    return Eventually([&]() -> absl::Status {
+      source_->Poll(absl::Now());
+      std::vector<std::string> quiet;
+      for (const top::Row* row : table_.View("", top::SortKey::kSymbol, false)) {
+        if (row->updates <= before[row->symbol]) quiet.push_back(row->symbol);
+      }
+      if (quiet.empty() && source_->connected()) return absl::OkStatus();
+      return absl::UnavailableError(absl::StrCat("no update for ", absl::StrJoin(quiet, ","), "; status \"",
+                                                 source_->status(), "\""));
+    }, timeout, absl::Milliseconds(20));
+  }
+
+  // The partition of the first symbol physics-top shows: its channel's slot.
+  uint16_t WatchedSlot() {
+    const std::vector<const top::Row*> rows = table_.View("", top::SortKey::kSymbol, false);
+    return parts_.Slot(parts_.Of(rows.front()->symbol));
+  }
+
+  std::string EngineLogs() {
+    std::string logs;
+    for (Process& engine : engines_) absl::StrAppend(&logs, engine.ReadStderr());
+    return logs;
+  }
+
+  ClusterSet set_;
+  std::vector<Process> engines_;
+  const redis::Partitioning parts_;
+  top::SymbolTable table_;
+  std::optional<top::StateSource> source_;  // once the cluster's ports are known
+};
+
+TEST_F(TopWithEnginesTest, EverySymbolKeepsUpdatingAfterAMasterIsKilledAndItsReplicaPromoted) {
+  absl::StatusOr<size_t> victim = set_.MasterOf(WatchedSlot());
+  ASSERT_TRUE(victim.ok()) << victim.status();
+  set_.node(*victim).Kill();
+  const absl::Time killed = absl::Now();
+  // Its subscription ends: said on the status line.
+  ASSERT_TRUE(Eventually([&] { return source_->Poll(absl::Now()), !source_->connected(); }).ok());
+  EXPECT_NE(source_->status(), "");
+  const absl::Status updating = EverySymbolUpdates(absl::Seconds(30));
+  ASSERT_TRUE(updating.ok()) << updating << "\n" << EngineLogs();
+  std::cerr << "killed master: every symbol updating in physics-top again after " << absl::Now() - killed << "\n";
+  absl::StatusOr<size_t> promoted = set_.MasterOf(WatchedSlot());
+  ASSERT_TRUE(promoted.ok()) << promoted.status();
+  EXPECT_NE(*promoted, *victim);
+  EXPECT_EQ(source_->fds().size(), 3u);
+  EXPECT_EQ(source_->status(), "");
+}
+
+TEST_F(TopWithEnginesTest, EverySymbolKeepsUpdatingAfterAPartitionChannelsSlotMoves) {
+  const uint16_t slot = WatchedSlot();
+  absl::StatusOr<size_t> from = set_.MasterOf(slot);
+  ASSERT_TRUE(from.ok()) << from.status();
+  absl::StatusOr<size_t> to = set_.MasterOf(slot < redis::kClusterSlots / 2 ? redis::kClusterSlots - 1 : 0);
+  ASSERT_TRUE(to.ok()) << to.status();
+  ASSERT_NE(*from, *to);
+  ASSERT_TRUE(set_.BeginSlotMigration(slot, *from, *to).ok());
+  ASSERT_TRUE(set_.MigrateKeys(slot, *from, *to, 100).ok());
+  ASSERT_TRUE(set_.FinishSlotMigration(slot, *from, *to).ok());
+  const absl::Time moved = absl::Now();
+  ASSERT_TRUE(set_.WaitForClusterOk(absl::Seconds(15)).ok());
+  ASSERT_EQ(set_.MasterOf(slot).value_or(*from), *to);
+  // The old master ends the channel's subscription; physics-top subscribes
+  // on the new one and the partition's symbols update again.
+  const absl::Status updating = EverySymbolUpdates(absl::Seconds(15));
+  ASSERT_TRUE(updating.ok()) << updating << "\n" << EngineLogs();
+  std::cerr << "moved slot: every symbol updating in physics-top again after " << absl::Now() - moved << "\n";
+  EXPECT_EQ(source_->status(), "");
 }
 
 }  // namespace

@@ -48,9 +48,20 @@ absl::StatusOr<Cluster> Cluster::Open(const Config& cfg, absl::Duration connect_
   }
   Cluster cluster(cfg, connect_timeout, io_timeout);
   if (absl::Status s = cluster.LoadTopology(); !s.ok()) return s;
+  // A master that cannot be reached now (down, not failed over yet) is left
+  // unconnected: its units fail as after a loss, and Master() tries it again
+  // on use. Refused credentials are the same on every node: said now.
+  std::vector<std::string> unreachable;
   for (size_t i = 0; i < cluster.masters(); ++i) {
     absl::StatusOr<Connection*> conn = cluster.Master(i);
-    if (!conn.ok()) return conn.status();
+    if (conn.ok()) continue;
+    if (absl::IsUnauthenticated(conn.status()) || absl::IsPermissionDenied(conn.status())) return conn.status();
+    unreachable.push_back(std::string(conn.status().message()));
+  }
+  if (!unreachable.empty()) {
+    log::Warn(absl::StrCat("Redis Cluster ", cfg.Describe(), ": ", unreachable.size(), " of ", cluster.masters(),
+                           " masters unreachable at start (", absl::StrJoin(unreachable, "; "),
+                           "); their slots fail until they answer or are failed over"));
   }
   return cluster;
 }

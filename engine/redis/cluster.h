@@ -83,8 +83,12 @@ class Cluster {
  public:
   // REQUIRES: cfg.uses_cluster(). Asks the seed nodes in turn for CLUSTER
   // SHARDS (connect_timeout each) and connects to every master (AUTH with
-  // cfg's credentials). Errors (one line, cfg.Describe(), never the password):
-  //   kUnavailable       no seed answered, or a master is unreachable;
+  // cfg's credentials). A master that cannot be reached (down and not failed
+  // over yet) does not fail Open: it is left unconnected (one warning line),
+  // its units and commands fail as after a loss, and Master() tries it again
+  // on use; a Refresh finds its successor. Errors (one line, cfg.Describe(),
+  // never the password):
+  //   kUnavailable       no seed answered CLUSTER SHARDS;
   //   kFailedPrecondition a seed is not a cluster node ("cluster support
   //                      disabled"): use a redis:// URL;
   //   kUnauthenticated / kPermissionDenied as Connection::Open.

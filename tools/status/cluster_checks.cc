@@ -45,6 +45,7 @@ struct MasterView {
   int64_t partitions = 0;
   int64_t subscribers = 0;
   std::string state;
+  bool reachable = false;
 };
 
 }  // namespace
@@ -66,10 +67,12 @@ CheckResult CheckCluster(redis::Cluster& cluster, const redis::Config& cfg, int 
       v.max_lag_bytes = std::max(v.max_lag_bytes, shard.master_replication_offset - r.replication_offset);
     }
     absl::StatusOr<redis::Connection*> conn = cluster.Master(i);
-    if (!conn.ok()) {
-      c.Raise(Level::kWarn, absl::StrCat("master ", v.address, ": ", conn.status().message()));
+    if (!conn.ok()) {  // down and not failed over (yet): its slots take no writes
+      c.Raise(Level::kFail, absl::StrCat("master ", v.address, " unreachable (", v.slots,
+                                         " slots): ", conn.status().message()));
       continue;
     }
+    v.reachable = true;
     absl::StatusOr<InfoFields> info = ClusterInfo(**conn);
     if (!info.ok()) {
       c.Raise(Level::kWarn, absl::StrCat("master ", v.address, ": CLUSTER INFO: ", info.status().message()));
@@ -103,6 +106,7 @@ CheckResult CheckCluster(redis::Cluster& cluster, const redis::Config& cfg, int 
     const int owner = cluster.MasterOf(parts.Slot(p));
     if (owner == redis::ClusterTopology::kNoOwner) continue;
     ++views[owner].partitions;
+    if (!views[owner].reachable) continue;  // said above; asking would wait on it again
     absl::StatusOr<redis::Reply> r = cluster.Command(channel, {"PUBSUB", "SHARDNUMSUB", channel});
     if (!r.ok() || (*r)->type != REDIS_REPLY_ARRAY || (*r)->elements != 2 ||
         (*r)->element[1]->type != REDIS_REPLY_INTEGER) {

@@ -17,7 +17,10 @@ constexpr absl::Duration kIoTimeout = absl::Seconds(2);
 }  // namespace
 
 StateSource::StateSource(redis::Config config, SymbolTable& table, int partitions)
-    : config_(std::move(config)), table_(table), partitioning_(partitions) {}
+    : config_(std::move(config)),
+      table_(table),
+      partitioning_(partitions),
+      backoff_(redis::ReconnectBackoff(config_)) {}
 
 std::vector<int> StateSource::fds() {
   std::vector<int> fds;

@@ -64,7 +64,9 @@ class StateSource {
   std::optional<redis::Cluster> cluster_;  // cluster mode, kept across reconnects
   std::vector<redis::Connection> subscriptions_;
   std::vector<std::string> subscription_names_;  // host:port of each, for messages
-  redis::Backoff backoff_{absl::Milliseconds(250), absl::Seconds(5)};
+  // As the bridge's: capped at 250 ms on a cluster, where nothing says when a
+  // promoted replica enters the slot map (redis::ReconnectBackoff).
+  redis::Backoff backoff_;
   absl::Time next_attempt_ = absl::InfinitePast();
   std::string last_error_;
   uint64_t bad_messages_ = 0;
