@@ -4,17 +4,21 @@
 // PUBLISH is being broadcast; the key checks (states, heartbeats) read the
 // keys of every master; the per-server checks run on every master.
 // physics-top shows the states of every master and follows the partition
-// channels; physics-publish's pub/sub ticks reach a subscriber on another
+// channels, in a terminal too, across a killed master; physics-publish's pub/sub ticks reach a subscriber on another
 // node, and its stream target is refused.
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "engine/redis/cluster.h"
 #include "engine/redis/key_slot.h"
@@ -22,9 +26,12 @@
 #include "gtest/gtest.h"
 #include "tests/support/cluster_set.h"
 #include "tests/support/eventually.h"
+#include "tests/support/files.h"
 #include "tests/support/process.h"
 #include "tests/support/programs.h"
 #include "tests/support/state_json.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/tmux.h"
 
 namespace physics {
 namespace {
@@ -39,6 +46,7 @@ using testing::StateJson;
 constexpr const char* kStatus = PHYSICS_STATUS_BIN;
 constexpr const char* kTop = PHYSICS_TOP_BIN;
 constexpr const char* kPublish = PHYSICS_PUBLISH_BIN;
+constexpr const char* kEngine = PHYSICS_ENGINE_BIN;
 
 class ClusterStatusTest : public ::testing::Test {
  protected:
@@ -200,6 +208,72 @@ TEST_F(ClusterToolsTest, TopShowsTheStatesOfEveryMasterAndFollowsThePartitionCha
   }
   // Nothing on the status line: every master subscribed and primed.
   EXPECT_FALSE(absl::StrContains(r.out, "retrying")) << r.out;
+}
+
+// The ages (seconds) of the table rows on a physics-top screen, by symbol;
+// a row whose AGE is not in seconds (a minute or more) counts as 1e9.
+std::map<std::string, double> RowAges(const std::string& screen) {
+  std::map<std::string, double> ages;
+  std::vector<std::string> header;
+  size_t age_column = 0;
+  for (absl::string_view line : absl::StrSplit(screen, '\n')) {
+    const std::vector<std::string> tokens = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (header.empty()) {
+      if (tokens.empty() || !absl::StartsWith(tokens[0], "SYMBOL")) continue;
+      header = tokens;
+      for (size_t i = 0; i < header.size(); ++i) {
+        if (absl::StartsWith(header[i], "AGE")) age_column = i;
+      }
+      continue;
+    }
+    if (tokens.size() != header.size() || age_column == 0) continue;
+    double age = 1e9;
+    absl::string_view text = tokens[age_column];
+    if (absl::ConsumeSuffix(&text, "s") && !absl::SimpleAtod(text, &age)) age = 1e9;
+    ages[tokens[0]] = age;
+  }
+  return ages;
+}
+
+// physics-top in a real terminal (a detached tmux session, as the one-server
+// tests in ops_test.cc) while two engine shards write 12 symbols at 20 Hz:
+// when the master of a partition channel is killed the status line says so,
+// and once its replica is promoted every row is fresh again (under 1 s old:
+// the killed master's partitions had gone stale for seconds).
+TEST_F(ClusterToolsTest, TopInATerminalShowsEverySymbolFreshAgainAfterAKilledMaster) {
+  if (!testing::OnPath("tmux")) GTEST_SKIP() << "tmux is not installed (tools/setup.sh installs it)";
+  std::vector<testing::Process> engines;
+  for (const char* shard : {"0/2", "1/2"}) {
+    absl::StatusOr<testing::Process> engine =
+        testing::SpawnWithRedis(kEngine, set_.url(), {"--symbols", "12", "--hz", "20", "--shard", shard});
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engines.push_back(*std::move(engine));
+  }
+  const testing::TempDir dir = *testing::TempDir::Create("physics-top-");
+  absl::StatusOr<testing::TmuxSession> tmux = testing::TmuxSession::Start(dir.File("tmux.sock"), 120, 30);
+  ASSERT_TRUE(tmux.ok()) << tmux.status();
+  tmux->Type(absl::StrCat(kTop, " --redis-url ", set_.url()));
+  tmux->Keys({"Enter"});
+  std::map<std::string, double> ages;
+  auto all_fresh = [&] {
+    const std::string screen = tmux->Screen();
+    ages = RowAges(screen);
+    return ages.size() == 12 && !absl::StrContains(screen, "retrying") &&
+           std::all_of(ages.begin(), ages.end(), [](const auto& row) { return row.second < 1.0; });
+  };
+  ASSERT_TRUE(Eventually(all_fresh, absl::Seconds(20), absl::Milliseconds(100)).ok()) << tmux->Screen();
+
+  const redis::Partitioning parts;
+  absl::StatusOr<size_t> victim = set_.MasterOf(parts.Slot(parts.Of(ages.begin()->first)));
+  ASSERT_TRUE(victim.ok()) << victim.status();
+  set_.node(*victim).Kill();
+  ASSERT_TRUE(Eventually([&] { return absl::StrContains(tmux->Screen(), "retrying"); }, absl::Seconds(10),
+                         absl::Milliseconds(50))
+                  .ok())
+      << tmux->Screen();
+  ASSERT_TRUE(Eventually(all_fresh, absl::Seconds(30), absl::Milliseconds(100)).ok()) << tmux->Screen();
+  tmux->Keys({"q"});
+  for (testing::Process& engine : engines) EXPECT_EQ(engine.Terminate().exit_code, 0) << engine.ReadStderr();
 }
 
 TEST(ClusterTools, TopRefusesABadPartitionCountInOneLine) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -29,6 +30,7 @@
 #include "tests/support/redis_server.h"
 #include "tests/support/state_json.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/tmux.h"
 
 namespace physics {
 namespace {
@@ -42,6 +44,7 @@ using testing::RunResult;
 using testing::RunToCompletion;
 using testing::StateEventJson;
 using testing::StateJson;
+using testing::TmuxSession;
 
 const std::string kSource = PHYSICS_SOURCE_DIR;
 constexpr const char* kEngine = PHYSICS_ENGINE_BIN;
@@ -359,27 +362,16 @@ class TopTest : public ::testing::Test {
     ASSERT_TRUE(redis_.Run({"SET", "physics:state:AAA", StateJson(1, 1)}).ok());
     ASSERT_TRUE(redis_.Run({"SET", "physics:state:BBB", StateJson(3, 1)}).ok());
     ASSERT_TRUE(redis_.Run({"SET", "physics:state:CCC", StateJson(2, 1)}).ok());
-    socket_ = dir_.File("tmux.sock");
-    ASSERT_EQ(Tmux({"new-session", "-d", "-x", "80", "-y", "24", "sh"}).exit_code, 0);
+    absl::StatusOr<TmuxSession> tmux = TmuxSession::Start(dir_.File("tmux.sock"), 80, 24);
+    ASSERT_TRUE(tmux.ok()) << tmux.status();
+    tmux_.emplace(*std::move(tmux));
     Type(absl::StrCat(kTop, " --redis-url ", redis_.url()));
     Keys({"Enter"});
   }
-  void TearDown() override {
-    if (!socket_.empty()) Tmux({"kill-server"});
-  }
 
-  RunResult Tmux(std::vector<std::string> args) {
-    std::vector<std::string> argv = {"tmux", "-S", socket_};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunToCompletion(argv);
-  }
-  void Type(const std::string& text) { Tmux({"send-keys", "-t", "0", "-l", text}); }
-  void Keys(std::vector<std::string> keys) {
-    std::vector<std::string> args = {"send-keys", "-t", "0"};
-    args.insert(args.end(), keys.begin(), keys.end());
-    Tmux(args);
-  }
-  std::string Screen() { return Tmux({"capture-pane", "-p", "-t", "0"}).out; }
+  void Type(const std::string& text) { tmux_->Type(text); }
+  void Keys(std::vector<std::string> keys) { tmux_->Keys(std::move(keys)); }
+  std::string Screen() { return tmux_->Screen(); }
   // The symbols of the table rows, top to bottom.
   std::vector<std::string> Rows() {
     std::vector<std::string> rows;
@@ -404,15 +396,14 @@ class TopTest : public ::testing::Test {
   }
   // The physics-top process: the child of the pane's shell.
   pid_t TopPid() {
-    const std::string shell(
-        absl::StripTrailingAsciiWhitespace(Tmux({"display", "-p", "-t", "0", "#{pane_pid}"}).out));
+    const std::string shell = tmux_->ShellPid();
     const std::string children = ReadFileOrEmpty(absl::StrCat("/proc/", shell, "/task/", shell, "/children"));
     return static_cast<pid_t>(std::atoi(children.c_str()));
   }
 
   RedisServer redis_;
   testing::TempDir dir_ = *testing::TempDir::Create("physics-top-");
-  std::string socket_;
+  std::optional<TmuxSession> tmux_;  // after dir_: its server goes first
 };
 
 TEST_F(TopTest, ShowsSymbolsResortsFollowsUpdatesFiltersAndQuits) {
