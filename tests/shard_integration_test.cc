@@ -380,6 +380,21 @@ TEST(EngineOnCluster, PubSubFeedFoldsTicksPublishedOnAnyNode) {
   ASSERT_TRUE(folded.ok()) << folded << engine.ReadStderr();
 }
 
+// Waits until every symbol of `written` is stored (seq 3 or more, on its
+// master) and every symbol of `published` has come through `subscriber`.
+absl::Status WrittenAndPublished(testing::ClusterSet& cluster, const std::vector<std::string>& written,
+                                 ShardedSubscriber& subscriber, const std::vector<std::string>& published) {
+  return Eventually([&]() -> absl::Status {
+    for (const std::string& s : written) {
+      if (ClusterStateSeq(cluster, s) < 3) return absl::NotFoundError(s + " not written");
+    }
+    for (const std::string& s : published) {
+      if (subscriber.messages()[s].empty()) return absl::NotFoundError(s + " not published");
+    }
+    return absl::OkStatus();
+  }, absl::Seconds(30));
+}
+
 TEST(EngineOnCluster, StartsWhileAMasterIsDownAndWritesItsSymbolsOnceItIsBack) {
   // No replica to promote, full coverage off: the master stays down while
   // the others take writes.
@@ -404,15 +419,7 @@ TEST(EngineOnCluster, StartsWhileAMasterIsDownAndWritesItsSymbolsOnceItIsBack) {
 
   ShardedSubscriber subscriber(cluster, parts);  // on the two live masters
   Process engine = SpawnOnCluster(cluster, {"--symbols", "200", "--hz", "20"});
-  const absl::Status written = Eventually([&]() -> absl::Status {
-    for (const std::string& s : live) {
-      if (ClusterStateSeq(cluster, s) < 3) return absl::NotFoundError(s + " not written");
-    }
-    for (const std::string& s : announced_live) {
-      if (subscriber.messages()[s].empty()) return absl::NotFoundError(s + " not published");
-    }
-    return absl::OkStatus();
-  }, absl::Seconds(30));
+  const absl::Status written = WrittenAndPublished(cluster, live, subscriber, announced_live);
   ASSERT_TRUE(written.ok()) << written << engine.ReadStderr();
   EXPECT_TRUE(engine.running()) << engine.ReadStderr();
   EXPECT_NE(engine.ReadStderr().find("1 of 3 masters unreachable at start"), std::string::npos)
@@ -422,15 +429,7 @@ TEST(EngineOnCluster, StartsWhileAMasterIsDownAndWritesItsSymbolsOnceItIsBack) {
   ASSERT_TRUE(cluster.node(*victim).Start().ok());
   ASSERT_TRUE(cluster.WaitForClusterOk(absl::Seconds(30)).ok());
   ShardedSubscriber everywhere(cluster, parts);
-  const absl::Status resumed = Eventually([&]() -> absl::Status {
-    for (const std::string& s : stalled) {
-      if (ClusterStateSeq(cluster, s) < 3) return absl::NotFoundError(s + " not written");
-    }
-    for (const std::string& s : symbols) {
-      if (everywhere.messages()[s].empty()) return absl::NotFoundError(s + " not published");
-    }
-    return absl::OkStatus();
-  }, absl::Seconds(30));
+  const absl::Status resumed = WrittenAndPublished(cluster, stalled, everywhere, symbols);
   ASSERT_TRUE(resumed.ok()) << resumed << engine.ReadStderr();
   ASSERT_TRUE(engine.Signal(SIGTERM).ok());
   EXPECT_EQ(engine.Wait(absl::Seconds(10))->exit_code, 0) << engine.ReadStderr();
