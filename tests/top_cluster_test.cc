@@ -2,7 +2,9 @@
 // replicas on loopback), in process so each step can be watched: it primes
 // from every master, follows a partition channel, and after a manual
 // failover of that channel's master says so on the status line, subscribes
-// again on the promoted master and primes again (docs/SPEC.md §9). With two
+// again on the promoted master and primes again (docs/SPEC.md §9); while a
+// master without a replica is stopped, it follows the other two and takes
+// the stopped one back when it returns. With two
 // real engine shards writing, every symbol keeps updating after a master is
 // killed (its replica promoted) and after a partition channel's slot moves.
 #include <csignal>
@@ -18,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "engine/redis/cluster.h"
+#include "engine/redis/key_slot.h"
 #include "engine/redis/partition.h"
 #include "gtest/gtest.h"
 #include "tests/support/cluster_set.h"
@@ -92,6 +95,62 @@ TEST(TopStateSource, FollowsAPartitionAndResubscribesAndReprimesAfterAFailover) 
   // Subscribed on the promoted master.
   ASSERT_TRUE(cluster->Command(channel, {"SPUBLISH", channel, StateEventJson(symbol, 4, 4)}).ok());
   ASSERT_TRUE(Eventually([&] { return poll(), MassOf(table, symbol) == 4; }).ok()) << source.status();
+}
+
+TEST(TopStateSource, FollowsTheOtherMastersWhileOneIsDownAndTakesItBackWhenItReturns) {
+  // No replica to promote, no full coverage: the master stays out, the others serve.
+  ClusterSet set({.replicas_per_master = 0, .require_full_coverage = false});
+  ASSERT_TRUE(set.Start().ok());
+  absl::StatusOr<redis::Cluster> cluster = redis::Cluster::Open(set.config(), absl::Seconds(1), absl::Seconds(2));
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  const redis::Partitioning parts;
+  // 12 stored states: each master holds some.
+  for (int i = 0; i < 12; ++i) {
+    const std::string key = absl::StrCat("physics:state:S", i);
+    ASSERT_TRUE(cluster->Command(key, {"SET", key, StateJson(1, 1)}).ok());
+  }
+  absl::StatusOr<size_t> victim = set.MasterOf(0);
+  ASSERT_TRUE(victim.ok()) << victim.status();
+  std::vector<std::string> on_victim, elsewhere;
+  for (int i = 0; i < 12; ++i) {
+    const std::string symbol = absl::StrCat("S", i);
+    (set.MasterOf(redis::KeySlot("physics:state:" + symbol)).value_or(*victim) == *victim ? on_victim : elsewhere)
+        .push_back(symbol);
+  }
+  ASSERT_FALSE(on_victim.empty());
+  ASSERT_FALSE(elsewhere.empty());
+  // A symbol whose partition channel a surviving master serves.
+  std::string live_symbol;
+  for (int i = 0; live_symbol.empty(); ++i) {
+    const std::string symbol = absl::StrCat("L", i);
+    if (set.MasterOf(parts.Slot(parts.Of(symbol))).value_or(*victim) != *victim) live_symbol = symbol;
+  }
+  const std::string live_channel = parts.Channel(set.config(), parts.Of(live_symbol));
+  // Stopped (SIGSTOP), so its states are still there when it returns.
+  ASSERT_TRUE(set.node(*victim).Pause().ok());
+
+  top::SymbolTable table;
+  top::StateSource source(set.config(), table);
+  ASSERT_TRUE(Eventually([&] { return source.Poll(absl::Now()), source.connected(); }).ok()) << source.status();
+  EXPECT_EQ(source.fds().size(), 2u);
+  const std::string victim_address = absl::StrCat("127.0.0.1:", set.node(*victim).port());
+  EXPECT_TRUE(absl::StrContains(source.status(), "not following 1 of 3 masters")) << source.status();
+  EXPECT_TRUE(absl::StrContains(source.status(), victim_address)) << source.status();
+  for (const std::string& symbol : elsewhere) EXPECT_EQ(MassOf(table, symbol), 1) << symbol;
+  for (const std::string& symbol : on_victim) EXPECT_EQ(MassOf(table, symbol), -1) << symbol;
+  // Live through a surviving master.
+  ASSERT_TRUE(cluster->Command(live_channel, {"SPUBLISH", live_channel, StateEventJson(live_symbol, 5, 1)}).ok());
+  ASSERT_TRUE(Eventually([&] { return source.Poll(absl::Now()), MassOf(table, live_symbol) == 5; }).ok())
+      << source.status();
+
+  // Back: subscribed there too, its states primed.
+  ASSERT_TRUE(set.node(*victim).Resume().ok());
+  ASSERT_TRUE(Eventually([&] {
+                source.Poll(absl::Now());
+                return source.status().empty() && source.fds().size() == 3 && MassOf(table, on_victim[0]) == 1;
+              }, absl::Seconds(20)).ok())
+      << source.status();
+  for (const std::string& symbol : on_victim) EXPECT_EQ(MassOf(table, symbol), 1) << symbol;
 }
 
 // Two engine shards (--shard 0/2, 1/2) write kSymbols symbols at 20 Hz to

@@ -12,11 +12,16 @@ absl::Status KeySpace::Scan(std::string_view pattern,
                             absl::FunctionRef<absl::Status(std::span<const std::string> keys)> on_page) {
   if (!is_cluster()) return ScanKeys(*conn_, pattern, on_page);
   for (size_t i = 0; i < cluster_->masters(); ++i) {
-    absl::StatusOr<Connection*> master = cluster_->Master(i);
-    if (!master.ok()) return master.status();
-    if (absl::Status s = ScanKeys(**master, pattern, on_page); !s.ok()) return s;
+    if (absl::Status s = ScanMaster(i, pattern, on_page); !s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+absl::Status KeySpace::ScanMaster(size_t i, std::string_view pattern,
+                                  absl::FunctionRef<absl::Status(std::span<const std::string> keys)> on_page) {
+  absl::StatusOr<Connection*> master = cluster_->Master(i);
+  if (!master.ok()) return master.status();
+  return ScanKeys(**master, pattern, on_page);
 }
 
 absl::Status KeySpace::Values(std::span<const std::string> keys,

@@ -43,6 +43,10 @@ class KeySpace {
   // page live on one node. Stops at, and returns, the first error.
   absl::Status Scan(std::string_view pattern,
                     absl::FunctionRef<absl::Status(std::span<const std::string> keys)> on_page);
+  // The same on master i of the cluster only (a reader that skips a master
+  // it cannot reach). REQUIRES: is_cluster(), i < masters().
+  absl::Status ScanMaster(size_t i, std::string_view pattern,
+                          absl::FunctionRef<absl::Status(std::span<const std::string> keys)> on_page);
 
   // Reads the string value of every key and calls on_value(i, reply) for
   // keys[i] (a nil reply when missing or not a string), in key order.

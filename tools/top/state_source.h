@@ -6,7 +6,11 @@
 // serves, then SCAN + GET physics:state:* on every master. When Redis goes
 // away (or a master ends a subscription: sunsubscribe, an error reply) it
 // says so, retries with capped backoff (a cluster: refreshes the slot map and
-// subscribes everything afresh), and primes again once back.
+// subscribes everything afresh), and primes again once back. A cluster
+// master that cannot be reached when subscribing (down, not failed over yet)
+// is left out: the others are followed, the status line names it, and every
+// second the slot map is read again and the masters not followed yet are
+// subscribed and primed (the subscriptions that did not change are kept).
 // Not thread-safe: owned by physics-top's single thread.
 #ifndef PHYSICS_TOOLS_TOP_STATE_SOURCE_H_
 #define PHYSICS_TOOLS_TOP_STATE_SOURCE_H_
@@ -45,16 +49,30 @@ class StateSource {
   // empty while disconnected.
   std::vector<int> fds();
   // When Poll() should next be called to reconnect (InfiniteFuture while
-  // connected).
-  absl::Time next_attempt() const { return connected() ? absl::InfiniteFuture() : next_attempt_; }
+  // connected to every master).
+  absl::Time next_attempt() const {
+    return connected() && unreachable_.empty() ? absl::InfiniteFuture() : next_attempt_;
+  }
+  // Subscribed (on a cluster: to at least one master).
   bool connected() const { return !subscriptions_.empty(); }
-  // "" while connected and all messages parse; else one line for the screen.
+  // "" while connected to every master and all messages parse; else one line
+  // for the screen.
   std::string status() const;
 
  private:
   absl::Status Connect();
   absl::Status ConnectCluster();
-  absl::Status Prime(redis::KeySpace& keys);
+  // One subscriber connection and what it carries.
+  struct Subscription {
+    redis::Connection conn;
+    std::string name;             // host:port (one server: the URL), for messages
+    std::vector<int> partitions;  // cluster: the partitions whose channels it follows
+  };
+  // A subscriber connection to master i SSUBSCRIBEd to `partitions`' channels.
+  absl::StatusOr<redis::Connection> SubscribeMaster(size_t i, const std::vector<int>& partitions);
+  // Reads physics:state:* into the table: every key of `keys`, or only those
+  // of the cluster masters named.
+  absl::Status Prime(redis::KeySpace& keys, const std::vector<size_t>* masters = nullptr);
   // Applies what has arrived on subscription i; an error when it ended.
   absl::Status Drain(size_t i, size_t& budget, bool& changed);
 
@@ -62,8 +80,10 @@ class StateSource {
   SymbolTable& table_;
   redis::Partitioning partitioning_;
   std::optional<redis::Cluster> cluster_;  // cluster mode, kept across reconnects
-  std::vector<redis::Connection> subscriptions_;
-  std::vector<std::string> subscription_names_;  // host:port of each, for messages
+  std::vector<Subscription> subscriptions_;
+  // Cluster masters not subscribed, each "why" (naming host:port), while
+  // the others are (then retried every kUnreachableRetry).
+  std::vector<std::string> unreachable_;
   // As the bridge's: capped at 250 ms on a cluster, where nothing says when a
   // promoted replica enters the slot map (redis::ReconnectBackoff).
   redis::Backoff backoff_;
