@@ -1,7 +1,7 @@
 // A detached tmux session on a private tmux server (its own socket in a
 // directory of the caller's), so a terminal program (physics-top) can be
 // driven and read like a user would, without touching the user's tmux. The
-// server is killed on destruction.
+// server is killed on destruction. Not thread-safe: one test thread drives it.
 //
 //   absl::StatusOr<TmuxSession> tmux = TmuxSession::Start(dir.File("tmux.sock"), 80, 24);
 //   tmux->Type("physics-top --redis-url ...");

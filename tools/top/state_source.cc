@@ -1,6 +1,7 @@
 #include "tools/top/state_source.h"
 
 #include <algorithm>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -174,7 +175,6 @@ bool StateSource::Poll(absl::Time now, size_t max_messages) {
   // Not subscribed, or a cluster master left out: (re)subscribe when due. A
   // failed attempt while some masters are followed keeps following them.
   if (now >= next_attempt_ && (!connected() || !unreachable_.empty())) {
-    const size_t left_out = unreachable_.size();
     if (absl::Status s = Connect(); !s.ok()) {
       last_error_ = std::string(s.message());
       next_attempt_ = now + std::max(backoff_.Next(), connected() ? kUnreachableRetry : absl::ZeroDuration());
@@ -184,7 +184,6 @@ bool StateSource::Poll(absl::Time now, size_t max_messages) {
       last_error_.clear();
       changed = true;
       if (!unreachable_.empty()) next_attempt_ = now + kUnreachableRetry;
-      changed |= unreachable_.size() != left_out;
     }
   }
   if (!connected()) return changed;
