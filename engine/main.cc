@@ -76,7 +76,8 @@ int Main(int argc, char** argv) {
   flags.AddChecked("feed", &feed_spec,
                    "where ticks come from: sim, csv:PATH, pubsub[:PATTERN] (JSON ticks, "
                    "default pattern market.tick.*) or stream[:KEY] (consumer group "
-                   "physics-engine, default key market:ticks)",
+                   "physics-engine, default key market:ticks; with a redis-cluster:// URL or "
+                   "--shard, one stream KEY:{TAG} per owned partition)",
                    CheckFeed);
   flags.AddChecked("symbols", &symbols, "sim feed: a count or a comma list like SPY,QQQ",
                    [](std::string_view v) { return feed::ParseSymbolsFlag(v).status(); });

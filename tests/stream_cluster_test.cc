@@ -39,6 +39,7 @@ using testing::RedisServer;
 
 constexpr const char* kEngine = PHYSICS_ENGINE_BIN;
 constexpr const char* kPublish = PHYSICS_PUBLISH_BIN;
+constexpr const char* kStatus = PHYSICS_STATUS_BIN;
 constexpr int kInjectEvery = 300;  // physics-publish --invalid-every
 
 const redis::Partitioning& Parts() {
@@ -212,6 +213,12 @@ TEST(PartitionedStreams, TwoShardsOnAClusterEndInTheStateOfOneStream) {
 
   EXPECT_EQ(States(node_of), fixture.expected);
   EXPECT_EQ(ExpectDeadLettersInTheirPartitions(node_of), fixture.invalid);
+  // physics-status counts the partitions' DLQs.
+  const testing::RunResult status = testing::RunToCompletion(
+      {kStatus, "--redis-url", cluster.url(), "--bridge-url", "", "--check", "dlq", "--timeout", "1"});
+  EXPECT_EQ(status.exit_code, 1) << status.out << status.err;  // WARN: above --max-dlq 0
+  EXPECT_NE(status.out.find(absl::StrCat(": ", fixture.invalid, " rejected ticks")), std::string::npos)
+      << status.out;
   const std::string log = second.ReadStderr();
   EXPECT_NE(log.find(absl::StrCat("rejected tick (stream ", StreamOf(Parts().Of("SPY")), " entry ")),
             std::string::npos)
