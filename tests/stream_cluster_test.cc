@@ -177,6 +177,22 @@ void ExpectPromptCleanExit(Process& engine) {
   EXPECT_EQ(st->exit_code, 0) << engine.ReadStderr();
 }
 
+// Shards 0/2 and 1/2 read every partition to its end: the states are the
+// one-stream ones and every rejected entry is in its partition's DLQ.
+// Returns the two engines, still running (none when they did not finish).
+std::vector<Process> RunTwoShardsToTheEnd(const std::string& redis_url, const NodeOf& node_of,
+                                          const Fixture& fixture) {
+  std::vector<Process> shards;
+  for (const int index : {0, 1}) shards.push_back(SpawnShard(redis_url, index));
+  if (absl::Status s = Eventually([&] { return Drained(node_of); }, absl::Seconds(30)); !s.ok()) {
+    ADD_FAILURE() << s << shards[0].ReadStderr() << shards[1].ReadStderr();
+    return {};
+  }
+  EXPECT_EQ(States(node_of), fixture.expected);
+  EXPECT_EQ(ExpectDeadLettersInTheirPartitions(node_of), fixture.invalid);
+  return shards;
+}
+
 TEST(PartitionedStreams, PublishWritesEachTickToItsSymbolsPartitionStreamOnACluster) {
   testing::ClusterSet cluster(testing::ClusterSetOptions{.replicas_per_master = 0});
   ASSERT_TRUE(cluster.Start().ok());
@@ -206,25 +222,19 @@ TEST(PartitionedStreams, TwoShardsOnAClusterEndInTheStateOfOneStream) {
   ASSERT_FALSE(OwnedWithTicks(0, 2).empty());
   ASSERT_FALSE(OwnedWithTicks(1, 2).empty());
 
-  Process first = SpawnShard(cluster.url(), 0), second = SpawnShard(cluster.url(), 1);
-  const NodeOf node_of = OnCluster(cluster);
-  ASSERT_TRUE(Eventually([&] { return Drained(node_of); }, absl::Seconds(30)).ok())
-      << first.ReadStderr() << second.ReadStderr();
-
-  EXPECT_EQ(States(node_of), fixture.expected);
-  EXPECT_EQ(ExpectDeadLettersInTheirPartitions(node_of), fixture.invalid);
+  std::vector<Process> shards = RunTwoShardsToTheEnd(cluster.url(), OnCluster(cluster), fixture);
+  ASSERT_EQ(shards.size(), 2u);
   // physics-status counts the partitions' DLQs.
   const testing::RunResult status = testing::RunToCompletion(
       {kStatus, "--redis-url", cluster.url(), "--bridge-url", "", "--check", "dlq", "--timeout", "1"});
   EXPECT_EQ(status.exit_code, 1) << status.out << status.err;  // WARN: above --max-dlq 0
   EXPECT_NE(status.out.find(absl::StrCat(": ", fixture.invalid, " rejected ticks")), std::string::npos)
       << status.out;
-  const std::string log = second.ReadStderr();
+  const std::string log = shards[1].ReadStderr();  // SPY's shard
   EXPECT_NE(log.find(absl::StrCat("rejected tick (stream ", StreamOf(Parts().Of("SPY")), " entry ")),
             std::string::npos)
       << log;
-  ExpectPromptCleanExit(first);
-  ExpectPromptCleanExit(second);
+  for (Process& shard : shards) ExpectPromptCleanExit(shard);
 }
 
 TEST(PartitionedStreams, AShardKilledMidStreamAndRestartedEndsInTheSameState) {
@@ -263,6 +273,38 @@ TEST(PartitionedStreams, AShardKilledMidStreamAndRestartedEndsInTheSameState) {
   ExpectPromptCleanExit(restarted);
 }
 
+// A manual CLUSTER FAILOVER loses no write: the partition's feed follows its
+// slot to the promoted replica (MOVED, a refreshed slot map) and reads on.
+TEST(PartitionedStreams, AFailoverOfAPartitionsMasterMidStreamEndsInTheSameState) {
+  testing::ClusterSet cluster;  // 3 masters, 1 replica each
+  ASSERT_TRUE(cluster.Start().ok());
+  const Fixture fixture(3000);
+  fixture.Publish(cluster.url(), {"--invalid-every", absl::StrCat(kInjectEvery)});
+  const NodeOf node_of = OnCluster(cluster);
+  const std::string spy_stream = StreamOf(Parts().Of("SPY"));
+  const int64_t total = node_of(spy_stream)->Integer({"XLEN", spy_stream});
+
+  Process first = SpawnShard(cluster.url(), 0), second = SpawnShard(cluster.url(), 1);
+  ASSERT_TRUE(Eventually([&] { return EntriesRead(node_of, {Parts().Of("SPY")}) >= total / 3; },
+                         absl::Seconds(30))
+                  .ok())
+      << second.ReadStderr();
+  absl::StatusOr<size_t> master = cluster.MasterOf(redis::KeySlot(spy_stream));
+  ASSERT_TRUE(master.ok());
+  absl::StatusOr<size_t> replica = cluster.ReplicaOf(*master);
+  ASSERT_TRUE(replica.ok());
+  ASSERT_TRUE(cluster.Failover(*replica, absl::Seconds(20)).ok());
+  EXPECT_LT(EntriesRead(node_of, {Parts().Of("SPY")}), total) << "read to the end before the failover";
+  ASSERT_TRUE(Eventually([&] { return Drained(node_of); }, absl::Seconds(30)).ok()) << second.ReadStderr();
+
+  EXPECT_EQ(States(node_of), fixture.expected);
+  EXPECT_EQ(ExpectDeadLettersInTheirPartitions(node_of), fixture.invalid);
+  EXPECT_NE(second.ReadStderr().find(absl::StrCat("stream ", spy_stream, ": Redis at")), std::string::npos)
+      << second.ReadStderr();
+  ExpectPromptCleanExit(first);
+  ExpectPromptCleanExit(second);
+}
+
 TEST(PartitionedStreams, ShardsOnOneServerReadTheirPartitionStreams) {
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());
@@ -271,15 +313,9 @@ TEST(PartitionedStreams, ShardsOnOneServerReadTheirPartitionStreams) {
                                  "--invalid-every", absl::StrCat(kInjectEvery)});
   EXPECT_EQ(server.Integer({"EXISTS", "market:ticks"}), 0) << "no unpartitioned stream";
 
-  Process first = SpawnShard(server.url(), 0), second = SpawnShard(server.url(), 1);
-  const NodeOf node_of = OnServer(server);
-  ASSERT_TRUE(Eventually([&] { return Drained(node_of); }, absl::Seconds(30)).ok())
-      << first.ReadStderr() << second.ReadStderr();
-
-  EXPECT_EQ(States(node_of), fixture.expected);
-  EXPECT_EQ(ExpectDeadLettersInTheirPartitions(node_of), fixture.invalid);
-  ExpectPromptCleanExit(first);
-  ExpectPromptCleanExit(second);
+  for (Process& shard : RunTwoShardsToTheEnd(server.url(), OnServer(server), fixture)) {
+    ExpectPromptCleanExit(shard);
+  }
 }
 
 TEST(PartitionedStreams, StandbyIsRefusedWithOneLine) {

@@ -37,13 +37,21 @@ PartitionedStreamFeed::PartitionedStreamFeed(const redis::Config& config, Stream
 }
 
 absl::StatusOr<redis::Connection> PartitionedStreamFeed::OpenMaster(uint16_t slot) {
+  // The feed gives up on any other code than kUnavailable: only refused
+  // credentials and a seed that is no cluster node are fatal here; anything
+  // else about the slot map is retried.
+  const auto retryable = [](const absl::Status& s) {
+    return absl::IsUnauthenticated(s) || absl::IsPermissionDenied(s) || absl::IsFailedPrecondition(s)
+               ? s
+               : absl::UnavailableError(s.message());
+  };
   if (!cluster_) {
     absl::StatusOr<redis::Cluster> opened =
         redis::Cluster::Open(config_, options_.connect_timeout, options_.io_timeout);
-    if (!opened.ok()) return opened.status();
+    if (!opened.ok()) return retryable(opened.status());
     cluster_.emplace(*std::move(opened));
   } else if (absl::Status s = cluster_->Refresh(); !s.ok()) {
-    return s;
+    return retryable(s);
   }
   const int master = cluster_->MasterOf(slot);
   if (master == redis::ClusterTopology::kNoOwner) {
