@@ -13,6 +13,10 @@ using Clock = std::chrono::steady_clock;
 // One round reads every drained partition once, so it waits at most about
 // this long (each read waits its share), like the one-stream feed's BLOCK.
 constexpr auto kRoundBlock = std::chrono::milliseconds(100);
+// A drained partition is read again by rounds that do not block at most this
+// often (a replay of history would otherwise read every empty partition
+// twice per loop tick).
+constexpr auto kDrainedFresh = std::chrono::milliseconds(10);
 // While a partition's Redis is unreachable, rounds are this far apart.
 constexpr auto kWaitingPause = std::chrono::milliseconds(20);
 // FoldUpTo's ceiling that folds nothing: every partition just reads its next entry.
@@ -32,7 +36,7 @@ PartitionedStreamFeed::PartitionedStreamFeed(const redis::Config& config, Stream
     if (config.uses_cluster()) {
       part.open = [this, slot = parts.Slot(p)] { return OpenMaster(slot); };
     }
-    partitions_.push_back(std::make_unique<StreamFeed>(config, std::move(part)));
+    partitions_.push_back(Partition{.feed = std::make_unique<StreamFeed>(config, std::move(part))});
   }
 }
 
@@ -73,17 +77,25 @@ absl::StatusOr<PollResult> PartitionedStreamFeed::Poll(SteadyTime deadline, Tick
     // (or, with none open, reads its next entry) and says where it stands.
     bool waiting = false, drained = false;
     std::optional<int64_t> next;
-    for (const std::unique_ptr<StreamFeed>& part : partitions_) {
-      const SteadyTime read_until = block ? std::min(deadline, Clock::now() + per_read) : Clock::now();
+    for (Partition& part : partitions_) {
+      const SteadyTime now = Clock::now();
+      if (!block && SkipDrained(part, now)) {
+        drained = true;
+        continue;
+      }
+      const SteadyTime read_until = block ? std::min(deadline, now + per_read) : now;
       absl::StatusOr<StreamFeed::Progress> progress =
-          part->FoldUpTo(open_.value_or(kPeek), read_until, sink, interrupted);
+          part.feed->FoldUpTo(open_.value_or(kPeek), read_until, sink, interrupted);
       if (!progress.ok()) return progress.status();
+      part.drained_at.reset();
       switch (*progress) {
         case StreamFeed::Progress::kPast:
-          next = std::min(next.value_or(part->next_bucket()), part->next_bucket());
+          next = std::min(next.value_or(part.feed->next_bucket()), part.feed->next_bucket());
           break;
         case StreamFeed::Progress::kDrained:
           drained = true;
+          part.drained_at = Clock::now();
+          part.drained_at_us = static_cast<long double>(schema::NowEpochMicros());
           break;
         case StreamFeed::Progress::kWaiting:
           waiting = true;
@@ -109,15 +121,20 @@ absl::StatusOr<PollResult> PartitionedStreamFeed::Poll(SteadyTime deadline, Tick
   return PollResult::kIdle;
 }
 
+bool PartitionedStreamFeed::SkipDrained(const Partition& part, SteadyTime now) const {
+  return part.drained_at && now - *part.drained_at < kDrainedFresh &&
+         (!open_ || part.drained_at_us >= StreamFeed::GraceEnd(*open_, options_.hz, options_.grace));
+}
+
 PollResult PartitionedStreamFeed::Close() {
   bool write = false;
-  for (const std::unique_ptr<StreamFeed>& part : partitions_) write = part->EndTick() || write;
+  for (Partition& part : partitions_) write = part.feed->EndTick() || write;
   open_.reset();
   return write ? PollResult::kCloseTick : PollResult::kReplayTick;
 }
 
 void PartitionedStreamFeed::OnWritten() {
-  for (const std::unique_ptr<StreamFeed>& part : partitions_) part->OnWritten();
+  for (Partition& part : partitions_) part.feed->OnWritten();
 }
 
 }  // namespace physics::feed

@@ -53,10 +53,22 @@ class PartitionedStreamFeed final : public Feed {
   absl::StatusOr<redis::Connection> OpenMaster(uint16_t slot);
   PollResult Close();
 
+  struct Partition {
+    std::unique_ptr<StreamFeed> feed;
+    // When a read last found it drained (steady clock, and epoch micros),
+    // while nothing has been read from it since.
+    std::optional<SteadyTime> drained_at = std::nullopt;
+    long double drained_at_us = 0;
+  };
+  // Whether a round that does not block may skip reading `part` (drained):
+  // read less than kDrainedFresh ago, and after the open bucket's grace
+  // ended, so a close relies on what one stream's read would have seen then.
+  bool SkipDrained(const Partition& part, SteadyTime now) const;
+
   redis::Config config_;
   StreamFeedOptions options_;
   std::optional<redis::Cluster> cluster_;  // redis-cluster:// only, opened on first use
-  std::vector<std::unique_ptr<StreamFeed>> partitions_;
+  std::vector<Partition> partitions_;
   std::optional<int64_t> open_;  // the open loop tick's bucket
 };
 

@@ -198,8 +198,7 @@ absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
     const std::optional<StreamId> own = recover_own_pending_ ? std::optional(own_cursor_) : std::nullopt;
     auto block = std::min<Clock::duration>(kMaxBlock, deadline - Clock::now());
     if (open_has_ticks_) {  // wake when the open bucket's grace runs out
-      const long double end_us = (static_cast<long double>(*bucket_) + 1) * 1e6L / options_.hz +
-                                 absl::ToDoubleMicroseconds(options_.grace);
+      const long double end_us = GraceEnd(*bucket_, options_.hz, options_.grace);
       block = std::min<Clock::duration>(
           block, std::chrono::microseconds(static_cast<int64_t>(
                      std::max<long double>(0, end_us - static_cast<long double>(schema::NowEpochMicros())))));
@@ -315,9 +314,8 @@ void StreamFeed::ReportRedelivered() {
   redelivered_ = 0;
 }
 
-bool StreamFeed::GraceExpired(int64_t bucket, double hz, absl::Duration grace) {
-  const long double end_us = (static_cast<long double>(bucket) + 1) * 1e6L / hz;
-  return static_cast<long double>(schema::NowEpochMicros()) >= end_us + absl::ToDoubleMicroseconds(grace);
+long double StreamFeed::GraceEnd(int64_t bucket, double hz, absl::Duration grace) {
+  return (static_cast<long double>(bucket) + 1) * 1e6L / hz + absl::ToDoubleMicroseconds(grace);
 }
 
 void StreamFeed::ReleaseHeld(TickSink& sink) {

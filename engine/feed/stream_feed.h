@@ -48,6 +48,7 @@
 #include "engine/feed/stream_entry.h"
 #include "engine/feed/stream_group.h"
 #include "engine/redis/backoff.h"
+#include "engine/schema/timestamp.h"
 
 namespace physics::feed {
 
@@ -111,8 +112,12 @@ class StreamFeed final : public Feed {
   // Ends the loop tick the caller closed: its entries are acknowledged by the
   // next OnWritten. True when it held entries not yet written.
   bool EndTick();
-  // True once the wall clock has passed the end of `bucket` by `grace`.
-  static bool GraceExpired(int64_t bucket, double hz, absl::Duration grace);
+  // The wall-clock time (epoch microseconds) `grace` after the end of
+  // `bucket`, and whether it has passed.
+  static long double GraceEnd(int64_t bucket, double hz, absl::Duration grace);
+  static bool GraceExpired(int64_t bucket, double hz, absl::Duration grace) {
+    return static_cast<long double>(schema::NowEpochMicros()) >= GraceEnd(bucket, hz, grace);
+  }
 
  private:
   // kFollow: standing by, reading what the group acknowledged; kStart: the
