@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "engine/redis/key_slot.h"
 #include "engine/redis/partition.h"
 #include "gtest/gtest.h"
@@ -316,6 +317,29 @@ TEST(PartitionedStreams, ShardsOnOneServerReadTheirPartitionStreams) {
   for (Process& shard : RunTwoShardsToTheEnd(server.url(), OnServer(server), fixture)) {
     ExpectPromptCleanExit(shard);
   }
+}
+
+// Live ticks on one partition while the shard's other partitions stay empty:
+// each loop tick closes once the grace after its bucket has passed.
+TEST(PartitionedStreams, LiveTicksOnAQuietShardAreWrittenAfterTheGrace) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  Process shard = testing::SpawnWithRedis(kEngine, server.url(),
+                                          {"--feed", "stream", "--shard", "1/2", "--hz", "4",
+                                           "--stream-grace-ms", "100"})
+                      .value();
+  const std::string stream = StreamOf(Parts().Of("SPY"));
+  for (int64_t seq = 1; seq <= 3; ++seq) {
+    const int64_t micros = absl::ToUnixMicros(absl::Now());
+    const std::string now = absl::StrCat(micros / 1000000, ".", absl::Dec(micros % 1000000, absl::kZeroPad6));
+    ASSERT_TRUE(server.Run({"XADD", stream, "*", "symbol", "SPY", "price", absl::StrCat(400 + seq), "size", "1",
+                            "trades", "1", "timestamp", now})
+                    .ok());
+    ASSERT_TRUE(Eventually([&] { return testing::StateSeq(server, "SPY") == seq; }, absl::Seconds(5)).ok())
+        << shard.ReadStderr();
+  }
+  EXPECT_TRUE(Eventually([&] { return Drained(OnServer(server)); }).ok()) << "acknowledged after the write";
+  ExpectPromptCleanExit(shard);
 }
 
 TEST(PartitionedStreams, StandbyIsRefusedWithOneLine) {

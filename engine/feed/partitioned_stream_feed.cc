@@ -83,7 +83,11 @@ absl::StatusOr<PollResult> PartitionedStreamFeed::Poll(SteadyTime deadline, Tick
         drained = true;
         continue;
       }
-      const SteadyTime read_until = block ? std::min(deadline, now + per_read) : now;
+      SteadyTime read_until = now;
+      if (block) {  // but not past the open bucket's grace: the close is due then
+        read_until = std::min(deadline, now + per_read);
+        if (open_) read_until = std::min(read_until, GraceEndSteady(*open_, now));
+      }
       absl::StatusOr<StreamFeed::Progress> progress =
           part.feed->FoldUpTo(open_.value_or(kPeek), read_until, sink, interrupted);
       if (!progress.ok()) return progress.status();
@@ -119,6 +123,12 @@ absl::StatusOr<PollResult> PartitionedStreamFeed::Poll(SteadyTime deadline, Tick
   // On shutdown the open loop tick stays open, its entries unacked: the next
   // run folds them into the same bucket.
   return PollResult::kIdle;
+}
+
+SteadyTime PartitionedStreamFeed::GraceEndSteady(int64_t bucket, SteadyTime now) const {
+  const long double left_us = StreamFeed::GraceEnd(bucket, options_.hz, options_.grace) -
+                              static_cast<long double>(schema::NowEpochMicros());
+  return now + std::chrono::microseconds(static_cast<int64_t>(std::max<long double>(0, left_us)));
 }
 
 bool PartitionedStreamFeed::SkipDrained(const Partition& part, SteadyTime now) const {

@@ -64,6 +64,8 @@ class PartitionedStreamFeed final : public Feed {
   // read less than kDrainedFresh ago, and after the open bucket's grace
   // ended, so a close relies on what one stream's read would have seen then.
   bool SkipDrained(const Partition& part, SteadyTime now) const;
+  // The steady-clock time at which `bucket`'s grace ends (now when it has).
+  SteadyTime GraceEndSteady(int64_t bucket, SteadyTime now) const;
 
   redis::Config config_;
   StreamFeedOptions options_;
