@@ -6,11 +6,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "engine/cli/flags.h"
 #include "engine/cli/redis_flags.h"
 #include "engine/feed/csv_feed.h"
+#include "engine/feed/partitioned_stream_feed.h"
 #include "engine/feed/pubsub_feed.h"
 #include "engine/feed/sim_feed.h"
 #include "engine/feed/stream_feed.h"
@@ -74,7 +76,8 @@ int Main(int argc, char** argv) {
   flags.AddChecked("feed", &feed_spec,
                    "where ticks come from: sim, csv:PATH, pubsub[:PATTERN] (JSON ticks, "
                    "default pattern market.tick.*) or stream[:KEY] (consumer group "
-                   "physics-engine, default key market:ticks)",
+                   "physics-engine, default key market:ticks; with a redis-cluster:// URL or "
+                   "--shard, one stream KEY:{TAG} per owned partition)",
                    CheckFeed);
   flags.AddChecked("symbols", &symbols, "sim feed: a count or a comma list like SPY,QQQ",
                    [](std::string_view v) { return feed::ParseSymbolsFlag(v).status(); });
@@ -117,21 +120,20 @@ int Main(int argc, char** argv) {
     shard = *parsed;
   }
   const bool stream_feed = FeedArgument(feed_spec, kStreamPrefix, "").has_value();
+  // One stream per partition (docs/engine.md, "### stream"): on a cluster,
+  // and for engine shards, which own partitions.
+  const bool partitioned_stream = stream_feed && (config->uses_cluster() || !shard.whole());
+  if (partitioned_stream && leader_lease > 0) {
+    return flags.UsageError("--leader-lease is not supported with partitioned streams yet (--feed "
+                            "stream with a redis-cluster:// URL or --shard)");
+  }
   // Not built yet (docs/SPEC.md §9): say so rather than run half-right.
   if (config->uses_cluster() && leader_lease > 0) {
     return flags.UsageError("--leader-lease is not supported with redis-cluster:// yet (a lease "
                             "cannot fence writes that span masters)");
   }
-  if (config->uses_cluster() && stream_feed) {
-    return flags.UsageError("--feed stream is not supported with redis-cluster:// yet "
-                            "(partitioned streams are a later step)");
-  }
   if (!shard.whole() && leader_lease > 0) {
     return flags.UsageError("--leader-lease is not supported with --shard yet");
-  }
-  if (!shard.whole() && stream_feed) {
-    return flags.UsageError("--feed stream is not supported with --shard yet "
-                            "(partitioned streams are a later step)");
   }
   const feed::SymbolShare share(redis::Partitioning(static_cast<int>(partitions)), shard);
 
@@ -153,15 +155,21 @@ int Main(int argc, char** argv) {
           *config, feed::PubSubFeedOptions{.pattern = *pattern, .connect_timeout = connect_timeout});
     }
     if (std::optional<std::string> key = FeedArgument(feed_spec, kStreamPrefix, "market:ticks")) {
-      return std::make_unique<feed::StreamFeed>(
-          *config, feed::StreamFeedOptions{.key = *key,
-                                           .consumer = instance_id,
-                                           .hz = hz,
-                                           .grace = absl::Milliseconds(stream_grace_ms),
-                                           .connect_timeout = connect_timeout,
-                                           .io_timeout = io_timeout + absl::Seconds(1),
-                                           .follow = leader_lease > 0,
-                                           .claim_idle = absl::Seconds(leader_lease)});
+      feed::StreamFeedOptions options{.key = *key,
+                                      .consumer = instance_id,
+                                      .hz = hz,
+                                      .grace = absl::Milliseconds(stream_grace_ms),
+                                      .connect_timeout = connect_timeout,
+                                      .io_timeout = io_timeout + absl::Seconds(1),
+                                      .follow = leader_lease > 0,
+                                      .claim_idle = absl::Seconds(leader_lease)};
+      if (!partitioned_stream) return std::make_unique<feed::StreamFeed>(*config, std::move(options));
+      const redis::Partitioning parts(static_cast<int>(partitions));
+      std::vector<int> owned;
+      for (int p = 0; p < parts.count(); ++p) {
+        if (redis::ShardOwns(shard.index, shard.count, p)) owned.push_back(p);
+      }
+      return std::make_unique<feed::PartitionedStreamFeed>(*config, std::move(options), parts, owned);
     }
     absl::StatusOr<std::unique_ptr<feed::CsvFeed>> csv = feed::CsvFeed::Open(feed_spec.substr(4), hz);
     if (!csv.ok()) return csv.status();

@@ -25,6 +25,7 @@
 #include "tests/support/redis_reads.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/tick_csv.h"
 
 namespace physics {
 namespace {
@@ -38,39 +39,7 @@ using testing::RedisServer;
 constexpr const char* kEngine = PHYSICS_ENGINE_BIN;
 constexpr const char* kPublish = PHYSICS_PUBLISH_BIN;
 
-const std::vector<std::string> kSymbols = {"SPY", "QQQ", "IWM", "AAPL", "MSFT", "NVDA"};
-
-// `buckets` one-second buckets, two ticks per symbol each (in-bucket order
-// shuffled), plus rows that parse but must be rejected.
-std::string MakeCsv(int buckets, int* invalid_rows) {
-  std::string csv = "timestamp,symbol,price,size,trades,bid,ask\n";
-  std::vector<double> price = {450, 380, 200, 190, 410, 120};
-  uint64_t state = 12345;
-  auto next = [&state] {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<double>(state >> 11) / static_cast<double>(1ULL << 53);
-  };
-  *invalid_rows = 0;
-  for (int b = 0; b < buckets; ++b) {
-    const int64_t t = 1766318400 + b;
-    for (int k = 0; k < 2; ++k) {
-      for (size_t s = 0; s < kSymbols.size(); ++s) {
-        price[s] *= 1 + 0.004 * (next() - 0.5) + (next() < 0.05 ? 0.03 * (next() - 0.5) : 0);
-        const int micros = static_cast<int>(next() * 999999);
-        absl::StrAppend(&csv, t, ".", absl::Dec(micros, absl::kZeroPad6), ",", kSymbols[s], ",",
-                        price[s], ",", static_cast<int>(next() * 500), ",",
-                        1 + static_cast<int>(next() * 3), ",");
-        if (s % 2 == 0) absl::StrAppend(&csv, price[s] - 0.01, ",", price[s] + 0.01);
-        absl::StrAppend(&csv, s % 2 == 0 ? "" : ",", "\n");
-      }
-    }
-    if (b % 250 == 7) {
-      absl::StrAppend(&csv, t, ".5,SPY,-5,1,1,,\n", t, ".5,SP Y,5,1,1,,\n");
-      *invalid_rows += 2;
-    }
-  }
-  return csv;
-}
+const std::vector<std::string>& kSymbols = testing::kTickCsvSymbols;
 
 std::map<std::string, std::string> States(const RedisServer& server, const std::string& prefix = "") {
   std::map<std::string, std::string> out;
@@ -132,7 +101,7 @@ struct StreamFixture {
   explicit StreamFixture(int buckets) {
     int invalid_rows = 0;
     csv_path = dir.File("ticks.csv");
-    EXPECT_TRUE(testing::WriteFile(csv_path, MakeCsv(buckets, &invalid_rows)).ok());
+    EXPECT_TRUE(testing::WriteFile(csv_path, testing::MakeTickCsv(buckets, &invalid_rows)).ok());
     expected = testing::ReplayCsvFile(csv_path, 1).value().states;  // final state per symbol
     const int64_t rows = static_cast<int64_t>(buckets) * 2 * kSymbols.size() + invalid_rows;
     invalid = invalid_rows + rows / kInjectEvery;
@@ -427,7 +396,7 @@ TEST(FeedStreamFaults, LeaderStalledPastTheLeaseLeavesNothingPendingAndTheSameSt
   constexpr int kBuckets = 3000, kLater = 200;  // the last kLater buckets come after the wake-up
   const StreamFixture fixture(kBuckets);
   int invalid_rows = 0;
-  const std::string csv = MakeCsv(kBuckets, &invalid_rows);  // the fixture's rows
+  const std::string csv = testing::MakeTickCsv(kBuckets, &invalid_rows);  // the fixture's rows
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());
   PublishEarlyBuckets(server, csv, kBuckets - kLater);
@@ -470,7 +439,7 @@ TEST(FeedStreamFaults, AStandbyThatFollowedATrimmedStreamContinuesTheStoredSeqs)
   constexpr int kBuckets = 1500, kLater = 100;
   const StreamFixture fixture(kBuckets);
   int invalid_rows = 0;
-  const std::string csv = MakeCsv(kBuckets, &invalid_rows);
+  const std::string csv = testing::MakeTickCsv(kBuckets, &invalid_rows);
   RedisServer server;
   ASSERT_TRUE(server.Start().ok());
   PublishEarlyBuckets(server, csv, kBuckets - kLater);

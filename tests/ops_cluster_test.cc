@@ -338,12 +338,5 @@ TEST_F(ClusterToolsTest, PublishGoesOnThroughThePromotedReplicaWhenItsMasterIsKi
   EXPECT_TRUE(publisher->running()) << publisher->ReadStderr();
 }
 
-TEST(ClusterTools, PublishRefusesTheStreamTargetOnAClusterInOneLine) {
-  const RunResult r = RunToCompletion({kPublish, "--redis-url", "redis-cluster://127.0.0.1:1", "--to", "stream"});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(absl::StrContains(r.err, "the stream feed does not run on a cluster yet")) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-}
-
 }  // namespace
 }  // namespace physics

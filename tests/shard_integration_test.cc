@@ -127,9 +127,9 @@ TEST(EngineShardFlags, BadValuesAndUnsupportedCombinationsGiveOneLineAndExitTwo)
       {"--partitions", "1025"},
       {"--partitions", "4", "--shard", "0/5"},
       {"--shard", "0/2", "--leader-lease", "1"},
-      {"--shard", "0/2", "--feed", "stream"},
+      {"--shard", "0/2", "--feed", "stream", "--leader-lease", "1"},
       {"--redis-url", "redis-cluster://127.0.0.1:1", "--leader-lease", "1"},
-      {"--redis-url", "redis-cluster://127.0.0.1:1", "--feed", "stream"},
+      {"--redis-url", "redis-cluster://127.0.0.1:1", "--feed", "stream", "--leader-lease", "1"},
   };
   for (const auto& args : bad) {
     Process p = spawn(args);

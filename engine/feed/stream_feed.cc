@@ -21,12 +21,14 @@ constexpr auto kFollowPoll = std::chrono::milliseconds(50);
 }  // namespace
 
 StreamFeed::StreamFeed(const redis::Config& config, StreamFeedOptions options)
-    : group_(config, StreamGroupOptions{.key = config.Key(options.key),
-                                        .dlq_key = config.Key(options.key + ":dlq"),
-                                        .group = options.group,
-                                        .consumer = options.consumer,
-                                        .connect_timeout = options.connect_timeout,
-                                        .io_timeout = options.io_timeout}),
+    : group_(config, StreamGroupOptions{
+                         .key = options.stream_key.empty() ? config.Key(options.key) : options.stream_key,
+                         .dlq_key = options.dlq_key.empty() ? config.Key(options.key + ":dlq") : options.dlq_key,
+                         .group = options.group,
+                         .consumer = options.consumer,
+                         .connect_timeout = options.connect_timeout,
+                         .io_timeout = options.io_timeout,
+                         .open = options.open}),
       options_(std::move(options)),
       source_("stream " + group_.options().key),
       phase_(options_.follow ? Phase::kFollow : Phase::kStart),
@@ -196,8 +198,7 @@ absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
     const std::optional<StreamId> own = recover_own_pending_ ? std::optional(own_cursor_) : std::nullopt;
     auto block = std::min<Clock::duration>(kMaxBlock, deadline - Clock::now());
     if (open_has_ticks_) {  // wake when the open bucket's grace runs out
-      const long double end_us = (static_cast<long double>(*bucket_) + 1) * 1e6L / options_.hz +
-                                 absl::ToDoubleMicroseconds(options_.grace);
+      const long double end_us = GraceEnd(*bucket_, options_.hz, options_.grace);
       block = std::min<Clock::duration>(
           block, std::chrono::microseconds(static_cast<int64_t>(
                      std::max<long double>(0, end_us - static_cast<long double>(schema::NowEpochMicros())))));
@@ -266,8 +267,9 @@ StreamFeed::Step StreamFeed::Take(const redisReply* entry, bool replayed, bool c
     return Step::kFolded;
   }
   const int64_t bucket = EventBucket(tick_.timestamp, options_.hz);
-  if (open_has_ticks_ && bucket > *bucket_) {
+  if (ceiling_ ? bucket > *ceiling_ : open_has_ticks_ && bucket > *bucket_) {
     held_ = true;
+    held_bucket_ = bucket;
     held_tracked_ = tracked;
     held_id_ = id;
     return Step::kNextBucket;
@@ -312,24 +314,24 @@ void StreamFeed::ReportRedelivered() {
   redelivered_ = 0;
 }
 
-bool StreamFeed::GraceExpired() const {
-  const long double end_us = (static_cast<long double>(*bucket_) + 1) * 1e6L / options_.hz;
-  return static_cast<long double>(schema::NowEpochMicros()) >=
-         end_us + absl::ToDoubleMicroseconds(options_.grace);
+long double StreamFeed::GraceEnd(int64_t bucket, double hz, absl::Duration grace) {
+  return (static_cast<long double>(bucket) + 1) * 1e6L / hz + absl::ToDoubleMicroseconds(grace);
+}
+
+void StreamFeed::ReleaseHeld(TickSink& sink) {
+  held_ = false;
+  bucket_ = std::max(bucket_.value_or(held_bucket_), held_bucket_);
+  sink.Accept(tick_);
+  open_has_ticks_ = true;
+  if (held_tracked_) {
+    open_ids_.push_back(held_id_);
+    open_needs_write_ = true;
+  }
 }
 
 absl::StatusOr<PollResult> StreamFeed::Poll(SteadyTime deadline, TickSink& sink,
                                             const Interrupt& interrupted) {
-  if (held_) {  // the first entry of this loop tick, read by the last call
-    held_ = false;
-    bucket_ = EventBucket(tick_.timestamp, options_.hz);
-    sink.Accept(tick_);
-    open_has_ticks_ = true;
-    if (held_tracked_) {
-      open_ids_.push_back(held_id_);
-      open_needs_write_ = true;
-    }
-  }
+  if (held_) ReleaseHeld(sink);  // the first entry of this loop tick, read by the last call
   while (true) {
     // On shutdown the open loop tick is left open, its entries unacked: the
     // next run folds them into the same bucket, so a restart never splits one.
@@ -367,9 +369,44 @@ absl::StatusOr<PollResult> StreamFeed::Poll(SteadyTime deadline, TickSink& sink,
       interrupted.WaitUntil(std::min<SteadyTime>(deadline, Clock::now() + kFollowPoll));
       continue;
     }
-    if (open_has_ticks_ && GraceExpired()) return CloseOpen();
+    if (open_has_ticks_ && GraceExpired(*bucket_, options_.hz, options_.grace)) return CloseOpen();
     if (Clock::now() >= deadline) return PollResult::kIdle;
   }
+}
+
+absl::StatusOr<StreamFeed::Progress> StreamFeed::FoldUpTo(int64_t ceiling, SteadyTime deadline,
+                                                          TickSink& sink, const Interrupt& interrupted) {
+  ceiling_ = ceiling;
+  if (held_) {
+    if (held_bucket_ > ceiling) return Progress::kPast;
+    ReleaseHeld(sink);
+  }
+  while (!interrupted.requested()) {
+    while (entries_ != nullptr && next_entry_ < entries_->elements) {
+      if (Take(entries_->element[next_entry_++], batch_replayed_, batch_claimed_, sink) ==
+          Step::kNextBucket) {
+        return Progress::kPast;
+      }
+    }
+    entries_ = nullptr;
+    absl::Status fatal;
+    if (!EnsureReady(fatal)) {
+      if (!fatal.ok()) return fatal;
+      return Progress::kWaiting;
+    }
+    absl::StatusOr<bool> got = Fetch(deadline);
+    if (!got.ok()) {
+      ConnectionLost(got.status());
+      return Progress::kWaiting;
+    }
+    if (!*got) return Progress::kDrained;
+  }
+  return Progress::kWaiting;
+}
+
+bool StreamFeed::EndTick() {
+  if (!open_has_ticks_ && open_ids_.empty()) return false;
+  return CloseOpen() == PollResult::kCloseTick;
 }
 
 void StreamFeed::OnWritten() {

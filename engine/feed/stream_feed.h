@@ -36,6 +36,7 @@
 #define PHYSICS_ENGINE_FEED_STREAM_FEED_H_
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -47,6 +48,7 @@
 #include "engine/feed/stream_entry.h"
 #include "engine/feed/stream_group.h"
 #include "engine/redis/backoff.h"
+#include "engine/schema/timestamp.h"
 
 namespace physics::feed {
 
@@ -66,6 +68,12 @@ struct StreamFeedOptions {
   // > 0 (the lease): claim entries pending longer than this under other
   // consumers, at most every kClaimEvery.
   absl::Duration claim_idle = absl::ZeroDuration();
+  // A partition's stream (PartitionedStreamFeed): the namespaced names of
+  // the stream and its dead-letter stream (redis::Partitioning::Stream), and
+  // how to reach the master serving them. Empty: KEY and KEY:dlq on the
+  // config's server.
+  std::string stream_key = "", dlq_key = "";
+  std::function<absl::StatusOr<redis::Connection>()> open = nullptr;
 };
 
 class StreamFeed final : public Feed {
@@ -85,6 +93,31 @@ class StreamFeed final : public Feed {
   // Dead-letters the rejected entries, then XACKs every entry of the loop
   // ticks closed so far. Failures keep them for the next call.
   void OnWritten() override;
+
+  // Partitioned streams: one StreamFeed per partition, the caller
+  // (PartitionedStreamFeed) decides when the loop tick closes, instead of Poll.
+  enum class Progress {
+    kPast,     // the next entry belongs to a later bucket: next_bucket()
+    kDrained,  // a read that waited until the deadline brought nothing
+    kWaiting,  // Redis is unreachable (backing off), or shutdown was requested
+  };
+  // Folds the entries of buckets up to `ceiling` (and older ones) into `sink`
+  // and stops at the first entry of a later bucket, kept for the next call.
+  // Rejected entries are dead-lettered as by Poll. An error is fatal.
+  // REQUIRES: not following.
+  absl::StatusOr<Progress> FoldUpTo(int64_t ceiling, SteadyTime deadline, TickSink& sink,
+                                    const Interrupt& interrupted);
+  // The bucket of the entry kept by FoldUpTo. REQUIRES: it returned kPast.
+  int64_t next_bucket() const { return held_bucket_; }
+  // Ends the loop tick the caller closed: its entries are acknowledged by the
+  // next OnWritten. True when it held entries not yet written.
+  bool EndTick();
+  // The wall-clock time (epoch microseconds) `grace` after the end of
+  // `bucket`, and whether it has passed.
+  static long double GraceEnd(int64_t bucket, double hz, absl::Duration grace);
+  static bool GraceExpired(int64_t bucket, double hz, absl::Duration grace) {
+    return static_cast<long double>(schema::NowEpochMicros()) >= GraceEnd(bucket, hz, grace);
+  }
 
  private:
   // kFollow: standing by, reading what the group acknowledged; kStart: the
@@ -119,9 +152,10 @@ class StreamFeed final : public Feed {
   Step Take(const redisReply* entry, bool replayed, bool claimed, TickSink& sink);
   // Logs and counts a rejected entry and queues it for the dead-letter stream.
   void Reject(const redisReply* entry, StreamId id, const absl::Status& why, TickSink& sink);
+  // Folds the entry kept by the last Take into a new loop tick.
+  void ReleaseHeld(TickSink& sink);
   // Ends the open loop tick: its entries become ackable after the write.
   PollResult CloseOpen();
-  bool GraceExpired() const;
   // Logs (and resets) the count of entries delivered again since the reconnect.
   void ReportRedelivered();
 
@@ -172,6 +206,8 @@ class StreamFeed final : public Feed {
   bool held_ = false;               // tick_ opens the next loop tick
   bool held_tracked_ = false;
   StreamId held_id_;
+  int64_t held_bucket_ = 0;
+  std::optional<int64_t> ceiling_;  // FoldUpTo's: the last bucket to fold
   schema::Tick tick_;
   std::string origin_text_;
 

@@ -19,6 +19,15 @@ const redisReply* Field(const redisReply* pairs, std::string_view name) {
   return nullptr;
 }
 
+// A Redis Cluster answer meaning "not here, or not now" (docs/SPEC.md §9).
+bool IsRedirection(const absl::Status& s) {
+  if (!absl::IsFailedPrecondition(s) && !absl::IsInternal(s)) return false;  // a reply, a pipeline
+  for (absl::string_view error : {": MOVED ", ": ASK ", ": TRYAGAIN", ": CLUSTERDOWN"}) {
+    if (absl::StrContains(s.message(), error)) return true;
+  }
+  return false;
+}
+
 absl::Status Malformed(std::string_view command) {
   return absl::InternalError(absl::StrCat("unexpected reply to ", std::string(command)));
 }
@@ -32,6 +41,10 @@ absl::StatusOr<redis::Reply> StreamGroup::Run(std::span<const std::string_view> 
   if (!connected()) return absl::UnavailableError("not connected");
   absl::StatusOr<redis::Reply> reply = conn_->Command(argv);
   if (!conn_->ok()) conn_.reset();
+  if (!reply.ok() && IsRedirection(reply.status())) {
+    conn_.reset();
+    return absl::UnavailableError(reply.status().message());
+  }
   return reply;
 }
 
@@ -41,7 +54,8 @@ absl::StatusOr<redis::Reply> StreamGroup::Run(std::initializer_list<std::string_
 
 absl::Status StreamGroup::Connect() {
   absl::StatusOr<redis::Connection> conn =
-      redis::Connection::Open(config_, options_.connect_timeout, options_.io_timeout);
+      options_.open ? options_.open()
+                    : redis::Connection::Open(config_, options_.connect_timeout, options_.io_timeout);
   if (!conn.ok()) return conn.status();
   conn_.emplace(*std::move(conn));
   absl::StatusOr<redis::Reply> created =
@@ -180,7 +194,7 @@ absl::StatusOr<redis::Reply> StreamGroup::Read(size_t count, absl::Duration bloc
                                                std::optional<StreamId> own_after) {
   char count_text[24], block_text[24];
   const auto count_end = std::to_chars(count_text, count_text + sizeof(count_text), count).ptr;
-  // BLOCK 0 would wait forever: at least 1 ms.
+  // BLOCK 0 would wait forever: at least 1 ms (none when `block` is not positive).
   const int64_t block_ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(block));
   const auto block_end = std::to_chars(block_text, block_text + sizeof(block_text), block_ms).ptr;
   id_text_.clear();
@@ -191,7 +205,7 @@ absl::StatusOr<redis::Reply> StreamGroup::Read(size_t count, absl::Duration bloc
   }
   const std::string_view count_sv(count_text, static_cast<size_t>(count_end - count_text));
   const std::string_view block_sv(block_text, static_cast<size_t>(block_end - block_text));
-  if (own_after) {
+  if (own_after || block <= absl::ZeroDuration()) {
     return Run({"XREADGROUP", "GROUP", options_.group, options_.consumer, "COUNT", count_sv,
                 "STREAMS", options_.key, id_text_});
   }
@@ -233,6 +247,10 @@ absl::Status StreamGroup::Ack(std::span<const StreamId> ids) {
   }
   absl::Status s = pipeline_.Execute(*conn_);
   if (!conn_->ok()) conn_.reset();
+  if (!s.ok() && IsRedirection(s)) {
+    conn_.reset();
+    return absl::UnavailableError(s.message());
+  }
   return s;
 }
 

@@ -9,6 +9,7 @@
 #ifndef PHYSICS_ENGINE_FEED_STREAM_GROUP_H_
 #define PHYSICS_ENGINE_FEED_STREAM_GROUP_H_
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -33,6 +34,10 @@ struct StreamGroupOptions {
   std::string consumer;  // "{hostname}-{pid}"
   absl::Duration connect_timeout = absl::Milliseconds(500);
   absl::Duration io_timeout = absl::Seconds(2);  // must exceed every BLOCK
+  // Opens the connection instead of redis::Connection::Open(config): on a
+  // Redis Cluster, one to the master serving the stream's slot
+  // (PartitionedStreamFeed). Empty: the config's server.
+  std::function<absl::StatusOr<redis::Connection>()> open = nullptr;
 };
 
 class StreamGroup {
@@ -73,8 +78,9 @@ class StreamGroup {
 
   // XRANGE key (after until COUNT count: an array of [id, [field, value...]].
   absl::StatusOr<redis::Reply> Range(StreamId after, StreamId until, size_t count);
-  // XREADGROUP ... COUNT count [BLOCK ms] STREAMS key >, or, with `own_after`,
-  // this consumer's own pending entries after that id (history, no BLOCK).
+  // XREADGROUP ... COUNT count [BLOCK ms] STREAMS key > (no BLOCK when
+  // `block` is not positive), or, with `own_after`, this consumer's own
+  // pending entries after that id (history, no BLOCK).
   // Returns the entries array (possibly empty), or nullptr when BLOCK ran out.
   absl::StatusOr<redis::Reply> Read(size_t count, absl::Duration block,
                                     std::optional<StreamId> own_after);
@@ -96,7 +102,10 @@ class StreamGroup {
   std::string Describe() const { return config_.Describe(); }
 
  private:
-  // Runs a command; an I/O failure drops the connection.
+  // Runs a command; an I/O failure drops the connection, and so does a
+  // cluster redirection (MOVED, ASK, TRYAGAIN, CLUSTERDOWN), returned as
+  // kUnavailable: the slot moved or its master is failing over, and the
+  // reconnect (options().open) finds the master that serves it now.
   absl::StatusOr<redis::Reply> Run(std::span<const std::string_view> argv);
   absl::StatusOr<redis::Reply> Run(std::initializer_list<std::string_view> argv);
 

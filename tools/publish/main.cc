@@ -4,6 +4,7 @@
 //
 //   physics-publish --to stream --rate 500 --symbols 20 --duration 60
 //   physics-publish --to pubsub --csv ticks.csv --rate 0
+//   physics-publish --to stream --partitions 24 --csv ticks.csv   # for --shard engines
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "engine/cli/flags.h"
 #include "engine/cli/redis_flags.h"
 #include "engine/log/log.h"
+#include "engine/redis/partition.h"
 #include "engine/shutdown/shutdown_signal.h"
 #include "tools/publish/publisher.h"
 #include "tools/publish/tick_source.h"
@@ -28,17 +30,19 @@ int Main(int argc, char** argv) {
   log::SetProgram(kProgram);
   std::string redis_url, key_namespace, to = "stream", symbols = "10", csv;
   double rate = 1000, duration = 0;
-  int64_t count = 0, seed = 42, invalid_every = 0;
+  int64_t count = 0, seed = 42, invalid_every = 0, partitions = 0;
 
   cli::FlagSet flags(std::string(kProgram),
                      "Publishes market ticks for physics-engine's live feeds: JSON on "
                      "market.tick.{SYM} (--feed pubsub)\nor entries of the market:ticks stream "
                      "(--feed stream). Ticks come from the engine's simulator or a CSV\nfile "
                      "(timestamp,symbol,price,size,trades,bid,ask). Stops at --count, --duration, "
-                     "the end of\n--csv, or SIGINT/SIGTERM.\n\nOn a redis-cluster:// URL (docs/SPEC.md §9): --to pubsub "
-                     "only, PUBLISH through one master;\nthe cluster copies it to every node, so an engine "
-                     "subscribed on any master gets the ticks\n(fine for an upstream feed, not for the hot "
-                     "path). --to stream is refused there.\n\nEnvironment: REDIS_URL, or "
+                     "the end of\n--csv, or SIGINT/SIGTERM.\n\nPartitioned streams (docs/SPEC.md §9): "
+                     "with a redis-cluster:// URL, or with --partitions P\non one server (for engines run "
+                     "with --shard), --to stream[:KEY] writes each tick to its\nsymbol's partition stream "
+                     "KEY:{TAG}, pipelined per master on a cluster. --to pubsub on a\ncluster: PUBLISH "
+                     "through one master, which the cluster copies to every node (fine for an\nupstream "
+                     "feed, not for the hot path).\n\nEnvironment: REDIS_URL, or "
                      "REDIS_HOST/REDIS_PORT/REDIS_DB/REDIS_PASSWORD; REDIS_NAMESPACE.");
   cli::AddRedisFlags(flags, &redis_url, &key_namespace);
   flags.AddChecked("to", &to, "pubsub[:CHANNEL_PREFIX] or stream[:KEY]",
@@ -54,13 +58,15 @@ int Main(int argc, char** argv) {
   flags.AddInt("invalid-every", &invalid_every, 0, INT64_MAX,
                "after every N ticks send one invalid tick too (bad price, bad symbol, "
                "unparsable, missing price, in turn); 0: none");
+  flags.AddInt("partitions", &partitions, 0, redis::kMaxPartitions,
+               "--to stream: write partition streams KEY:{TAG} for this many partitions (the "
+               "engines' --partitions); 0: one stream KEY on a redis:// URL, the default 24 "
+               "partitions on a redis-cluster:// URL");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
   absl::StatusOr<redis::Config> config = cli::ResolveRedisConfig(flags, redis_url, key_namespace);
   if (!config.ok()) return flags.UsageError(config.status());
   const Target target = *ParseTarget(to);
-  if (config->uses_cluster() && target.kind == Target::Kind::kStream) {
-    return flags.UsageError("--to stream: the stream feed does not run on a cluster yet (use --to pubsub)");
-  }
+  if (config->uses_cluster() && partitions == 0) partitions = redis::kDefaultPartitions;
 
   std::unique_ptr<TickSource> source;
   if (!csv.empty()) {
@@ -70,7 +76,7 @@ int Main(int argc, char** argv) {
   } else {
     source = std::make_unique<SimTickSource>(*feed::ParseSymbolsFlag(symbols), static_cast<uint64_t>(seed));
   }
-  Publisher publisher(*config, target, invalid_every);
+  Publisher publisher(*config, target, invalid_every, static_cast<int>(partitions));
   shutdown::ShutdownSignal stop;
 
   const auto start = Clock::now();

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "engine/log/log.h"
 #include "engine/schema/json_writer.h"
@@ -11,6 +12,7 @@ namespace physics::publish {
 namespace {
 
 constexpr int kInvalidKinds = 4;
+constexpr absl::Duration kConnectTimeout = absl::Seconds(1), kIoTimeout = absl::Seconds(5);
 
 std::optional<std::string> After(std::string_view text, std::string_view kind) {
   if (text == kind) return std::string();
@@ -32,15 +34,22 @@ absl::StatusOr<Target> ParseTarget(std::string_view text) {
   return absl::InvalidArgumentError("expected pubsub[:CHANNEL_PREFIX] or stream[:KEY]");
 }
 
-Publisher::Publisher(redis::Config config, Target target, int64_t invalid_every)
+Publisher::Publisher(redis::Config config, Target target, int64_t invalid_every, int partitions)
     : config_(std::move(config)),
       target_(std::move(target)),
       key_(config_.Key(target_.name)),
-      invalid_every_(invalid_every) {}
+      invalid_every_(invalid_every) {
+  if (target_.kind == Target::Kind::kStream && partitions > 0) {
+    partitioning_.emplace(partitions);
+    for (int p = 0; p < partitions; ++p) partition_keys_.push_back(partitioning_->Stream(key_, p));
+  }
+}
 
 std::string Publisher::Describe() const {
   return absl::StrCat(target_.kind == Target::Kind::kPubSub ? "pubsub " : "stream ", key_,
-                      target_.kind == Target::Kind::kPubSub ? "{SYM}" : "", " at ", config_.Describe());
+                      target_.kind == Target::Kind::kPubSub ? "{SYM}" : "",
+                      partitioning_ ? absl::StrCat(":{TAG} (", partitioning_->count(), " partitions)") : "",
+                      " at ", config_.Describe());
 }
 
 void Publisher::Add(const schema::Tick& tick) {
@@ -51,7 +60,7 @@ void Publisher::Add(const schema::Tick& tick) {
   }
 }
 
-void Publisher::Encode(const Message& m) {
+void Publisher::Encode(const Message& m, uint32_t tag) {
   schema::Tick t = m.tick;
   // The invalid kinds: 0 negative price, 1 bad symbol, 2 unparsable, 3 no price.
   if (m.invalid_kind == 0) t.price = -1;
@@ -74,9 +83,12 @@ void Publisher::Encode(const Message& m) {
   char price[schema::kJsonNumberBufferSize], size[schema::kJsonNumberBufferSize];
   char trades[schema::kJsonNumberBufferSize], bid[schema::kJsonNumberBufferSize];
   char ask[schema::kJsonNumberBufferSize];
+  // The partition of the symbol as the engine normalises it (upper case).
+  const int partition = partitioning_ ? partitioning_->Of(absl::AsciiStrToUpper(t.symbol)) : 0;
   scratch_.clear();
   schema::AppendEpochSeconds(t.timestamp, scratch_);
-  std::vector<std::string_view> argv = {"XADD", key_, "*", "symbol", t.symbol};
+  std::vector<std::string_view> argv = {"XADD", partitioning_ ? partition_keys_[partition] : key_, "*",
+                                        "symbol", t.symbol};
   if (m.invalid_kind == 2) {
     argv.insert(argv.end(), {"price", "abc"});
   } else if (m.invalid_kind != 3) {
@@ -87,11 +99,14 @@ void Publisher::Encode(const Message& m) {
   if (!std::isnan(t.bid)) argv.insert(argv.end(), {"bid", schema::FormatJsonNumber(t.bid, bid)});
   if (!std::isnan(t.ask)) argv.insert(argv.end(), {"ask", schema::FormatJsonNumber(t.ask, ask)});
   argv.insert(argv.end(), {"timestamp", scratch_});
-  pipeline_.Append(argv);
+  if (cluster_) {
+    cluster_pipeline_.Append(partitioning_->Slot(partition), tag, argv);
+  } else {
+    pipeline_.Append(argv);
+  }
 }
 
 absl::StatusOr<redis::Connection*> Publisher::Connect() {
-  constexpr absl::Duration kConnectTimeout = absl::Seconds(1), kIoTimeout = absl::Seconds(5);
   if (config_.uses_cluster()) {
     if (!cluster_) {
       absl::StatusOr<redis::Cluster> cluster = redis::Cluster::Open(config_, kConnectTimeout, kIoTimeout);
@@ -113,11 +128,39 @@ absl::StatusOr<redis::Connection*> Publisher::Connect() {
   return &*conn_;
 }
 
+absl::Status Publisher::SendToClusterStreams() {
+  for (size_t i = 0; i < queued_.size(); ++i) Encode(queued_[i], static_cast<uint32_t>(i));
+  absl::Status s = cluster_pipeline_.Execute(*cluster_);
+  if (s.ok()) return s;
+  std::vector<bool> failed(queued_.size(), false);
+  for (const uint32_t tag : cluster_pipeline_.failed_tags()) failed[tag] = true;
+  unsent_.clear();
+  for (size_t i = 0; i < queued_.size(); ++i) {
+    if (failed[i]) {
+      unsent_.push_back(queued_[i]);
+    } else {
+      Count(queued_[i]);
+    }
+  }
+  queued_.swap(unsent_);
+  return s;
+}
+
 absl::Status Publisher::SendOnce() {
+  if (partitioning_ && config_.uses_cluster()) {
+    if (!cluster_) {
+      absl::StatusOr<redis::Cluster> cluster = redis::Cluster::Open(config_, kConnectTimeout, kIoTimeout);
+      if (!cluster.ok()) return cluster.status();
+      cluster_.emplace(*std::move(cluster));
+    }
+    absl::Status s = SendToClusterStreams();
+    if (absl::IsUnavailable(s)) cluster_.reset();  // opened afresh: a master may have been replaced
+    return s;
+  }
   absl::StatusOr<redis::Connection*> conn = Connect();
   absl::Status s = conn.status();
   if (conn.ok()) {
-    for (const Message& m : queued_) Encode(m);
+    for (const Message& m : queued_) Encode(m, 0);
     s = pipeline_.Execute(**conn);
     if ((*conn)->ok()) return s;
   }
@@ -136,7 +179,7 @@ bool Publisher::Send(const feed::Interrupt& stop) {
       if (reported_down_) log::Info(absl::StrCat("Redis at ", config_.Describe(), " is back"));
       reported_down_ = false;
       backoff_.Reset();
-      for (const Message& m : queued_) ++(m.invalid_kind < 0 ? published_ : invalid_);
+      for (const Message& m : queued_) Count(m);
       queued_.clear();
       return true;
     }

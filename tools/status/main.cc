@@ -106,7 +106,7 @@ std::vector<CheckResult> RunClusterChecks(const redis::Config& cfg, const std::s
   if (want("cluster") || want("subscribers")) results.push_back(CheckCluster(*cluster, cfg, partitions));
   redis::KeySpace keyspace(*cluster);
   RunKeyChecks(keyspace, cfg, selected, options, results);
-  if (want("dlq")) results.push_back(CheckDeadLetters(keyspace, cfg, options));
+  if (want("dlq")) results.push_back(CheckDeadLetters(keyspace, cfg, options, partitions));
   return results;
 }
 

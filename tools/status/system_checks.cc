@@ -6,8 +6,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/http_client/http_client.h"
 #include "engine/redis/key_space.h"
+#include "engine/redis/partition.h"
 #include "engine/schema/state_message.h"
 #include "engine/schema/state_reader.h"
 #include "engine/schema/timestamp.h"
@@ -219,20 +221,32 @@ CheckResult CheckSubscribers(redis::Connection& conn, const redis::Config& cfg) 
 }
 
 CheckResult CheckDeadLetters(redis::KeySpace& keyspace, const redis::Config& cfg,
-                             const StatusOptions& options) {
+                             const StatusOptions& options, int partitions) {
   CheckResult c{.name = "dlq"};
   const std::string key = cfg.Key(kDeadLetterStream);
-  absl::StatusOr<redis::Reply> r = keyspace.Command(key, {"XLEN", key});
-  if (!r.ok()) {
-    if (absl::IsUnavailable(r.status())) return Failed(c.name, r.status());
-    c.Raise(Level::kWarn, absl::StrCat("XLEN ", key, ": ", Message(r.status())));
-    return c;
+  std::vector<std::string> keys = {key};
+  if (partitions > 0) {
+    const redis::Partitioning parts(partitions);
+    for (int p = 0; p < partitions; ++p) keys.push_back(parts.Stream(key, p));
   }
-  const int64_t n = (*r)->integer;
+  int64_t n = 0;
+  std::vector<std::string> holding;  // keys with entries
+  for (const std::string& k : keys) {
+    absl::StatusOr<redis::Reply> r = keyspace.Command(k, {"XLEN", k});
+    if (!r.ok()) {
+      if (absl::IsUnavailable(r.status())) return Failed(c.name, r.status());
+      c.Raise(Level::kWarn, absl::StrCat("XLEN ", k, ": ", Message(r.status())));
+      return c;
+    }
+    n += (*r)->integer;
+    if ((*r)->integer > 0) holding.push_back(k);
+  }
   c.Add("length", n);
-  c.message = absl::StrCat(key, ": ", n, n == 1 ? " rejected tick" : " rejected ticks");
+  c.message = absl::StrCat(key, partitions > 0 ? absl::StrCat(" and ", partitions, " partition DLQs ", key, ":{TAG}") : "",
+                           ": ", n, n == 1 ? " rejected tick" : " rejected ticks");
   if (n > options.max_dlq) {
-    c.Raise(Level::kWarn, absl::StrCat("more than ", options.max_dlq, ": inspect with XRANGE ", key,
+    c.Raise(Level::kWarn, absl::StrCat("more than ", options.max_dlq, ": inspect with XRANGE ",
+                                       holding.empty() ? key : absl::StrJoin(holding, ", "),
                                        " - + COUNT 10, then XTRIM or DEL"));
   }
   return c;

@@ -48,9 +48,11 @@ CheckResult CheckSnapshots(redis::KeySpace& keyspace, const redis::Config& cfg,
 // "subscribers": PUBSUB NUMSUB state_update. WARN when nobody listens.
 CheckResult CheckSubscribers(redis::Connection& conn, const redis::Config& cfg);
 
-// "dlq": XLEN market:ticks:dlq. WARN above options.max_dlq entries.
+// "dlq": XLEN market:ticks:dlq and, with `partitions` > 0 (a cluster), of
+// every partition's market:ticks:dlq:{TAG} (docs/SPEC.md §2), summed. WARN
+// above options.max_dlq entries, naming the keys that hold them.
 CheckResult CheckDeadLetters(redis::KeySpace& keyspace, const redis::Config& cfg,
-                             const StatusOptions& options);
+                             const StatusOptions& options, int partitions = 0);
 
 }  // namespace physics::ops
 
