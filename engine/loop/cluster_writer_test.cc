@@ -34,5 +34,77 @@ TEST(ClusterWriter, SteadyStateLoopTickAllocatesNothing) {
   EXPECT_EQ(physics::testing::StateSeq(cluster.node(*node), "SPY"), 21);
 }
 
+// The fence alone, without the clock rule: an old leader whose clock still
+// vouches for its lease (30 s) writes after another engine took the lease
+// with a newer epoch; none of its units lands, and it stands by.
+TEST(ClusterWriter, ANewerLeaderFencesOutAnOldOneWhoseClockStillVouches) {
+  physics::testing::ClusterSet cluster({.replicas_per_master = 0});
+  ASSERT_TRUE(cluster.Start().ok());
+  feed::SimFeed sim(feed::DefaultSymbols(50), 42);
+  WriterOptions options;
+  options.heartbeat_id = "old";
+  options.leader_lease = absl::Seconds(30);
+  SymbolBook old_book(100, ""), new_book(100, "");
+  ClusterWriter old_writer(cluster.config(), options, redis::kDefaultPartitions);
+  options.heartbeat_id = "new";
+  ClusterWriter new_writer(cluster.config(), options, redis::kDefaultPartitions);
+  int64_t now = 1766318400LL * 1'000'000;
+  const auto tick = [&](ClusterWriter& writer, SymbolBook& book) {
+    sim.GenerateBurst(now += 1000, book);
+    book.CloseTick([&] { writer.Stream(book); });
+    return writer.Flush(book);
+  };
+  absl::StatusOr<size_t> spy = cluster.MasterOf(redis::KeySlot("physics:state:SPY"));
+  absl::StatusOr<size_t> lease = cluster.MasterOf(redis::KeySlot("ops:leader:engine"));
+  ASSERT_TRUE(spy.ok() && lease.ok());
+
+  ASSERT_TRUE(old_writer.TryLead(&old_book));
+  EXPECT_FALSE(new_writer.TryLead(&new_book));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(tick(old_writer, old_book).ok());
+  EXPECT_EQ(physics::testing::StateSeq(cluster.node(*spy), "SPY"), 3);
+
+  // The lease lapses (as after a stall longer than it) and the other engine takes it.
+  ASSERT_TRUE(cluster.node(*lease).Run({"DEL", "ops:leader:engine"}).ok());
+  ASSERT_TRUE(new_writer.TryLead(&new_book));
+  const std::string before = physics::testing::Get(cluster.node(*spy), "physics:state:SPY");
+
+  EXPECT_TRUE(tick(old_writer, old_book).ok());
+  EXPECT_FALSE(old_writer.leading());
+  EXPECT_EQ(physics::testing::Get(cluster.node(*spy), "physics:state:SPY"), before);
+  EXPECT_TRUE(old_book.unwritten().empty());  // a standby's states are dropped
+
+  ASSERT_TRUE(tick(new_writer, new_book).ok());
+  EXPECT_TRUE(new_writer.leading());
+  EXPECT_EQ(physics::testing::StateSeq(cluster.node(*spy), "SPY"), 4);  // continues the stored 3
+}
+
+TEST(ClusterWriter, LeaseModeSteadyStateLoopTickAllocatesNothing) {
+  physics::testing::ClusterSet cluster({.replicas_per_master = 0});
+  ASSERT_TRUE(cluster.Start().ok());
+  feed::SimFeed sim(feed::DefaultSymbols(300), 42);
+  SymbolBook book(100, "");
+  WriterOptions options;
+  options.heartbeat_id = "e";
+  options.leader_lease = absl::Seconds(30);
+  ClusterWriter writer(cluster.config(), options, redis::kDefaultPartitions);
+  ASSERT_TRUE(writer.TryLead(&book));
+  int64_t now = 1766318400LL * 1'000'000;
+  const auto tick = [&] {
+    sim.GenerateBurst(now += 1000, book);
+    book.CloseTick([&] { writer.Stream(book); });
+    return writer.Flush(book);
+  };
+  // The scripts' longer units grow the buffers for a few more ticks.
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(tick().ok());
+
+  const int64_t before = testing::AllocationsSoFar();
+  const absl::Status s = tick();
+  EXPECT_EQ(testing::AllocationsSoFar() - before, 0);
+  ASSERT_TRUE(s.ok()) << s;
+  absl::StatusOr<size_t> node = cluster.MasterOf(redis::KeySlot("physics:state:SPY"));
+  ASSERT_TRUE(node.ok());
+  EXPECT_EQ(physics::testing::StateSeq(cluster.node(*node), "SPY"), 41);
+}
+
 }  // namespace
 }  // namespace physics::loop

@@ -1,0 +1,165 @@
+#include "engine/loop/cluster_lease.h"
+
+#include <charconv>
+
+#include "absl/strings/str_cat.h"
+#include "engine/redis/error_reply.h"
+#include "engine/redis/key_slot.h"
+
+namespace physics::loop {
+namespace {
+
+// KEYS[1] lease, KEYS[2] epoch counter (same slot); ARGV id, lease ms.
+// Returns the new epoch, or 0 while another engine holds the lease.
+constexpr std::string_view kAcquire = R"(
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return redis.call('INCR', KEYS[2]))";
+
+// KEYS[1] lease; ARGV id, lease ms.
+constexpr std::string_view kRenew = R"(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('FENCED lease') end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2]))";
+
+// KEYS[1] a copy; ARGV epoch. Raises the copy, never lowers it.
+constexpr std::string_view kRaise = R"(
+local held = tonumber(redis.call('GET', KEYS[1]) or '0')
+if held > tonumber(ARGV[1]) then return redis.error_reply('FENCED ' .. held) end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1)";
+
+// KEYS[1] the unit's key (routing); ARGV copy, epoch, then per command its
+// argument count and arguments. The copy lives in another slot of the same
+// master: hence the flag (Redis 7.0 refuses such an access without it).
+constexpr std::string_view kWrite = R"(#!lua flags=allow-cross-slot-keys
+local held = tonumber(redis.call('GET', ARGV[1]) or '0')
+local ours = tonumber(ARGV[2])
+if held > ours then return redis.error_reply('FENCED ' .. held) end
+if held < ours then return redis.error_reply('NOCOPY ' .. ARGV[1]) end
+local i = 3
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+return 1)";
+
+absl::Status AsLeaseStatus(const absl::Status& s) {
+  if (s.ok()) return s;
+  if (ClusterLease::Classify(redis::ErrorReplyText(s)) == ClusterLease::Refusal::kFenced) {
+    const std::string_view text = redis::ErrorReplyText(s);
+    return absl::AbortedError(absl::string_view(text.data(), text.size()));
+  }
+  return s;
+}
+
+}  // namespace
+
+ClusterLease::ClusterLease(const redis::Config& config, const WriterOptions& options)
+    : id_(options.heartbeat_id),
+      key_(LeaderLeaseKey(config, options)),
+      lease_ms_(absl::StrCat(absl::ToInt64Milliseconds(options.leader_lease))) {
+  epoch_key_ = absl::StrCat(key_, ":epoch:{", redis::SlotTag(redis::KeySlot(key_)), "}");
+}
+
+absl::StatusOr<bool> ClusterLease::Acquire(redis::Cluster& cluster) {
+  absl::StatusOr<redis::Reply> r =
+      cluster.Command(key_, {"EVAL", kAcquire, "2", key_, epoch_key_, id_, lease_ms_});
+  if (!r.ok()) return r.status();
+  if ((*r)->type != REDIS_REPLY_INTEGER) return absl::InternalError("lease: unexpected reply");
+  if ((*r)->integer == 0) return false;
+  epoch_ = absl::StrCat((*r)->integer);
+  return true;
+}
+
+absl::Status ClusterLease::Fence(redis::Cluster& cluster) {
+  const auto& shards = cluster.topology().shards;
+  copies_.clear();
+  copy_slots_.clear();
+  for (const redis::ClusterShard& shard : shards) {
+    copy_slots_.push_back(shard.slot_ranges.front().first);
+    copies_.push_back(absl::StrCat(key_, ":{", redis::SlotTag(copy_slots_.back()), "}"));
+  }
+  for (const std::string& copy : copies_) {
+    absl::StatusOr<redis::Reply> r = cluster.Command(copy, {"EVAL", kRaise, "1", copy, epoch_});
+    if (!r.ok()) {
+      copies_.clear();  // Fence again before writing
+      copy_slots_.clear();
+      return AsLeaseStatus(r.status());
+    }
+  }
+  return cluster.ForEachMaster([&](size_t, redis::Connection& conn) -> absl::Status {
+    absl::StatusOr<redis::Reply> r = conn.Command({"SCRIPT", "LOAD", kWrite});
+    if (!r.ok()) return r.status();
+    write_sha_ = std::string(redis::ReplyText(r->get()));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ClusterLease::Renew(redis::Cluster& cluster) {
+  return AsLeaseStatus(cluster.Command(key_, {"EVAL", kRenew, "1", key_, id_, lease_ms_}).status());
+}
+
+void ClusterLease::AppendRenewal(redis::ClusterPipeline& pipeline, uint32_t tag) {
+  const std::string_view argv[] = {"EVAL", kRenew, "1", key_, id_, lease_ms_};
+  pipeline.Append(redis::KeySlot(key_), tag, argv);
+}
+
+void ClusterLease::Release(redis::Cluster& cluster) {
+  constexpr std::string_view kRelease = R"(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0)";
+  cluster.Command(key_, {"EVAL", kRelease, "1", key_, id_}).IgnoreError();
+}
+
+bool ClusterLease::CopiesMoved(const redis::Cluster& cluster) const {
+  const auto& shards = cluster.topology().shards;
+  if (shards.size() != copy_slots_.size()) return true;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    if (shards[i].slot_ranges.front().first != copy_slots_[i]) return true;
+  }
+  return false;
+}
+
+void ClusterLease::Begin(const redis::Cluster& cluster, uint16_t slot, std::string_view key) {
+  const int master = cluster.MasterOf(slot);
+  // No master (or a slot map newer than the copies): the unit fails and the
+  // next loop tick fences again.
+  const std::string_view copy = master >= 0 && static_cast<size_t>(master) < copies_.size()
+                                    ? std::string_view(copies_[static_cast<size_t>(master)])
+                                    : std::string_view(key_);
+  argv_.assign({"EVALSHA", write_sha_, "1", key, copy, epoch_});
+  commands_ = 0;
+}
+
+void ClusterLease::Add(std::span<const std::string_view> command) {
+  std::array<char, 8>& count = counts_[commands_++];
+  const auto [end, ec] = std::to_chars(count.data(), count.data() + count.size(), command.size());
+  argv_.push_back(std::string_view(count.data(), static_cast<size_t>(end - count.data())));
+  argv_.insert(argv_.end(), command.begin(), command.end());
+}
+
+void ClusterLease::AppendTo(redis::ClusterPipeline& pipeline, uint16_t slot, uint32_t tag,
+                            bool repeatable) {
+  if (repeatable) {
+    pipeline.Append(slot, tag, argv_);
+  } else {
+    pipeline.AppendOnce(slot, tag, argv_);
+  }
+}
+
+ClusterLease::Refusal ClusterLease::Classify(std::string_view error) {
+  const auto starts = [&](std::string_view prefix) { return error.substr(0, prefix.size()) == prefix; };
+  if (starts("FENCED")) return Refusal::kFenced;
+  // NOCOPY: the copy is missing there (a failover lost it, the masters
+  // changed); a non-local key: the unit was redirected to a master whose
+  // copy has another name. Fencing again (under a renewed lease) fixes both.
+  if (starts("NOCOPY") || error.find("non local key") != std::string_view::npos) {
+    return Refusal::kReplace;
+  }
+  if (starts("NOSCRIPT")) return Refusal::kReload;
+  return Refusal::kNone;
+}
+
+}  // namespace physics::loop
