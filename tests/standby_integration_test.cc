@@ -20,6 +20,7 @@
 #include "simdjson.h"
 #include "engine/redis/partition.h"
 #include "tests/support/process.h"
+#include "tests/support/programs.h"
 #include "tests/support/redis_server.h"
 
 namespace physics {
@@ -27,6 +28,7 @@ namespace {
 
 using testing::Process;
 using testing::ProcessOptions;
+using testing::EngineId;
 using testing::RedisServer;
 
 constexpr const char* kEngine = PHYSICS_ENGINE_BIN;
@@ -94,14 +96,6 @@ bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   return true;
-}
-
-std::string EngineId(const Process& p) {
-  char host[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
-    return absl::StrCat("localhost-", p.pid());
-  }
-  return absl::StrCat(host, "-", p.pid());
 }
 
 // `args` replace the default --symbols kSymbols.
