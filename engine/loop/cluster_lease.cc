@@ -59,7 +59,9 @@ absl::Status AsLeaseStatus(const absl::Status& s) {
 ClusterLease::ClusterLease(const redis::Config& config, const WriterOptions& options)
     : id_(options.heartbeat_id),
       key_(LeaderLeaseKey(config, options)),
-      lease_ms_(absl::StrCat(absl::ToInt64Milliseconds(options.leader_lease))) {
+      lease_ms_(absl::StrCat(absl::ToInt64Milliseconds(options.leader_lease))),
+      connect_timeout_(options.connect_timeout),
+      io_timeout_(options.io_timeout) {
   epoch_key_ = absl::StrCat(key_, ":epoch:{", redis::SlotTag(redis::KeySlot(key_)), "}");
 }
 
@@ -89,12 +91,24 @@ absl::Status ClusterLease::Fence(redis::Cluster& cluster) {
       return AsLeaseStatus(r.status());
     }
   }
-  return cluster.ForEachMaster([&](size_t, redis::Connection& conn) -> absl::Status {
+  absl::Status loaded = cluster.ForEachMaster([&](size_t, redis::Connection& conn) -> absl::Status {
     absl::StatusOr<redis::Reply> r = conn.Command({"SCRIPT", "LOAD", kWrite});
     if (!r.ok()) return r.status();
     write_sha_ = std::string(redis::ReplyText(r->get()));
     return absl::OkStatus();
   });
+  if (!loaded.ok()) return loaded;
+  // Redis 7 does not replicate SCRIPT LOAD: a replica promoted later would
+  // answer NOSCRIPT for a loop tick (then Fence runs again). Best effort,
+  // on every replica listed (the slot map's health flags may be stale).
+  for (const redis::ClusterShard& shard : shards) {
+    for (const redis::ClusterShard::Replica& replica : shard.replicas) {
+      absl::StatusOr<redis::Connection> conn =
+          redis::Connection::Open(cluster.NodeConfig(replica.address), connect_timeout_, io_timeout_);
+      if (conn.ok()) conn->Command({"SCRIPT", "LOAD", kWrite}).IgnoreError();
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ClusterLease::Renew(redis::Cluster& cluster) {
@@ -114,21 +128,31 @@ return 0)";
 }
 
 bool ClusterLease::CopiesMoved(const redis::Cluster& cluster) const {
-  const auto& shards = cluster.topology().shards;
-  if (shards.size() != copy_slots_.size()) return true;
-  for (size_t i = 0; i < shards.size(); ++i) {
-    if (shards[i].slot_ranges.front().first != copy_slots_[i]) return true;
+  // Each master serves exactly one copy's slot, or the copies must move.
+  if (copy_slots_.size() != cluster.masters()) return true;
+  for (size_t i = 0; i < copy_slots_.size(); ++i) {
+    const int master = cluster.MasterOf(copy_slots_[i]);
+    if (master == redis::ClusterTopology::kNoOwner) return true;
+    for (size_t j = 0; j < i; ++j) {
+      if (cluster.MasterOf(copy_slots_[j]) == master) return true;
+    }
   }
   return false;
 }
 
 void ClusterLease::Begin(const redis::Cluster& cluster, uint16_t slot, std::string_view key) {
+  // The copy whose slot the unit's master serves (found by slot, not by the
+  // master's index, which a refreshed slot map may change). None (no master,
+  // or a slot map newer than the copies): the lease key stands in, the unit
+  // is refused as non-local and the next loop tick fences again.
+  std::string_view copy = key_;
   const int master = cluster.MasterOf(slot);
-  // No master (or a slot map newer than the copies): the unit fails and the
-  // next loop tick fences again.
-  const std::string_view copy = master >= 0 && static_cast<size_t>(master) < copies_.size()
-                                    ? std::string_view(copies_[static_cast<size_t>(master)])
-                                    : std::string_view(key_);
+  for (size_t i = 0; i < copy_slots_.size(); ++i) {
+    if (master != redis::ClusterTopology::kNoOwner && cluster.MasterOf(copy_slots_[i]) == master) {
+      copy = copies_[i];
+      break;
+    }
+  }
   argv_.assign({"EVALSHA", write_sha_, "1", key, copy, epoch_});
   commands_ = 0;
 }

@@ -25,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "engine/loop/state_writer.h"  // WriterOptions, LeaderLeaseKey
 #include "engine/redis/cluster.h"
 #include "engine/redis/config.h"
@@ -46,7 +47,8 @@ class ClusterLease {
   // on its master. False when another engine holds it.
   absl::StatusOr<bool> Acquire(redis::Cluster& cluster);
   // Raises the copy on every master to our epoch (names them after the
-  // current slot map first) and loads the write script there. kAborted
+  // current slot map first) and loads the write script there (and, best
+  // effort, on their replicas, for after a failover). kAborted
   // when a master holds a newer epoch (another engine leads).
   absl::Status Fence(redis::Cluster& cluster);
   // Renews the lease, one round trip. kAborted when it is not ours any more.
@@ -56,8 +58,8 @@ class ClusterLease {
   // Deletes the lease if it is still ours. Best effort.
   void Release(redis::Cluster& cluster);
 
-  // True when the masters changed since Fence() named the copies: the next
-  // write must Fence() again.
+  // True unless every master serves exactly one copy's slot (the masters
+  // or the slot map changed since Fence()): the next write must Fence() again.
   bool CopiesMoved(const redis::Cluster& cluster) const;
 
   // A fenced unit: Begin, the unit's commands (at most kMaxCommands), then
@@ -79,10 +81,11 @@ class ClusterLease {
   std::string key_;        // [ns:]ops:leader:engine[:I/N]
   std::string epoch_key_;  // key_:epoch:{T}, in key_'s slot
   std::string lease_ms_;
+  absl::Duration connect_timeout_, io_timeout_;  // for the replicas' script loads
   std::string epoch_;      // ours, decimal; "" before Acquire
   std::string write_sha_;  // SHA1 of the write script
-  // Per master (index into topology().shards) as of the last Fence(): the
-  // copy's key, and the slot (the master's first) whose tag names it.
+  // Per master as of the last Fence(): the copy's key, and the slot (the
+  // master's first) whose tag names it.
   std::vector<std::string> copies_;
   std::vector<uint16_t> copy_slots_;
   std::vector<std::string_view> argv_;
