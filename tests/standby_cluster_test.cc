@@ -22,6 +22,7 @@
 #include "tests/support/process.h"
 #include "tests/support/programs.h"
 #include "tests/support/redis_reads.h"
+#include "tests/support/seq_floor.h"
 #include "tests/support/sharded_subscriber.h"
 
 namespace physics {
@@ -138,18 +139,12 @@ TEST(StandbyOnCluster, AStalledLeaderThatWakesUpLandsNoWriteAfterTheTakeover) {
   ASSERT_TRUE(Eventually([&] { return StderrHas(*pair.standby, "first write as leader"); },
                          absl::Seconds(15)).ok())
       << pair.standby->ReadStderr();
-  std::map<std::string, int64_t> floor = StoredSeqs(cluster);
+  testing::SeqFloor floor(StoredSeqs(cluster));
   ASSERT_TRUE(pair.leader.Signal(SIGCONT).ok());
 
   // Until the old leader has noticed, and for a few ticks after: stored seqs
   // never go backwards.
-  bool backwards = false;
-  const auto sample = [&] {
-    for (const auto& [symbol, seq] : StoredSeqs(cluster)) {
-      if (seq < floor[symbol]) backwards = true;
-      floor[symbol] = std::max(floor[symbol], seq);
-    }
-  };
+  const auto sample = [&] { floor.Sample(StoredSeqs(cluster)); };
   EXPECT_TRUE(Eventually([&] {
     sample();
     return StderrHas(pair.leader, "lost the leader lease");
@@ -160,7 +155,7 @@ TEST(StandbyOnCluster, AStalledLeaderThatWakesUpLandsNoWriteAfterTheTakeover) {
     sample();
     return subscriber.count() >= at_notice + 10 * kSymbols;
   }, absl::Seconds(10)).ok());
-  EXPECT_FALSE(backwards);
+  EXPECT_FALSE(floor.went_backwards());
   EXPECT_EQ(ClusterGet(cluster, kLeaseKey), EngineId(*pair.standby));
   ExpectSeqsIncrease(subscriber.messages());
   EXPECT_TRUE(pair.leader.running());  // a standby now, not dead
@@ -186,19 +181,17 @@ TEST(StandbyOnCluster, AMasterFailoverUnderTheLeaderKeepsItLeadingAlone) {
   const std::map<std::string, int64_t> at_failover = StoredSeqs(cluster);
 
   // Every symbol moves on by 20 loop ticks, written by the same leader.
-  std::map<std::string, int64_t> floor = at_failover;
-  bool backwards = false;
+  testing::SeqFloor floor(at_failover);
   ASSERT_TRUE(Eventually([&] {
-    bool done = true;
-    for (const auto& [symbol, seq] : StoredSeqs(cluster)) {
-      if (seq < floor[symbol]) backwards = true;
-      floor[symbol] = std::max(floor[symbol], seq);
-      if (seq < at_failover.at(symbol) + 20) done = false;
+    const std::map<std::string, int64_t> seqs = StoredSeqs(cluster);
+    floor.Sample(seqs);
+    for (const auto& [symbol, seq] : seqs) {
+      if (seq < at_failover.at(symbol) + 20) return false;
     }
-    return done;
+    return true;
   }, absl::Seconds(30)).ok())
       << pair.leader.ReadStderr();
-  EXPECT_FALSE(backwards);
+  EXPECT_FALSE(floor.went_backwards());
   EXPECT_EQ(ClusterGet(cluster, kLeaseKey), EngineId(pair.leader));
   EXPECT_FALSE(StderrHas(pair.leader, "lost the leader lease")) << pair.leader.ReadStderr();
   EXPECT_FALSE(StderrHas(*pair.standby, "leading")) << pair.standby->ReadStderr();

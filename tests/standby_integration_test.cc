@@ -22,6 +22,7 @@
 #include "tests/support/process.h"
 #include "tests/support/programs.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/seq_floor.h"
 
 namespace physics {
 namespace {
@@ -234,25 +235,19 @@ TEST(StandbyEngine, AStalledLeaderThatWakesUpLandsNoWriteAfterTheTakeover) {
   ASSERT_TRUE(WaitUntil([&] { return StderrHas(*pair.standby, "first write as leader"); },
                         absl::Seconds(15)))
       << pair.standby->ReadStderr();
-  std::map<std::string, int64_t> floor = StoredSeqs(server);
+  testing::SeqFloor floor(StoredSeqs(server));
   ASSERT_TRUE(pair.leader.Signal(SIGCONT).ok());
 
   // Until the old leader has noticed, and for a few ticks after: stored seqs
   // never go backwards.
-  bool backwards = false;
-  const auto sample = [&] {
-    for (const auto& [key, seq] : StoredSeqs(server)) {
-      if (seq < floor[key]) backwards = true;
-      floor[key] = std::max(floor[key], seq);
-    }
-  };
+  const auto sample = [&] { floor.Sample(StoredSeqs(server)); };
   EXPECT_TRUE(WaitUntil([&] { sample(); return StderrHas(pair.leader, "lost the leader lease"); },
                         absl::Seconds(10)))
       << pair.leader.ReadStderr();
   const size_t at_notice = witness.count();
   ASSERT_TRUE(WaitUntil([&] { sample(); return witness.count() >= at_notice + 10 * kSymbols; },
                         absl::Seconds(10)));
-  EXPECT_FALSE(backwards);
+  EXPECT_FALSE(floor.went_backwards());
   EXPECT_EQ(server.String({"GET", kLeaseKey}), EngineId(*pair.standby));
   ExpectSeqStrictlyIncreasing(witness.updates());
   EXPECT_TRUE(pair.leader.running());  // a standby now, not dead
