@@ -77,6 +77,7 @@ absl::StatusOr<bool> ClusterLease::Acquire(redis::Cluster& cluster) {
 
 absl::Status ClusterLease::Fence(redis::Cluster& cluster) {
   const auto& shards = cluster.topology().shards;
+  open_groups_.clear();  // named after the old copies; the caller appends their symbols again
   copies_.clear();
   copy_slots_.clear();
   for (const redis::ClusterShard& shard : shards) {
@@ -170,6 +171,72 @@ void ClusterLease::AppendTo(redis::ClusterPipeline& pipeline, uint16_t slot, uin
     pipeline.Append(slot, tag, argv_);
   } else {
     pipeline.AppendOnce(slot, tag, argv_);
+  }
+}
+
+bool ClusterLease::AddToGroup(const redis::Cluster& cluster, uint16_t slot, uint32_t member,
+                              std::initializer_list<std::span<const std::string_view>> commands,
+                              redis::ClusterPipeline& pipeline) {
+  const int master = cluster.MasterOf(slot);
+  if (master == redis::ClusterTopology::kNoOwner) return false;
+  size_t copy = 0;
+  while (copy < copy_slots_.size() && cluster.MasterOf(copy_slots_[copy]) != master) ++copy;
+  if (copy == copy_slots_.size()) return false;
+  if (open_groups_.size() < copies_.size()) open_groups_.resize(copies_.size());
+  OpenGroup& g = open_groups_[copy];
+  if (g.commands + commands.size() > kMaxCommands) CloseGroup(copy, pipeline);
+  for (const std::span<const std::string_view> command : commands) {
+    char count[8];
+    const auto [end, ec] = std::to_chars(count, count + sizeof(count), command.size());
+    g.bytes.append(count, end);
+    g.ends.push_back(g.bytes.size());
+    for (const std::string_view arg : command) {
+      g.bytes.append(arg);
+      g.ends.push_back(g.bytes.size());
+    }
+  }
+  g.commands += commands.size();
+  g.members.push_back(member);
+  return true;
+}
+
+void ClusterLease::CloseGroup(size_t copy, redis::ClusterPipeline& pipeline) {
+  OpenGroup& g = open_groups_[copy];
+  if (g.commands == 0) return;
+  argv_.assign({"EVALSHA", write_sha_, "1", copies_[copy], copies_[copy], epoch_});
+  size_t begin = 0;
+  for (const size_t end : g.ends) {
+    argv_.push_back(std::string_view(g.bytes).substr(begin, end - begin));
+    begin = end;
+  }
+  const auto tag = kGroupTag + static_cast<uint32_t>(groups_.size());
+  groups_.emplace_back(static_cast<uint32_t>(group_members_.size()),
+                       static_cast<uint32_t>(group_members_.size() + g.members.size()));
+  group_members_.insert(group_members_.end(), g.members.begin(), g.members.end());
+  pipeline.Append(copy_slots_[copy], tag, argv_);  // SET, HSET, EXPIRE: safe to resend
+  g.bytes.clear();
+  g.ends.clear();
+  g.commands = 0;
+  g.members.clear();
+}
+
+void ClusterLease::CloseGroups(redis::ClusterPipeline& pipeline) {
+  for (size_t copy = 0; copy < open_groups_.size(); ++copy) CloseGroup(copy, pipeline);
+}
+
+std::span<const uint32_t> ClusterLease::GroupMembers(uint32_t tag) const {
+  const auto [begin, end] = groups_[tag - kGroupTag];
+  return std::span<const uint32_t>(group_members_).subspan(begin, end - begin);
+}
+
+void ClusterLease::ClearGroups() {
+  groups_.clear();
+  group_members_.clear();
+  for (OpenGroup& g : open_groups_) {
+    g.bytes.clear();
+    g.ends.clear();
+    g.commands = 0;
+    g.members.clear();
   }
 }
 

@@ -47,7 +47,7 @@ class ClusterLease {
   // on its master. False when another engine holds it.
   absl::StatusOr<bool> Acquire(redis::Cluster& cluster);
   // Raises the copy on every master to our epoch (names them after the
-  // current slot map first) and loads the write script there (and, best
+  // current slot map first; drops the open groups) and loads the write script there (and, best
   // effort, on their replicas, for after a failover). kAborted
   // when a master holds a newer epoch (another engine leads).
   absl::Status Fence(redis::Cluster& cluster);
@@ -73,6 +73,28 @@ class ClusterLease {
   // As one unit (resent after a lost reply only when `repeatable`).
   void AppendTo(redis::ClusterPipeline& pipeline, uint16_t slot, uint32_t tag, bool repeatable);
 
+  // Groups: the fenced commands of many symbols on one master go out as one
+  // script (declaring the master's copy; the symbols' keys live in other
+  // slots of the same master), up to kMaxCommands commands each: a script
+  // call costs Redis ~3 µs however little it does, so one per unit would
+  // triple the servers' CPU per update. A group whose master lost one of its
+  // slots meanwhile stops at that key (its earlier commands landed; all are
+  // idempotent) and is refused as a whole.
+  //
+  // Adds `commands` for symbol `member` to the open group of the master
+  // serving `slot`; a full group is appended to `pipeline` (tag kGroupTag +
+  // its index). False when no copy serves that master (send the unit alone).
+  static constexpr uint32_t kGroupTag = 1u << 30;
+  bool AddToGroup(const redis::Cluster& cluster, uint16_t slot, uint32_t member,
+                  std::initializer_list<std::span<const std::string_view>> commands,
+                  redis::ClusterPipeline& pipeline);
+  // Appends every open group to `pipeline`.
+  void CloseGroups(redis::ClusterPipeline& pipeline);
+  // The members of the group tagged `tag` (>= kGroupTag), until ClearGroups().
+  std::span<const uint32_t> GroupMembers(uint32_t tag) const;
+  // Forgets the closed groups (after the loop tick's pipelines ran) and the open ones.
+  void ClearGroups();
+
   // What `error` (a failed unit's first error reply) means for the lease.
   static Refusal Classify(std::string_view error);
 
@@ -88,6 +110,19 @@ class ClusterLease {
   // master's first) whose tag names it.
   std::vector<std::string> copies_;
   std::vector<uint16_t> copy_slots_;
+  // An open group per copy (index into copies_): its arguments' bytes, where
+  // each ends, its commands and its members. Reused: no allocation once grown.
+  struct OpenGroup {
+    std::string bytes;
+    std::vector<size_t> ends;
+    size_t commands = 0;
+    std::vector<uint32_t> members;
+  };
+  void CloseGroup(size_t copy, redis::ClusterPipeline& pipeline);
+
+  std::vector<OpenGroup> open_groups_;
+  std::vector<uint32_t> group_members_;              // closed groups' members, in order
+  std::vector<std::pair<uint32_t, uint32_t>> groups_;  // per closed group: its range in group_members_
   std::vector<std::string_view> argv_;
   std::array<std::array<char, 8>, kMaxCommands> counts_{};
   size_t commands_ = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "engine/log/log.h"
 #include "engine/redis/key_slot.h"
@@ -58,6 +59,7 @@ void ClusterWriter::AppendState(const SymbolState& s, uint32_t tag, redis::Clust
     pipeline.Append(s.state_slot, tag, set.view());
     return;
   }
+  if (fence_->AddToGroup(*cluster_, s.state_slot, tag, {set.view()}, pipeline)) return;
   fence_->Begin(*cluster_, s.state_slot, set.view()[1]);
   fence_->Add(set.view());
   fence_->AppendTo(pipeline, s.state_slot, tag, /*repeatable=*/true);
@@ -71,6 +73,7 @@ void ClusterWriter::AppendSnapshot(const SymbolState& s, uint32_t tag, redis::Cl
     pipeline.Append(s.snapshot_slot, tag, expire);
     return;
   }
+  if (fence_->AddToGroup(*cluster_, s.snapshot_slot, tag, {hset.view(), expire}, pipeline)) return;
   fence_->Begin(*cluster_, s.snapshot_slot, hset.view()[1]);
   fence_->Add(hset.view());
   fence_->Add(expire);
@@ -140,6 +143,7 @@ void ClusterWriter::AppendMessages(const SymbolBook& book, std::span<const uint8
   for (size_t i = 0; i < unwritten.size(); ++i) {
     if (!failed[i]) AppendSnapshot(*unwritten[i], static_cast<uint32_t>(i), messages);
   }
+  if (fence_) fence_->CloseGroups(messages);
 }
 
 absl::Status ClusterWriter::Execute(redis::ClusterPipeline& pipeline, bool& heartbeat_failed) {
@@ -152,6 +156,8 @@ absl::Status ClusterWriter::Execute(redis::ClusterPipeline& pipeline, bool& hear
       heartbeat_failed = true;
     } else if (tag == kRenewalTag) {
       continue;  // NoteRefusals
+    } else if (tag >= ClusterLease::kGroupTag && tag < kBatchTag) {
+      for (const uint32_t i : fence_->GroupMembers(tag)) failed_[i] = 1;
     } else if (tag >= kBatchTag) {
       const Batch& b = batches_[tag - kBatchTag];
       for (uint32_t j = b.begin; j < b.end; ++j) failed_[by_partition_[j]] = 1;
@@ -163,6 +169,10 @@ absl::Status ClusterWriter::Execute(redis::ClusterPipeline& pipeline, bool& hear
 }
 
 absl::Status ClusterWriter::Flush(SymbolBook& book) {
+  // The groups' tags name symbols of this loop tick only.
+  absl::Cleanup clear_groups = [this] {
+    if (fence_) fence_->ClearGroups();
+  };
   const auto now = Clock::now();
   const bool beat = heartbeat_.has_value() && heartbeat_->Due(now);
   if (lease_ && !lease_->leading()) return FlushStandby(book, beat, now);
@@ -192,6 +202,7 @@ absl::Status ClusterWriter::Flush(SymbolBook& book) {
   for (; appended_ < unwritten.size(); ++appended_) {
     AppendState(*unwritten[appended_], static_cast<uint32_t>(appended_), states_);
   }
+  if (fence_) fence_->CloseGroups(states_);
   appended_ = 0;
   failed_.assign(unwritten.size(), 0);
   bool heartbeat_failed = false;
@@ -282,8 +293,10 @@ absl::Status ClusterWriter::PrepareFencedWrite(Clock::time_point now) {
     lease_->Confirmed();
   }
   if (!refence) return absl::OkStatus();
+  cluster_->Refresh().IgnoreError();  // a refused group brings no MOVED: ask for the slot map
   if (absl::Status s = fence_->Fence(*cluster_); !s.ok()) return s;
   refence_ = false;
+  appended_ = 0;  // the open groups went with the old copies: every state again
   log::Info(absl::StrCat("leader lease ", fence_->key(), ": fenced every master again (",
                          cluster_->masters(), " masters)"));
   return absl::OkStatus();
