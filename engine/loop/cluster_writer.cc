@@ -293,7 +293,9 @@ absl::Status ClusterWriter::PrepareFencedWrite(Clock::time_point now) {
     lease_->Confirmed();
   }
   if (!refence) return absl::OkStatus();
-  cluster_->Refresh().IgnoreError();  // a refused group brings no MOVED: ask for the slot map
+  // A group refused as non-local brings no MOVED: read the slot map now
+  // (not rate-limited: fencing again is rare).
+  cluster_->Refresh(absl::ZeroDuration()).IgnoreError();
   if (absl::Status s = fence_->Fence(*cluster_); !s.ok()) return s;
   refence_ = false;
   appended_ = 0;  // the open groups went with the old copies: every state again

@@ -106,5 +106,59 @@ TEST(ClusterWriter, LeaseModeSteadyStateLoopTickAllocatesNothing) {
   EXPECT_EQ(physics::testing::StateSeq(cluster.node(*node), "SPY"), 41);
 }
 
+// Slot migrations under a leading writer: a symbol's slot moves to another
+// master (its group is refused there as non-local until the writer reads the
+// new slot map and fences again), then the slot of a copy moves (two copies
+// on one master, none on the other: fenced again). It keeps leading and
+// every state lands.
+TEST(ClusterWriter, LeaseModeLeadsOnThroughSlotMigrationsOfAStateAndOfACopy) {
+  physics::testing::ClusterSet cluster({.replicas_per_master = 0});
+  ASSERT_TRUE(cluster.Start().ok());
+  const std::vector<std::string> symbols = feed::DefaultSymbols(50);
+  feed::SimFeed sim(symbols, 42);
+  SymbolBook book(100, "");
+  WriterOptions options;
+  options.heartbeat_id = "e";
+  options.leader_lease = absl::Seconds(30);
+  ClusterWriter writer(cluster.config(), options, redis::kDefaultPartitions);
+  ASSERT_TRUE(writer.TryLead(&book));
+  int64_t now = 1766318400LL * 1'000'000, ticks = 0;
+  const auto tick = [&] {
+    sim.GenerateBurst(now += 1000, book);
+    ++ticks;
+    book.CloseTick([&] { writer.Stream(book); });
+    return writer.Flush(book);
+  };
+  const auto migrate = [&](uint16_t slot) {
+    absl::StatusOr<size_t> from = cluster.MasterOf(slot);
+    ASSERT_TRUE(from.ok());
+    absl::StatusOr<size_t> to = cluster.MasterOf(slot < redis::kClusterSlots / 2 ? 16383 : 0);
+    ASSERT_TRUE(to.ok());
+    ASSERT_NE(*from, *to);
+    ASSERT_TRUE(cluster.BeginSlotMigration(slot, *from, *to).ok());
+    ASSERT_TRUE(cluster.MigrateKeys(slot, *from, *to, 100).ok());
+    ASSERT_TRUE(cluster.FinishSlotMigration(slot, *from, *to).ok());
+    ASSERT_TRUE(cluster.WaitForClusterOk(absl::Seconds(10)).ok());
+  };
+  // Ticks until one lands whole; then every stored seq is `ticks`.
+  const auto expect_all_written = [&] {
+    absl::Status s = tick();
+    for (int i = 0; i < 10 && !s.ok(); ++i) s = tick();
+    ASSERT_TRUE(s.ok()) << s;
+    EXPECT_TRUE(writer.leading());
+    for (const std::string& symbol : symbols) {
+      absl::StatusOr<size_t> node = cluster.MasterOf(redis::KeySlot("physics:state:" + symbol));
+      ASSERT_TRUE(node.ok());
+      EXPECT_EQ(physics::testing::StateSeq(cluster.node(*node), symbol), ticks) << symbol;
+    }
+  };
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(tick().ok());
+
+  migrate(redis::KeySlot("physics:state:SPY"));
+  expect_all_written();
+  migrate(0);  // the first slot of its master: that master's copy lives there
+  expect_all_written();
+}
+
 }  // namespace
 }  // namespace physics::loop
