@@ -9,9 +9,11 @@
 //     [ns:]ops:leader:engine[:I/N]:{T} with T = SlotTag of a slot it serves;
 //     a new leader raises every copy to its epoch before its first write
 //     (only raises: a stalled old leader can never lower one back);
-//   - every write unit runs as a script (EVALSHA, flags=allow-cross-slot-keys)
-//     that executes the unit's commands only when the copy on its own master
-//     equals our epoch, and refuses with FENCED (a newer epoch) or NOCOPY.
+//   - every write runs inside a script (EVALSHA, flags=allow-cross-slot-keys)
+//     that executes its commands only when the copy on its own master
+//     equals our epoch, and refuses with FENCED (a newer epoch) or NOCOPY:
+//     a unit alone (Begin/Add/AppendTo, e.g. a partition's SPUBLISHes), or
+//     grouped per master (AddToGroup: the states, the snapshots).
 // Not thread-safe: owned by the tick thread (ClusterWriter).
 #ifndef PHYSICS_ENGINE_LOOP_CLUSTER_LEASE_H_
 #define PHYSICS_ENGINE_LOOP_CLUSTER_LEASE_H_
