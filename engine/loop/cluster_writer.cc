@@ -284,7 +284,8 @@ absl::Status ClusterWriter::FlushStandby(SymbolBook& book, bool beat, Clock::tim
 }
 
 absl::Status ClusterWriter::PrepareFencedWrite(Clock::time_point now) {
-  const bool refence = refence_ || fence_->CopiesMoved(*cluster_);
+  const bool moved = fence_->CopiesMoved(*cluster_);
+  const bool refence = refence_ || moved;
   // Fencing again only under a lease just confirmed ours: a stalled old
   // leader finds it taken before it touches a copy.
   if (refence || !lease_->MaySend(now)) {
@@ -299,8 +300,11 @@ absl::Status ClusterWriter::PrepareFencedWrite(Clock::time_point now) {
   if (absl::Status s = fence_->Fence(*cluster_); !s.ok()) return s;
   refence_ = false;
   appended_ = 0;  // the open groups went with the old copies: every state again
-  log::Info(absl::StrCat("leader lease ", fence_->key(), ": fenced every master again (",
-                         cluster_->masters(), " masters)"));
+  // The refusals that asked for it were logged (NoteOutcome, throttled).
+  if (moved) {
+    log::Info(absl::StrCat("leader lease ", fence_->key(), ": the masters changed, fenced every master again (",
+                           cluster_->masters(), " masters)"));
+  }
   return absl::OkStatus();
 }
 
