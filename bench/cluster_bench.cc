@@ -14,6 +14,7 @@
 //
 //   build/bin/cluster_bench                       # 3 runs of 5 s, 1000 symbols at 50 Hz
 //   build/bin/cluster_bench --runs 5 --json out.json
+//   build/bin/cluster_bench --leader-lease 2      # every write fenced (docs/engine.md)
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -117,13 +118,14 @@ double IdleCpuMs(const std::vector<testing::RedisServer*>& servers, double secon
 // returns the deltas, or an error naming what went wrong.
 absl::StatusOr<TargetRun> RunEngine(const std::string& engine, const std::string& url,
                                     const std::vector<testing::RedisServer*>& servers, bool cluster,
-                                    int64_t symbols, double hz, double seconds) {
+                                    int64_t symbols, double hz, double seconds, double leader_lease) {
   std::vector<NodeCounters> before;
   for (const testing::RedisServer* s : servers) before.push_back(Read(*s, cluster));
-  const testing::RunResult r = testing::RunToCompletion(
-      {engine, "--feed", "sim", "--symbols", absl::StrCat(symbols), "--hz", absl::StrCat(hz),
-       "--duration", absl::StrCat(seconds)},
-      absl::Seconds(seconds + 60), {{"REDIS_URL", url}});
+  std::vector<std::string> argv = {engine, "--feed", "sim", "--symbols", absl::StrCat(symbols),
+                                   "--hz", absl::StrCat(hz), "--duration", absl::StrCat(seconds)};
+  if (leader_lease > 0) argv.insert(argv.end(), {"--leader-lease", absl::StrCat(leader_lease)});
+  const testing::RunResult r =
+      testing::RunToCompletion(std::move(argv), absl::Seconds(seconds + 60), {{"REDIS_URL", url}});
   if (r.exit_code != 0) {
     return absl::InternalError(absl::StrCat("physics-engine against ", url, " ended with ", r.exit_code,
                                             ": ", r.err));
@@ -180,7 +182,7 @@ std::array<double, 3> Spread(const std::vector<Pair>& pairs, F field) {
 
 int Main(int argc, char** argv) {
   int64_t runs = 3, symbols = 1000, masters_count = 3;
-  double seconds = 5, hz = 50;
+  double seconds = 5, hz = 50, leader_lease = 0;
   std::string json_path;
   cli::FlagSet flags("cluster_bench",
                      "Runs physics-engine (sim feed) against one standalone redis-server and a "
@@ -193,6 +195,8 @@ int Main(int argc, char** argv) {
                   "covers the whole run)");
   flags.AddInt("symbols", &symbols, 1, 100000, "the engine's --symbols");
   flags.AddDouble("hz", &hz, 0.1, 10000, "the engine's --hz");
+  flags.AddDouble("leader-lease", &leader_lease, 0, 3600,
+                  "the engine's --leader-lease (0: none): what fencing every write costs the servers");
   flags.AddInt("masters", &masters_count, 3, 16,
                "cluster masters, no replicas (redis-cli --cluster create needs 3 or more)");
   flags.AddString("json", &json_path, "write results to this file");
@@ -230,8 +234,9 @@ int Main(int argc, char** argv) {
     Pair p;
     const auto one = [&](bool on_cluster) -> bool {
       absl::StatusOr<TargetRun> r =
-          on_cluster ? RunEngine(engine, cluster.url(), masters, true, symbols, hz, seconds)
-                     : RunEngine(engine, standalone.url(), {&standalone}, false, symbols, hz, seconds);
+          on_cluster ? RunEngine(engine, cluster.url(), masters, true, symbols, hz, seconds, leader_lease)
+                     : RunEngine(engine, standalone.url(), {&standalone}, false, symbols, hz, seconds,
+                                 leader_lease);
       if (!r.ok()) {
         std::cerr << "cluster_bench: " << r.status() << "\n";
         return false;
@@ -319,6 +324,7 @@ int Main(int argc, char** argv) {
                                  .String("benchmark", "cluster_bench")
                                  .Int("symbols", symbols)
                                  .Number("hz", hz)
+                                 .Number("leader_lease", leader_lease)
                                  .Number("seconds", seconds)
                                  .Int("runs", runs)
                                  .Int("masters", masters_count)

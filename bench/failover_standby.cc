@@ -105,11 +105,7 @@ class LivePublisher {
   std::thread thread_;
 };
 
-std::string EngineId(const testing::Process& p) {
-  char host[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') return absl::StrCat("localhost-", p.pid());
-  return absl::StrCat(host, "-", p.pid());
-}
+using testing::EngineId;
 
 absl::Status WaitFor(const std::function<bool()>& condition, absl::Duration timeout, std::string_view what) {
   const absl::Time until = absl::Now() + timeout;

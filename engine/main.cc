@@ -89,9 +89,11 @@ int Main(int argc, char** argv) {
                "stream feed: once the stream is drained, close a loop tick this long after "
                "its bucket's end");
   flags.AddDouble("leader-lease", &leader_lease, 0, 3600,
-                  "seconds; > 0 runs as one of several engines on the same feed: only the "
-                  "holder of the lease ops:leader:engine writes, the others stand by and take "
-                  "over when it lapses; 0 writes unconditionally; else at least 0.1");
+                  "seconds; > 0 runs as one of several engines on the same feed (and --shard): "
+                  "only the holder of the lease ops:leader:engine (ops:leader:engine:I/N with "
+                  "--shard I/N) writes, the others stand by and take over when it lapses; on a "
+                  "Redis Cluster every write is fenced on its master (docs/engine.md, \"Standby "
+                  "and fencing\"); 0 writes unconditionally; else at least 0.1");
   flags.AddInt("partitions", &partitions, 1, redis::kMaxPartitions,
                "partitions of the symbol space (docs/SPEC.md §9): with a redis-cluster:// URL "
                "the sharded channels state_update:{TAG}, and what --shard splits; with a "
@@ -126,14 +128,6 @@ int Main(int argc, char** argv) {
   if (partitioned_stream && leader_lease > 0) {
     return flags.UsageError("--leader-lease is not supported with partitioned streams yet (--feed "
                             "stream with a redis-cluster:// URL or --shard)");
-  }
-  // Not built yet (docs/SPEC.md §9): say so rather than run half-right.
-  if (config->uses_cluster() && leader_lease > 0) {
-    return flags.UsageError("--leader-lease is not supported with redis-cluster:// yet (a lease "
-                            "cannot fence writes that span masters)");
-  }
-  if (!shard.whole() && leader_lease > 0) {
-    return flags.UsageError("--leader-lease is not supported with --shard yet");
   }
   const feed::SymbolShare share(redis::Partitioning(static_cast<int>(partitions)), shard);
 
@@ -191,6 +185,7 @@ int Main(int argc, char** argv) {
   writer_options.heartbeat_id = instance_id;
   if (!shard.whole()) writer_options.heartbeat_value = absl::StrCat("shard ", shard.ToString());
   writer_options.leader_lease = absl::Seconds(leader_lease);
+  if (!shard.whole()) writer_options.shard = shard.ToString();
 
   shutdown::ShutdownSignal shutdown;
   auto book = std::make_unique<loop::SymbolBook>(static_cast<size_t>(window), config->Key(""));

@@ -331,6 +331,21 @@ TEST_F(StatusTest, NamesTheEngineThatHoldsTheLeaderLease) {
   EXPECT_TRUE(absl::StrContains(json.out, R"("leader":"host-4242")")) << json.out;
 }
 
+TEST_F(StatusTest, NamesTheLeaderOfEachEngineShard) {
+  // What engines started with --shard I/N --leader-lease write; the cluster
+  // lease's fencing copies (ops:leader:engine:0/2:{T}) are no shard of their own.
+  ASSERT_TRUE(redis_.Run({"SET", "ops:leader:engine:1/2", "host-2", "PX", "60000"}).ok());
+  ASSERT_TRUE(redis_.Run({"SET", "ops:leader:engine:0/2", "host-1", "PX", "60000"}).ok());
+  ASSERT_TRUE(redis_.Run({"SET", "ops:leader:engine:0/2:{42}", "7"}).ok());
+  const RunResult r = StatusUntil(0);
+  EXPECT_TRUE(absl::StrContains(r.out, "shard 0/2 leader host-1 (lease ")) << r.out;
+  EXPECT_LT(r.out.find("shard 0/2 leader"), r.out.find("shard 1/2 leader host-2")) << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out, "{42}")) << r.out;
+  const RunResult json = Status({"--json"});
+  EXPECT_TRUE(absl::StrContains(json.out, R"("leader_0_2":"host-1")")) << json.out;
+  EXPECT_TRUE(absl::StrContains(json.out, R"("leader_1_2":"host-2")")) << json.out;
+}
+
 TEST_F(StatusTest, FailsNamingTheCauseWhenRedisIsDown) {
   redis_.Kill();
   const RunResult r = Status({"--timeout", "0.5"});

@@ -29,6 +29,7 @@
 #include "tests/support/programs.h"
 #include "tests/support/redis_reads.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/sharded_subscriber.h"
 
 namespace physics {
 namespace {
@@ -126,9 +127,7 @@ TEST(EngineShardFlags, BadValuesAndUnsupportedCombinationsGiveOneLineAndExitTwo)
       {"--partitions", "0"},
       {"--partitions", "1025"},
       {"--partitions", "4", "--shard", "0/5"},
-      {"--shard", "0/2", "--leader-lease", "1"},
       {"--shard", "0/2", "--feed", "stream", "--leader-lease", "1"},
-      {"--redis-url", "redis-cluster://127.0.0.1:1", "--leader-lease", "1"},
       {"--redis-url", "redis-cluster://127.0.0.1:1", "--feed", "stream", "--leader-lease", "1"},
   };
   for (const auto& args : bad) {
@@ -144,9 +143,11 @@ TEST(EngineShardFlags, BadValuesAndUnsupportedCombinationsGiveOneLineAndExitTwo)
   ASSERT_EQ(p.Wait(absl::Seconds(5))->exit_code, 2);
   EXPECT_EQ(p.ReadStderr(), "physics-engine: invalid value '0/5' for --shard: expected I/N with "
                             "0 <= I < N <= 4 (the partitions), e.g. 0/2\n");
-  Process lease = spawn({"--redis-url", "redis-cluster://127.0.0.1:1", "--leader-lease", "1"});
+  // --feed stream stays refused with a lease too (partitioned streams are a later step).
+  Process lease = spawn({"--redis-url", "redis-cluster://127.0.0.1:1", "--leader-lease", "1",
+                         "--feed", "stream"});
   ASSERT_EQ(lease.Wait(absl::Seconds(5))->exit_code, 2);
-  EXPECT_NE(lease.ReadStderr().find("--leader-lease is not supported with redis-cluster:// yet"),
+  EXPECT_NE(lease.ReadStderr().find("--feed stream is not supported with redis-cluster://"),
             std::string::npos);
 }
 
@@ -185,81 +186,6 @@ std::string StateOfMessage(std::string_view message) {
   return "{" + std::string(message.substr(comma + 1, message.size() - 1 - (comma + 1)));
 }
 
-int64_t SeqOf(std::string_view json) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  int64_t seq = 0;
-  if (parser.parse(json.data(), json.size()).get(doc) || doc["seq"].get(seq)) return 0;
-  return seq;
-}
-
-// SSUBSCRIBEs every partition channel on the master serving its slot, one
-// connection and reader thread per master, and keeps every message per symbol.
-// Masters that are not running (killed, not failed over) are left out.
-class ShardedSubscriber {
- public:
-  ShardedSubscriber(testing::ClusterSet& cluster, const redis::Partitioning& parts) {
-    std::map<size_t, std::vector<std::string>> by_node;
-    for (int p = 0; p < parts.count(); ++p) {
-      absl::StatusOr<size_t> node = cluster.MasterOf(parts.Slot(p));
-      EXPECT_TRUE(node.ok()) << node.status();
-      if (node.ok() && cluster.node(*node).running()) by_node[*node].push_back(parts.Channel(cluster.config(), p));
-    }
-    for (auto& [node, channels] : by_node) {
-      auto& reader = readers_.emplace_back(std::make_unique<Reader>());
-      reader->conn = *cluster.node(node).Connect();
-      for (const std::string& channel : channels) {
-        EXPECT_TRUE(reader->conn->Command({"SSUBSCRIBE", channel}).ok()) << channel;
-      }
-      reader->thread = std::thread([this, r = reader.get()] { Read(*r); });
-    }
-  }
-  ~ShardedSubscriber() {
-    stop_ = true;
-    for (auto& r : readers_) {
-      ::shutdown(r->conn->raw()->fd, SHUT_RDWR);
-      r->thread.join();
-    }
-  }
-  std::map<std::string, std::vector<std::string>> messages() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return by_symbol_;
-  }
-  int64_t count() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return count_;
-  }
-
- private:
-  struct Reader {
-    std::optional<redis::Connection> conn;
-    std::thread thread;
-  };
-  void Read(Reader& r) {
-    simdjson::dom::parser parser;
-    while (!stop_) {
-      absl::StatusOr<redis::Reply> reply = r.conn->ReadReply();
-      if (!reply.ok()) continue;  // read timeout: keep listening
-      const redisReply* m = reply->get();
-      if (m->type != REDIS_REPLY_ARRAY || m->elements != 3 || redis::ReplyText(m->element[0]) != "smessage") {
-        continue;
-      }
-      const std::string payload(redis::ReplyText(m->element[2]));
-      simdjson::dom::element doc;
-      std::string_view symbol;
-      if (parser.parse(payload).get(doc) || doc["symbol"].get(symbol)) continue;
-      std::lock_guard<std::mutex> lock(mu_);
-      by_symbol_[std::string(symbol)].push_back(payload);
-      ++count_;
-    }
-  }
-  std::atomic<bool> stop_{false};
-  std::vector<std::unique_ptr<Reader>> readers_;
-  std::mutex mu_;
-  std::map<std::string, std::vector<std::string>> by_symbol_;
-  int64_t count_ = 0;
-};
-
 // CLUSTER INFO's cluster_stats_messages_publish_sent summed over the nodes:
 // what PUBLISH costs a cluster (every message copied to every node).
 int64_t PublishesSentOnTheBus(testing::ClusterSet& cluster) {
@@ -293,7 +219,7 @@ TEST(EngineOnCluster, TwoShardsWriteEveryStateAndPublishEachMessageOnItsPartitio
   ASSERT_TRUE(cluster.Start().ok());
   const redis::Partitioning parts(redis::kDefaultPartitions);
   const std::vector<std::string> symbols = feed::DefaultSymbols(200);
-  ShardedSubscriber subscriber(cluster, parts);
+  testing::ShardedSubscriber subscriber(cluster, parts);
   const int64_t bus_before = PublishesSentOnTheBus(cluster);
 
   const std::vector<std::string> args = {"--symbols", "200", "--hz", "20"};
@@ -333,7 +259,7 @@ TEST(EngineOnCluster, TwoShardsWriteEveryStateAndPublishEachMessageOnItsPartitio
     const auto it = messages.find(s);
     ASSERT_NE(it, messages.end()) << s << " had no message";
     for (size_t i = 0; i < it->second.size(); ++i) {
-      ASSERT_EQ(SeqOf(it->second[i]), static_cast<int64_t>(i + 1)) << s << ": seq not contiguous";
+      ASSERT_EQ(testing::SeqOf(it->second[i]), static_cast<int64_t>(i + 1)) << s << ": seq not contiguous";
     }
     const RedisServer* node = MasterFor(cluster, "physics:state:" + s);
     ASSERT_NE(node, nullptr);
@@ -442,7 +368,7 @@ TEST(EngineOnCluster, AKilledMasterStallsOnlyItsOwnSymbolsUntilItsReplicaTakesOv
   ASSERT_TRUE(cluster.Start().ok());
   const std::vector<std::string> symbols = feed::DefaultSymbols(200);
   const redis::Partitioning parts(redis::kDefaultPartitions);
-  ShardedSubscriber subscriber(cluster, parts);
+  testing::ShardedSubscriber subscriber(cluster, parts);
   Process engine = SpawnOnCluster(cluster, {"--symbols", "200", "--hz", "20"});
   ASSERT_TRUE(Eventually([&] {
     for (const std::string& s : symbols) {

@@ -18,14 +18,18 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "simdjson.h"
+#include "engine/redis/partition.h"
 #include "tests/support/process.h"
+#include "tests/support/programs.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/seq_floor.h"
 
 namespace physics {
 namespace {
 
 using testing::Process;
 using testing::ProcessOptions;
+using testing::EngineId;
 using testing::RedisServer;
 
 constexpr const char* kEngine = PHYSICS_ENGINE_BIN;
@@ -95,18 +99,13 @@ bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
   return true;
 }
 
-std::string EngineId(const Process& p) {
-  char host[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
-    return absl::StrCat("localhost-", p.pid());
-  }
-  return absl::StrCat(host, "-", p.pid());
-}
-
-Process SpawnEngine(const RedisServer& server) {
+// `args` replace the default --symbols kSymbols.
+Process SpawnEngine(const RedisServer& server, std::vector<std::string> args = {}) {
+  std::vector<std::string> argv = {kEngine, "--feed", "sim", "--seed", "7", "--hz", "10", "--leader-lease", "2"};
+  if (args.empty()) args = {"--symbols", absl::StrCat(kSymbols)};
+  argv.insert(argv.end(), args.begin(), args.end());
   absl::StatusOr<Process> p = Process::Spawn(ProcessOptions{
-      .argv = {kEngine, "--feed", "sim", "--seed", "7", "--symbols", absl::StrCat(kSymbols),
-               "--hz", "10", "--leader-lease", "2"},
+      .argv = std::move(argv),
       .env = {{"REDIS_URL", server.url()}},
       .unset_env = {"REDIS_NAMESPACE"}});
   EXPECT_TRUE(p.ok()) << p.status();
@@ -236,28 +235,82 @@ TEST(StandbyEngine, AStalledLeaderThatWakesUpLandsNoWriteAfterTheTakeover) {
   ASSERT_TRUE(WaitUntil([&] { return StderrHas(*pair.standby, "first write as leader"); },
                         absl::Seconds(15)))
       << pair.standby->ReadStderr();
-  std::map<std::string, int64_t> floor = StoredSeqs(server);
+  testing::SeqFloor floor(StoredSeqs(server));
   ASSERT_TRUE(pair.leader.Signal(SIGCONT).ok());
 
   // Until the old leader has noticed, and for a few ticks after: stored seqs
   // never go backwards.
-  bool backwards = false;
-  const auto sample = [&] {
-    for (const auto& [key, seq] : StoredSeqs(server)) {
-      if (seq < floor[key]) backwards = true;
-      floor[key] = std::max(floor[key], seq);
-    }
-  };
+  const auto sample = [&] { floor.Sample(StoredSeqs(server)); };
   EXPECT_TRUE(WaitUntil([&] { sample(); return StderrHas(pair.leader, "lost the leader lease"); },
                         absl::Seconds(10)))
       << pair.leader.ReadStderr();
   const size_t at_notice = witness.count();
   ASSERT_TRUE(WaitUntil([&] { sample(); return witness.count() >= at_notice + 10 * kSymbols; },
                         absl::Seconds(10)));
-  EXPECT_FALSE(backwards);
+  EXPECT_FALSE(floor.went_backwards());
   EXPECT_EQ(server.String({"GET", kLeaseKey}), EngineId(*pair.standby));
   ExpectSeqStrictlyIncreasing(witness.updates());
   EXPECT_TRUE(pair.leader.running());  // a standby now, not dead
+}
+
+// Engine shards with standbys (--shard I/N --leader-lease): each shard has its
+// own lease ops:leader:engine:I/N; killing shard 0's leader hands shard 0 to
+// its standby, and shard 1 writes on meanwhile.
+TEST(StandbyEngine, EachShardHasItsOwnLeaseAndOnlyTheKilledLeadersShardChangesHands) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  Witness witness(server);
+  const std::string lease0 = "ops:leader:engine:0/2", lease1 = "ops:leader:engine:1/2";
+  const std::vector<std::string> shard0 = {"--symbols", "20", "--shard", "0/2"};
+  Process leader0 = SpawnEngine(server, shard0);
+  Process leader1 = SpawnEngine(server, {"--symbols", "20", "--shard", "1/2"});
+  ASSERT_TRUE(WaitUntil([&] {
+    return server.String({"GET", lease0}) == EngineId(leader0) &&
+           server.String({"GET", lease1}) == EngineId(leader1);
+  }, absl::Seconds(10)));
+  Process standby0 = SpawnEngine(server, shard0);
+  const std::string hb = absl::StrCat("ops:hb:engine:", EngineId(standby0));
+  ASSERT_TRUE(WaitUntil([&] { return server.Integer({"EXISTS", hb}) == 1; }, absl::Seconds(10)));
+  EXPECT_EQ(server.Integer({"EXISTS", "ops:leader:engine"}), 0);  // no unsharded lease
+
+  const redis::Partitioning parts(redis::kDefaultPartitions);
+  const auto in_shard1 = [&](const Update& u) { return redis::ShardOwns(1, 2, parts.Of(u.symbol)); };
+  ASSERT_TRUE(WaitUntil([&] { return witness.count() >= 200; }, absl::Seconds(10)));
+  ASSERT_TRUE(leader0.Signal(SIGKILL).ok());
+  const absl::Time killed = absl::Now();
+  ASSERT_TRUE(WaitUntil([&] { return StderrHas(standby0, "first write as leader"); }, absl::Seconds(15)))
+      << standby0.ReadStderr();
+  EXPECT_EQ(server.String({"GET", lease0}), EngineId(standby0));
+  EXPECT_EQ(server.String({"GET", lease1}), EngineId(leader1));
+  EXPECT_FALSE(StderrHas(leader1, "lost the leader lease")) << leader1.ReadStderr();
+
+  // Shard 1 kept publishing while shard 0 had no leader; shard 0 is back.
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const Update& u : witness.updates()) {
+      if (!in_shard1(u) && u.received > killed + absl::Milliseconds(200)) return true;
+    }
+    return false;
+  }, absl::Seconds(5)));
+  // The gap: from the kill (the dying leader's last messages arrive within a
+  // millisecond or so) to the standby's first message.
+  const std::vector<Update> updates = witness.updates();
+  absl::Time gap_end = absl::InfiniteFuture();
+  for (const Update& u : updates) {
+    if (!in_shard1(u) && u.received > killed + absl::Milliseconds(200)) {
+      gap_end = u.received;
+      break;
+    }
+  }
+  int64_t shard1_meanwhile = 0;
+  for (const Update& u : updates) {
+    if (in_shard1(u) && u.received > killed + absl::Milliseconds(200) && u.received < gap_end) ++shard1_meanwhile;
+  }
+  EXPECT_LT(gap_end - killed, absl::Seconds(4));
+  EXPECT_GT(shard1_meanwhile, 0);
+  std::cout << "[shards] SIGKILL of shard 0's leader -> its standby's first message: "
+            << absl::ToDoubleMilliseconds(gap_end - killed) << " ms; shard 1 published "
+            << shard1_meanwhile << " messages meanwhile\n";
+  ExpectSeqStrictlyIncreasing(updates);
 }
 
 }  // namespace

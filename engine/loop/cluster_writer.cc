@@ -2,9 +2,11 @@
 
 #include <algorithm>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "engine/log/log.h"
 #include "engine/redis/key_slot.h"
+#include "engine/redis/key_space.h"
 
 namespace physics::loop {
 namespace {
@@ -23,6 +25,10 @@ ClusterWriter::ClusterWriter(redis::Config config, WriterOptions options, int pa
   for (int p = 0; p < partitions; ++p) channels_.push_back(partitions_.Channel(config_, p));
   if (!options_.heartbeat_id.empty()) {
     heartbeat_.emplace(config_, "engine", options_.heartbeat_id, options_.heartbeat_value);
+  }
+  if (options_.leader_lease > absl::ZeroDuration()) {
+    lease_.emplace(absl::ToChronoNanoseconds(options_.leader_lease));
+    fence_.emplace(config_, options_);
   }
 }
 
@@ -47,13 +53,38 @@ absl::Status ClusterWriter::EnsureOpen() {
   return absl::OkStatus();
 }
 
-void ClusterWriter::AppendState(const SymbolState& s, uint32_t tag,
-                                redis::ClusterPipeline& pipeline) const {
-  pipeline.Append(s.state_slot, tag, commands_.StateSet(s).view());
+void ClusterWriter::AppendState(const SymbolState& s, uint32_t tag, redis::ClusterPipeline& pipeline) {
+  const auto set = commands_.StateSet(s);
+  if (!fence_) {
+    pipeline.Append(s.state_slot, tag, set.view());
+    return;
+  }
+  if (fence_->AddToGroup(*cluster_, s.state_slot, tag, {set.view()}, pipeline)) return;
+  fence_->Begin(*cluster_, s.state_slot, set.view()[1]);
+  fence_->Add(set.view());
+  fence_->AppendTo(pipeline, s.state_slot, tag, /*repeatable=*/true);
+}
+
+void ClusterWriter::AppendSnapshot(const SymbolState& s, uint32_t tag, redis::ClusterPipeline& pipeline) {
+  const SnapshotHSet hset(s);
+  const auto expire = commands_.SnapshotExpire(s);
+  if (!fence_) {
+    pipeline.Append(s.snapshot_slot, tag, hset.view());
+    pipeline.Append(s.snapshot_slot, tag, expire);
+    return;
+  }
+  if (fence_->AddToGroup(*cluster_, s.snapshot_slot, tag, {hset.view(), expire}, pipeline)) return;
+  fence_->Begin(*cluster_, s.snapshot_slot, hset.view()[1]);
+  fence_->Add(hset.view());
+  fence_->Add(expire);
+  fence_->AppendTo(pipeline, s.snapshot_slot, tag, /*repeatable=*/true);
 }
 
 void ClusterWriter::Stream(const SymbolBook& book) {
   if (!cluster_) return;
+  // Lease mode: only while the clock rule vouches for the lease and the
+  // copies need no fencing again; Flush does the rest.
+  if (lease_ && (!lease_->MaySend(Clock::now()) || refence_)) return;
   const auto& unwritten = book.unwritten();
   for (; appended_ < unwritten.size(); ++appended_) {
     AppendState(*unwritten[appended_], static_cast<uint32_t>(appended_), states_);
@@ -90,23 +121,29 @@ void ClusterWriter::AppendMessages(const SymbolBook& book, std::span<const uint8
     for (uint32_t begin = partition_start_[p]; begin < partition_start_[p + 1];) {
       const auto end = static_cast<uint32_t>(
           std::min<size_t>(partition_start_[p + 1], begin + kPublishesPerTransaction));
-      messages.BeginTransaction(partitions_.Slot(static_cast<int>(p)),
-                                kBatchTag + static_cast<uint32_t>(batches_.size()));
-      for (uint32_t j = begin; j < end; ++j) {
-        messages.AppendToTransaction({"SPUBLISH", channels_[p], unwritten[by_partition_[j]]->event_json});
+      const uint16_t slot = partitions_.Slot(static_cast<int>(p));
+      const uint32_t tag = kBatchTag + static_cast<uint32_t>(batches_.size());
+      if (fence_) {  // one script: checked and published as one piece, never twice
+        fence_->Begin(*cluster_, slot, channels_[p]);
+        for (uint32_t j = begin; j < end; ++j) {
+          fence_->Add({"SPUBLISH", channels_[p], unwritten[by_partition_[j]]->event_json});
+        }
+        fence_->AppendTo(messages, slot, tag, /*repeatable=*/false);
+      } else {
+        messages.BeginTransaction(slot, tag);
+        for (uint32_t j = begin; j < end; ++j) {
+          messages.AppendToTransaction({"SPUBLISH", channels_[p], unwritten[by_partition_[j]]->event_json});
+        }
+        messages.EndTransaction();
       }
-      messages.EndTransaction();
       batches_.push_back(Batch{begin, end});
       begin = end;
     }
   }
   for (size_t i = 0; i < unwritten.size(); ++i) {
-    if (failed[i]) continue;
-    const SymbolState& s = *unwritten[i];
-    const SnapshotHSet hset(s);
-    messages.Append(s.snapshot_slot, static_cast<uint32_t>(i), hset.view());
-    messages.Append(s.snapshot_slot, static_cast<uint32_t>(i), commands_.SnapshotExpire(s));
+    if (!failed[i]) AppendSnapshot(*unwritten[i], static_cast<uint32_t>(i), messages);
   }
+  if (fence_) fence_->CloseGroups(messages);
 }
 
 absl::Status ClusterWriter::Execute(redis::ClusterPipeline& pipeline, bool& heartbeat_failed) {
@@ -117,6 +154,10 @@ absl::Status ClusterWriter::Execute(redis::ClusterPipeline& pipeline, bool& hear
   for (const uint32_t tag : pipeline.failed_tags()) {
     if (tag == kHeartbeatTag) {
       heartbeat_failed = true;
+    } else if (tag == kRenewalTag) {
+      continue;  // NoteRefusals
+    } else if (tag >= ClusterLease::kGroupTag && tag < kBatchTag) {
+      for (const uint32_t i : fence_->GroupMembers(tag)) failed_[i] = 1;
     } else if (tag >= kBatchTag) {
       const Batch& b = batches_[tag - kBatchTag];
       for (uint32_t j = b.begin; j < b.end; ++j) failed_[by_partition_[j]] = 1;
@@ -128,34 +169,76 @@ absl::Status ClusterWriter::Execute(redis::ClusterPipeline& pipeline, bool& hear
 }
 
 absl::Status ClusterWriter::Flush(SymbolBook& book) {
+  // The groups' tags name symbols of this loop tick only.
+  absl::Cleanup clear_groups = [this] {
+    if (fence_) fence_->ClearGroups();
+  };
   const auto now = Clock::now();
   const bool beat = heartbeat_.has_value() && heartbeat_->Due(now);
+  if (lease_ && !lease_->leading()) return FlushStandby(book, beat, now);
+  const bool renew = lease_ && lease_->RenewalDue(now);
   const auto& unwritten = book.unwritten();
-  if (unwritten.empty() && !beat) return absl::OkStatus();
+  if (unwritten.empty() && !beat && !renew) return absl::OkStatus();
   if (absl::Status s = EnsureOpen(); !s.ok()) {
     ++counters_.failed_writes;
     states_.Clear();
     appended_ = 0;
     return s;
   }
+  if (lease_) {
+    if (absl::Status s = PrepareFencedWrite(now); !s.ok()) {
+      // What Stream sent is read; the fences decide whether it landed.
+      states_.Execute(*cluster_).IgnoreError();
+      appended_ = 0;
+      if (!absl::IsAborted(s)) {
+        ++counters_.failed_writes;
+        return s;
+      }
+      LoseLease(s.message());
+      book.MarkAllWritten();
+      return absl::OkStatus();
+    }
+  }
   for (; appended_ < unwritten.size(); ++appended_) {
     AppendState(*unwritten[appended_], static_cast<uint32_t>(appended_), states_);
   }
+  if (fence_) fence_->CloseGroups(states_);
   appended_ = 0;
   failed_.assign(unwritten.size(), 0);
   bool heartbeat_failed = false;
   absl::Status status = absl::OkStatus();
   if (!states_.empty()) status = Execute(states_, heartbeat_failed);
-  AppendMessages(book, failed_, messages_);
-  if (beat) {
-    messages_.Append(redis::KeySlot(heartbeat_->key()), kHeartbeatTag, heartbeat_->SetArgv());
+  absl::Status lease_status = lease_ ? NoteRefusals(states_) : absl::OkStatus();
+  if (lease_status.ok()) {
+    AppendMessages(book, failed_, messages_);
+    if (beat) {
+      messages_.Append(redis::KeySlot(heartbeat_->key()), kHeartbeatTag, heartbeat_->SetArgv());
+    }
+    if (renew) {
+      fence_->AppendRenewal(messages_, kRenewalTag);
+      lease_->Sent(now);
+      renewal_in_flight_ = true;
+    }
+    if (!messages_.empty()) status.Update(Execute(messages_, heartbeat_failed));
+    if (lease_) lease_status = NoteRefusals(messages_);
   }
-  if (!messages_.empty()) status.Update(Execute(messages_, heartbeat_failed));
+  if (absl::IsAborted(lease_status)) {  // a standby now: the new leader writes
+    LoseLease(lease_status.message());
+    book.MarkAllWritten();
+    return absl::OkStatus();
+  }
   kept_.clear();
   for (size_t i = 0; i < failed_.size(); ++i) {
     if (failed_[i]) kept_.push_back(static_cast<uint32_t>(i));
   }
   NoteOutcome(status, unwritten.size() - kept_.size(), unwritten.size());
+  if (first_write_pending_ && kept_.size() < unwritten.size()) {
+    first_write_pending_ = false;
+    log::Info(absl::StrCat("first write as leader ",
+                           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - took_lease_at_)
+                               .count(),
+                           " ms after taking the lease"));
+  }
   book.MarkWrittenExcept(kept_);
   if (beat && !heartbeat_failed) heartbeat_->Written(now);
   if (kept_.empty() && !heartbeat_failed) return absl::OkStatus();
@@ -185,6 +268,120 @@ void ClusterWriter::NoteOutcome(const absl::Status& status, size_t written, size
     log::Info(absl::StrCat("Redis Cluster at ", config_.Describe(),
                            " is back; wrote the latest state of ", written, " symbols"));
   }
+}
+
+absl::Status ClusterWriter::FlushStandby(SymbolBook& book, bool beat, Clock::time_point now) {
+  // The states are the leader's to write; a takeover continues from the
+  // stored ones (TryLead), never from these.
+  book.MarkAllWritten();
+  appended_ = 0;
+  if (!beat) return absl::OkStatus();
+  if (absl::Status s = EnsureOpen(); !s.ok()) return s;
+  absl::StatusOr<redis::Reply> r = cluster_->Command(heartbeat_->key(), heartbeat_->SetArgv());
+  if (!r.ok()) return r.status();
+  heartbeat_->Written(now);
+  return absl::OkStatus();
+}
+
+absl::Status ClusterWriter::PrepareFencedWrite(Clock::time_point now) {
+  const bool moved = fence_->CopiesMoved(*cluster_);
+  const bool refence = refence_ || moved;
+  // Fencing again only under a lease just confirmed ours: a stalled old
+  // leader finds it taken before it touches a copy.
+  if (refence || !lease_->MaySend(now)) {
+    lease_->Sent(Clock::now());
+    if (absl::Status s = fence_->Renew(*cluster_); !s.ok()) return s;
+    lease_->Confirmed();
+  }
+  if (!refence) return absl::OkStatus();
+  // A group refused as non-local brings no MOVED: read the slot map now
+  // (not rate-limited: fencing again is rare).
+  cluster_->Refresh(absl::ZeroDuration()).IgnoreError();
+  if (absl::Status s = fence_->Fence(*cluster_); !s.ok()) return s;
+  refence_ = false;
+  appended_ = 0;  // the open groups went with the old copies: every state again
+  // The refusals that asked for it were logged (NoteOutcome, throttled).
+  if (moved) {
+    log::Info(absl::StrCat("leader lease ", fence_->key(), ": the masters changed, fenced every master again (",
+                           cluster_->masters(), " masters)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ClusterWriter::NoteRefusals(const redis::ClusterPipeline& pipeline) {
+  for (const redis::Pipeline::ReplyError& e : pipeline.error_replies()) {
+    switch (ClusterLease::Classify(e.view())) {
+      case ClusterLease::Refusal::kFenced:
+        renewal_in_flight_ = false;
+        return absl::AbortedError(absl::StrCat("a newer leader fenced this write: ",
+                                               absl::string_view(e.view().data(), e.view().size())));
+      case ClusterLease::Refusal::kReplace:
+      case ClusterLease::Refusal::kReload:
+        refence_ = true;
+        break;
+      case ClusterLease::Refusal::kNone:
+        break;
+    }
+  }
+  if (renewal_in_flight_) {
+    renewal_in_flight_ = false;
+    const auto failed = pipeline.failed_tags();
+    if (std::find(failed.begin(), failed.end(), kRenewalTag) == failed.end()) lease_->Confirmed();
+  }
+  return absl::OkStatus();
+}
+
+void ClusterWriter::LoseLease(absl::string_view why) {
+  if (lease_->Lost()) {
+    log::Warn(absl::StrCat("lost the leader lease ", fence_->key(), " (", why,
+                           "); standing by, writing nothing until it is ours again"));
+  }
+}
+
+bool ClusterWriter::TryLead(SymbolBook* book) {
+  if (leading()) return true;
+  if (!EnsureOpen().ok()) return false;
+  const auto sent = Clock::now();
+  absl::StatusOr<bool> taken = fence_->Acquire(*cluster_);
+  if (!taken.ok() || !*taken) return false;
+  // Every copy raised before the stored seqs are read: whatever an old leader
+  // still lands, it lands before that read.
+  if (!fence_->Fence(*cluster_).ok()) return false;
+  refence_ = false;
+  if (book != nullptr) {
+    redis::KeySpace keys(*cluster_);
+    absl::StatusOr<absl::flat_hash_map<std::string, int64_t>> seqs =
+        StoredStateSeqs(keys, config_.Key("physics:state:*"));
+    if (!seqs.ok()) return false;
+    book->RaiseSeqs(*std::move(seqs));
+  }
+  lease_->Acquired(sent);
+  took_lease_at_ = sent;
+  first_write_pending_ = true;
+  log::Info(absl::StrCat("leading: holding the leader lease ", fence_->key(), " (",
+                         absl::FormatDuration(options_.leader_lease), "), fencing epoch ",
+                         fence_->epoch(), " on ", cluster_->masters(), " masters"));
+  return true;
+}
+
+bool ClusterWriter::ConfirmLease() {
+  if (!lease_ || !lease_->leading()) return leading();
+  if (lease_->MaySend(Clock::now())) return true;
+  if (!cluster_) return false;
+  lease_->Sent(Clock::now());
+  absl::Status s = fence_->Renew(*cluster_);
+  if (s.ok()) {
+    lease_->Confirmed();
+    return true;
+  }
+  if (absl::IsAborted(s)) LoseLease(s.message());
+  return false;
+}
+
+void ClusterWriter::ReleaseLease() {
+  if (!lease_ || !lease_->leading() || !cluster_) return;
+  fence_->Release(*cluster_);
+  lease_->Released();
 }
 
 void ClusterWriter::RemoveHeartbeat() {

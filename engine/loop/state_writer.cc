@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/log/log.h"
-#include "engine/redis/key_scan.h"
 #include "engine/schema/json_writer.h"
 #include "engine/schema/state_message.h"
 #include "engine/schema/state_reader.h"
@@ -15,6 +14,28 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 }  // namespace
+
+std::string LeaderLeaseKey(const redis::Config& config, const WriterOptions& options) {
+  std::string key = config.Key("ops:leader:engine");
+  if (!options.shard.empty()) absl::StrAppend(&key, ":", options.shard);
+  return key;
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, int64_t>> StoredStateSeqs(redis::KeySpace& keys,
+                                                                        const std::string& pattern) {
+  absl::flat_hash_map<std::string, int64_t> seqs;
+  const size_t prefix = pattern.size() - 1;  // without the '*'
+  absl::Status scanned = keys.Scan(pattern, [&](std::span<const std::string> page) -> absl::Status {
+    return keys.Values(page, [&](size_t i, const redisReply* value) {
+      // A state that does not parse counts as seq 0: our own seq then rules.
+      absl::StatusOr<schema::StateFields> state = schema::ParseStateJson(redis::ReplyText(value));
+      int64_t& seq = seqs[page[i].substr(prefix)];
+      if (state.ok()) seq = std::max(seq, state->seq);
+    });
+  });
+  if (!scanned.ok()) return scanned;
+  return seqs;
+}
 
 StateWriter::StateWriter(redis::Config config, WriterOptions options)
     : config_(std::move(config)),
@@ -27,7 +48,7 @@ StateWriter::StateWriter(redis::Config config, WriterOptions options)
   }
   if (options_.leader_lease > absl::ZeroDuration()) {
     lease_.emplace(absl::ToChronoNanoseconds(options_.leader_lease));
-    lease_key_ = config_.Key("ops:leader:engine");
+    lease_key_ = LeaderLeaseKey(config_, options_);
     lease_ms_text_ = absl::StrCat(absl::ToInt64Milliseconds(options_.leader_lease));
     state_pattern_ = config_.Key("physics:state:*");
   }
@@ -335,26 +356,6 @@ absl::StatusOr<StateWriter::Claim> StateWriter::ClaimLease() {
   return set.status();
 }
 
-absl::StatusOr<absl::flat_hash_map<std::string, int64_t>> StateWriter::StoredSeqs() {
-  absl::flat_hash_map<std::string, int64_t> seqs;
-  const size_t prefix = state_pattern_.size() - 1;  // without the '*'
-  absl::Status scanned =
-      redis::ScanKeys(*conn_, state_pattern_, [&](std::span<const std::string> keys) -> absl::Status {
-        absl::StatusOr<redis::Reply> values = redis::MGet(*conn_, keys);
-        if (!values.ok()) return values.status();
-        for (size_t i = 0; i < keys.size() && i < (*values)->elements; ++i) {
-          // A state that does not parse counts as seq 0: our own seq then rules.
-          absl::StatusOr<schema::StateFields> state =
-              schema::ParseStateJson(redis::ReplyText((*values)->element[i]));
-          int64_t& seq = seqs[keys[i].substr(prefix)];
-          if (state.ok()) seq = std::max(seq, state->seq);
-        }
-        return absl::OkStatus();
-      });
-  if (!scanned.ok()) return scanned;
-  return seqs;
-}
-
 bool StateWriter::TryLead(SymbolBook* book) {
   if (leading()) return true;
   if (!EnsureConnected().ok()) return false;
@@ -362,7 +363,8 @@ bool StateWriter::TryLead(SymbolBook* book) {
   absl::StatusOr<Claim> claim = ClaimLease();
   if (!claim.ok() || *claim == Claim::kOther) return false;
   if (book != nullptr) {
-    absl::StatusOr<absl::flat_hash_map<std::string, int64_t>> seqs = StoredSeqs();
+    redis::KeySpace keys(*conn_);
+    absl::StatusOr<absl::flat_hash_map<std::string, int64_t>> seqs = StoredStateSeqs(keys, state_pattern_);
     if (!seqs.ok()) {
       if (!conn_->ok()) ConnectionLost(seqs.status());
       return false;

@@ -15,7 +15,7 @@
 // latest state as soon as Redis is back (docs/SPEC.md §7); with a redis-sentinel://
 // URL it retries at once when the sentinels announce a new master (docs/SPEC.md §9).
 // With a leader lease (WriterOptions::leader_lease, docs/SPEC.md §9) it writes
-// only while it holds [ns:]ops:leader:engine: every write goes inside a
+// only while it holds [ns:]ops:leader:engine[:I/N]: every write goes inside a
 // MULTI/EXEC that ends with the renewal and is followed by WATCH on the key,
 // so a takeover aborts the next transaction of a stalled old leader; a
 // standby writes only its heartbeat and tries to take the lease every tick.
@@ -42,6 +42,7 @@
 #include "engine/redis/config.h"
 #include "engine/redis/connection.h"
 #include "engine/redis/heartbeat.h"
+#include "engine/redis/key_space.h"
 #include "engine/redis/pipeline.h"
 
 namespace physics::loop {
@@ -55,10 +56,20 @@ struct WriterOptions {
   std::string heartbeat_id;
   // The heartbeat's value: "1", or "shard I/N" for an engine shard.
   std::string heartbeat_value = "1";
-  // > 0: write only while holding the lease [ns:]ops:leader:engine (value
-  // heartbeat_id, which must be set); 0: write unconditionally (one engine).
+  // > 0: write only while holding the lease [ns:]ops:leader:engine[:I/N]
+  // (value heartbeat_id, which must be set); 0: write unconditionally (one engine).
   absl::Duration leader_lease = absl::ZeroDuration();
+  // "I/N" for engine shard I of N (each shard has its own lease); "" for one engine.
+  std::string shard;
 };
+
+// The lease's key: [ns:]ops:leader:engine, plus ":I/N" for an engine shard.
+std::string LeaderLeaseKey(const redis::Config& config, const WriterOptions& options);
+
+// symbol -> seq of every stored state matching `pattern` ([ns:]physics:state:*),
+// for a new leader to continue from (a state that does not parse counts as 0).
+absl::StatusOr<absl::flat_hash_map<std::string, int64_t>> StoredStateSeqs(redis::KeySpace& keys,
+                                                                        const std::string& pattern);
 
 struct WriterCounters {
   int64_t pipelines = 0;
@@ -130,8 +141,6 @@ class StateWriter final : public Writer {
   // SET lease id NX PX, WATCH lease, GET lease: kTaken when the SET took it,
   // kKept when it already held our id, kOther when another engine holds it.
   absl::StatusOr<Claim> ClaimLease();
-  // symbol -> seq of every stored physics:state:{SYM}.
-  absl::StatusOr<absl::flat_hash_map<std::string, int64_t>> StoredSeqs();
   // Lease mode: AppendNew as fenced transactions, each behind BeforeTransaction().
   absl::Status AppendFenced(const SymbolBook& book, bool tick_closed);
   // Reads the outstanding replies first when the last transaction is not fully
@@ -168,7 +177,7 @@ class StateWriter final : public Writer {
   size_t published_ = 0;  // ... and whose PUBLISH and snapshot are
   std::optional<redis::Heartbeat> heartbeat_;
   std::optional<LeaderLease> lease_;
-  std::string lease_key_;      // [ns:]ops:leader:engine
+  std::string lease_key_;      // [ns:]ops:leader:engine[:I/N]
   std::string lease_ms_text_;  // "PX" argument
   std::string state_pattern_;  // [ns:]physics:state:*
   std::chrono::steady_clock::time_point took_lease_at_{};

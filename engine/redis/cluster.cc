@@ -9,6 +9,7 @@
 #include "absl/strings/strip.h"
 #include "engine/log/log.h"
 #include "engine/redis/internal/cluster_redirect.h"
+#include "engine/redis/error_reply.h"
 #include "engine/redis/internal/string_view.h"
 
 namespace physics::redis {
@@ -21,11 +22,6 @@ using internal::Redirect;
 constexpr int kMaxCommandAttempts = 5;
 // A master that refused or timed out a connect is left alone this long.
 constexpr absl::Duration kReconnectPause = absl::Milliseconds(100);
-
-// Redis's own text of an error reply returned as a status by Connection.
-std::string_view ErrorText(const absl::Status& s) {
-  return internal::ToStd(absl::StripPrefix(s.message(), "Redis error: "));
-}
 
 }  // namespace
 
@@ -281,7 +277,7 @@ absl::StatusOr<Reply> Cluster::Command(std::string_view key,
       Refresh().IgnoreError();
       continue;
     }
-    const Redirect redirect = internal::ParseRedirect(ErrorText(reply.status()));
+    const Redirect redirect = internal::ParseRedirect(ErrorReplyText(reply.status()));
     switch (redirect.kind) {
       case Redirect::Kind::kNone:
         return reply;

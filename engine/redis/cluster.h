@@ -189,6 +189,9 @@ class ClusterPipeline {
   // One command on `slot`'s master.
   void Append(uint16_t slot, uint32_t tag, std::initializer_list<std::string_view> argv);
   void Append(uint16_t slot, uint32_t tag, std::span<const std::string_view> argv);
+  // One command that must not run twice (e.g. a script that publishes): like
+  // a transaction, it fails rather than being resent when its reply was lost.
+  void AppendOnce(uint16_t slot, uint32_t tag, std::span<const std::string_view> argv);
   // MULTI, the commands, EXEC: every command's keys (and SPUBLISH channels)
   // must hash to `slot`. REQUIRES: no transaction open (Begin), one open
   // (AppendToTransaction, End).
@@ -228,6 +231,9 @@ class ClusterPipeline {
 
   // Tags of the units of the last Execute() that did not land, in no order.
   std::span<const uint32_t> failed_tags() const { return failed_tags_; }
+  // The first error reply (not a redirection) of each unit of the last
+  // Execute() that failed on one, in no order: e.g. a script's own refusal.
+  std::span<const Pipeline::ReplyError> error_replies() const { return error_replies_; }
 
  private:
   // A unit: its RESP (encoded once, resent as is) and what it is for.
@@ -236,7 +242,7 @@ class ClusterPipeline {
     uint32_t tag;
     size_t begin, end;  // byte range in units_buffer_
     size_t commands;
-    bool transaction;
+    bool once;  // a transaction or AppendOnce: never resent after its reply was lost
   };
   // A unit to send in the current round, and where: `node` < 0 means the
   // master of its slot; otherwise an index into redirect_nodes_ (a MOVED or
@@ -299,6 +305,7 @@ class ClusterPipeline {
   std::vector<HostPort> redirect_nodes_;   // grows only on redirections
   std::vector<HostPort> unreachable_;      // nodes that failed in this Execute
   std::vector<uint32_t> failed_tags_;
+  std::vector<Pipeline::ReplyError> error_replies_;
   Events events_;
   bool try_again_ = false;
   log::Throttle log_throttle_{1};  // a line a second at most

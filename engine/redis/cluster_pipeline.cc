@@ -38,6 +38,11 @@ void ClusterPipeline::Append(uint16_t slot, uint32_t tag, std::span<const std::s
   ++commands_;
 }
 
+void ClusterPipeline::AppendOnce(uint16_t slot, uint32_t tag, std::span<const std::string_view> argv) {
+  Append(slot, tag, argv);
+  units_.back().once = true;
+}
+
 void ClusterPipeline::BeginTransaction(uint16_t slot, uint32_t tag) {
   const size_t begin = units_buffer_.size();
   AppendResp(units_buffer_, {"MULTI"});
@@ -145,6 +150,7 @@ void ClusterPipeline::Assign(Cluster& cluster) {
 void ClusterPipeline::StartBatchIfNew() {
   if (assigned_ != 0) return;  // SendNow() started it
   failed_tags_.clear();
+  error_replies_.clear();
   events_ = Events{};
   unreachable_.clear();
   redirect_nodes_.clear();
@@ -204,7 +210,7 @@ void ClusterPipeline::Collect(Cluster& cluster, Destination& d) {
       // run (its EXEC reply lost) fails, as resending could publish twice.
       if (d.conn == nullptr) {
         Fail(s.unit, internal::ToStd(io.message()), false);
-      } else if (unit.transaction) {
+      } else if (unit.once) {
         Fail(s.unit, absl::StrCat("a transaction's reply was lost: ", io.message()), false);
       } else {
         ++events_.resent;
@@ -243,6 +249,7 @@ void ClusterPipeline::Collect(Cluster& cluster, Destination& d) {
           next_.push_back({s.unit});
         } else {
           Fail(s.unit, absl::StrCat(d.node.ToString(), ": ", ToAbsl(first->view())), true);
+          error_replies_.push_back(*first);
         }
         break;
     }

@@ -30,10 +30,6 @@ int PollTimeoutMs(absl::Duration d) {
       std::min<int64_t>(absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1))), INT_MAX));
 }
 
-absl::string_view ErrorText(const absl::Status& s) {
-  return absl::StripPrefix(s.message(), "Redis error: ");
-}
-
 bool IsServerBusy(absl::string_view error_text) {
   const absl::string_view prefix = error_text.substr(0, error_text.find(' '));
   return prefix == "LOADING" || prefix == "BUSY" || prefix == "MASTERDOWN" ||
@@ -98,7 +94,7 @@ absl::Status Connection::Handshake(const Config& cfg) {
   // Maps a failed handshake step to the code the caller should act on.
   auto fail = [this](absl::string_view step, const absl::Status& s,
                      absl::StatusCode refused) -> absl::Status {
-    const absl::string_view text = ErrorText(s);
+    const absl::string_view text = internal::ToAbsl(ErrorReplyText(s));
     absl::StatusCode code = s.code();
     if (IsServerBusy(text)) {
       code = absl::StatusCode::kUnavailable;

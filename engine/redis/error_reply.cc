@@ -4,6 +4,7 @@
 #include <array>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "engine/redis/internal/string_view.h"
 
 namespace physics::redis {
@@ -29,6 +30,10 @@ absl::Status StatusFromErrorReply(std::string_view text) {
 
 bool IsDemotedMasterError(std::string_view text) {
   return text.substr(0, text.find(' ')) == "READONLY";
+}
+
+std::string_view ErrorReplyText(const absl::Status& s) {
+  return internal::ToStd(absl::StripPrefix(s.message(), "Redis error: "));
 }
 
 }  // namespace physics::redis

@@ -21,6 +21,10 @@ namespace physics::redis {
 //   anything else ("ERR ...")                  -> kInternal
 absl::Status StatusFromErrorReply(std::string_view text);
 
+// Redis's own text of an error reply turned into `s` by StatusFromErrorReply
+// (the message without "Redis error: "); another status's message as is.
+std::string_view ErrorReplyText(const absl::Status& s);
+
 // True for READONLY ("You can't write against a read only replica"): the
 // server we took for the master has been demoted (a failover), so the
 // connection leads nowhere useful. Connection::Command and Pipeline::Execute

@@ -1,6 +1,7 @@
 #include "engine/redis/key_slot.h"
 
 #include <array>
+#include <charconv>
 
 namespace physics::redis {
 namespace {
@@ -36,6 +37,25 @@ std::string_view HashTag(std::string_view key) {
   const size_t close = key.find('}', open + 1);
   if (close == std::string_view::npos || close == open + 1) return key;
   return key.substr(open + 1, close - open - 1);
+}
+
+uint32_t SlotTag(uint16_t slot) {
+  static const std::array<uint32_t, kClusterSlots> kTags = [] {
+    std::array<uint32_t, kClusterSlots> tags;
+    tags.fill(UINT32_MAX);
+    size_t filled = 0;
+    char text[16];
+    for (uint32_t n = 0; filled < tags.size(); ++n) {  // ~180 000 tries fill all slots
+      const auto [end, ec] = std::to_chars(text, text + sizeof(text), n);
+      const uint16_t s = KeySlot(std::string_view(text, static_cast<size_t>(end - text)));
+      if (tags[s] == UINT32_MAX) {
+        tags[s] = n;
+        ++filled;
+      }
+    }
+    return tags;
+  }();
+  return kTags[slot % kClusterSlots];
 }
 
 }  // namespace physics::redis

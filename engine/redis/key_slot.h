@@ -27,6 +27,11 @@ inline uint16_t KeySlot(std::string_view key) {
   return static_cast<uint16_t>(Crc16(HashTag(key)) & (kClusterSlots - 1));
 }
 
+// The smallest n = 0, 1, 2, ... whose decimal text hashes to `slot`: a key
+// containing "{n}" lives in that slot (e.g. a key to place on the master
+// serving it). The table is computed once, on first use (thread-safe).
+uint32_t SlotTag(uint16_t slot);
+
 }  // namespace physics::redis
 
 #endif  // PHYSICS_ENGINE_REDIS_KEY_SLOT_H_

@@ -1,5 +1,6 @@
 #include "engine/redis/key_slot.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace physics::redis {
@@ -30,4 +31,12 @@ TEST(KeySlot, HashesOnlyTheFirstNonEmptyTag) {
 }
 
 }  // namespace
+TEST(SlotTag, IsTheSmallestNumberHashingToTheSlot) {
+  for (const int slot : {0, 1, 3300, 8157, 16383}) {
+    const uint32_t tag = SlotTag(static_cast<uint16_t>(slot));
+    EXPECT_EQ(KeySlot(absl::StrCat("lease:{", tag, "}")), slot);
+    for (uint32_t n = 0; n < tag; ++n) EXPECT_NE(KeySlot(absl::StrCat(n)), slot) << n;
+  }
+}
+
 }  // namespace physics::redis

@@ -1,5 +1,11 @@
 #include "tests/support/programs.h"
 
+#include <unistd.h>
+
+#include <climits>
+
+#include "absl/strings/str_cat.h"
+
 namespace physics::testing {
 
 const std::vector<std::string> kConfigEnvironment = {
@@ -11,6 +17,14 @@ absl::StatusOr<Process> SpawnWithRedis(const std::string& program, const std::st
   args.insert(args.begin(), program);
   env.emplace_back("REDIS_URL", redis_url);
   return Process::Spawn({.argv = std::move(args), .env = std::move(env), .unset_env = kConfigEnvironment});
+}
+
+std::string EngineId(const Process& p) {
+  char host[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
+    return absl::StrCat("localhost-", p.pid());
+  }
+  return absl::StrCat(host, "-", p.pid());
 }
 
 RunResult RunToCompletion(std::vector<std::string> argv, absl::Duration timeout, EnvVars env) {

@@ -32,6 +32,10 @@ struct RunResult {
   std::string err;     // or why it could not start
 };
 
+// The id an engine started as `p` names itself by ({hostname}-{pid}, as
+// redis::InstanceId): its heartbeat ops:hb:engine:{id}, the lease's value.
+std::string EngineId(const Process& p);
+
 // Runs argv (with `env`) until it exits, killing it after `timeout`.
 RunResult RunToCompletion(std::vector<std::string> argv, absl::Duration timeout = absl::Seconds(15),
                           EnvVars env = {});

@@ -73,17 +73,59 @@ CheckResult CheckHeartbeats(redis::KeySpace& keyspace, const redis::Config& cfg,
   return c;
 }
 
-void AddEngineLeader(redis::KeySpace& keyspace, const redis::Config& cfg, CheckResult& check) {
-  const std::string key = cfg.Key("ops:leader:engine");
+namespace {
+
+// True when `suffix` is an engine shard's lease suffix "I/N" (digits/digits);
+// false e.g. for a cluster lease's fencing copies ops:leader:engine:{T}.
+bool IsShardSuffix(absl::string_view suffix) {
+  const size_t slash = suffix.find('/');
+  if (slash == 0 || slash == absl::string_view::npos || slash + 1 == suffix.size()) return false;
+  for (size_t i = 0; i < suffix.size(); ++i) {
+    if (i != slash && (suffix[i] < '0' || suffix[i] > '9')) return false;
+  }
+  return true;
+}
+
+// Adds one lease's holder; `shard` is "" or "I/N".
+void AddLeaseHolder(redis::KeySpace& keyspace, const std::string& key, absl::string_view shard,
+                    CheckResult& check) {
   absl::StatusOr<redis::Reply> holder = keyspace.Command(key, {"GET", key});
   absl::StatusOr<redis::Reply> ttl = keyspace.Command(key, {"PTTL", key});
   if (!holder.ok() || !ttl.ok() || (*holder)->type != REDIS_REPLY_STRING) return;
   const std::string id((*holder)->str, (*holder)->len);
   const int64_t ttl_ms = (*ttl)->type == REDIS_REPLY_INTEGER ? (*ttl)->integer : -2;
-  check.AddText("leader", id);
-  check.Add("leader_ttl_ms", ttl_ms);
-  absl::StrAppend(&check.message, check.message.empty() ? "" : "; ", "leader ", id, " (lease ",
+  // JSON fields leader / leader_ttl_ms, or leader_I_N / leader_ttl_ms_I_N.
+  std::string field_suffix = shard.empty() ? "" : absl::StrCat("_", shard);
+  std::replace(field_suffix.begin(), field_suffix.end(), '/', '_');
+  check.AddText(absl::StrCat("leader", field_suffix), id);
+  check.Add(absl::StrCat("leader_ttl_ms", field_suffix), ttl_ms);
+  absl::StrAppend(&check.message, check.message.empty() ? "" : "; ",
+                  shard.empty() ? "" : absl::StrCat("shard ", shard, " "), "leader ", id, " (lease ",
                   ttl_ms, " ms left)");
+}
+
+}  // namespace
+
+void AddEngineLeader(redis::KeySpace& keyspace, const redis::Config& cfg, CheckResult& check) {
+  const std::string key = cfg.Key("ops:leader:engine");
+  AddLeaseHolder(keyspace, key, "", check);
+  // Engine shards' leases, ops:leader:engine:I/N, in shard order.
+  std::vector<std::string> shard_keys;
+  const std::string pattern = key + ":*";
+  keyspace
+      .Scan(pattern,
+            [&](std::span<const std::string> keys) {
+              for (const std::string& k : keys) {
+                if (IsShardSuffix(absl::string_view(k).substr(pattern.size() - 1))) shard_keys.push_back(k);
+              }
+              return absl::OkStatus();
+            })
+      .IgnoreError();  // best effort, as the holder above
+  std::sort(shard_keys.begin(), shard_keys.end());
+  shard_keys.erase(std::unique(shard_keys.begin(), shard_keys.end()), shard_keys.end());
+  for (const std::string& k : shard_keys) {
+    AddLeaseHolder(keyspace, k, absl::string_view(k).substr(pattern.size() - 1), check);
+  }
 }
 
 void ProbeBridgeHealth(const StatusOptions& options, CheckResult& check) {

@@ -27,7 +27,9 @@ CheckResult CheckHeartbeats(redis::KeySpace& keyspace, const redis::Config& cfg,
 
 // Adds which engine leads to `check` (ops:leader:engine, docs/SPEC.md §9):
 // fields leader and leader_ttl_ms, and "; leader ID (lease N ms left)" in the
-// message. Nothing when no engine runs with --leader-lease.
+// message; for engine shards (ops:leader:engine:I/N) fields leader_I_N and
+// leader_ttl_ms_I_N, and "; shard I/N leader ID (lease N ms left)". Nothing
+// when no engine runs with --leader-lease.
 void AddEngineLeader(redis::KeySpace& keyspace, const redis::Config& cfg, CheckResult& check);
 
 // Adds the bridge's GET /healthz (options.bridge_url + "/healthz") to `check`:
