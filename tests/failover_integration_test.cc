@@ -296,7 +296,7 @@ TEST(FailoverEndToEnd, StalledMasterIsReplacedAndItsReturnLosesNothingTheNewMast
   std::map<std::string, int64_t> last;
   std::string backwards;
   const auto never_backwards = [&] {
-    for (const std::string& s : {"SPY", "QQQ", "IWM", "AAPL", "MSFT"}) {
+    for (const char* s : {"SPY", "QQQ", "IWM", "AAPL", "MSFT"}) {
       const int64_t seq = StateSeq(master, s);
       if (seq < last[s]) absl::StrAppend(&backwards, s, " ", last[s], " -> ", seq, "; ");
       last[s] = std::max(last[s], seq);

@@ -309,7 +309,7 @@ TEST(EngineOnCluster, PubSubFeedFoldsTicksPublishedOnAnyNode) {
 // Waits until every symbol of `written` is stored (seq 3 or more, on its
 // master) and every symbol of `published` has come through `subscriber`.
 absl::Status WrittenAndPublished(testing::ClusterSet& cluster, const std::vector<std::string>& written,
-                                 ShardedSubscriber& subscriber, const std::vector<std::string>& published) {
+                                 testing::ShardedSubscriber& subscriber, const std::vector<std::string>& published) {
   return Eventually([&]() -> absl::Status {
     for (const std::string& s : written) {
       if (ClusterStateSeq(cluster, s) < 3) return absl::NotFoundError(s + " not written");
@@ -343,7 +343,7 @@ TEST(EngineOnCluster, StartsWhileAMasterIsDownAndWritesItsSymbolsOnceItIsBack) {
   ASSERT_FALSE(announced_live.empty());
   cluster.node(*victim).Kill();
 
-  ShardedSubscriber subscriber(cluster, parts);  // on the two live masters
+  testing::ShardedSubscriber subscriber(cluster, parts);  // on the two live masters
   Process engine = SpawnOnCluster(cluster, {"--symbols", "200", "--hz", "20"});
   const absl::Status written = WrittenAndPublished(cluster, live, subscriber, announced_live);
   ASSERT_TRUE(written.ok()) << written << engine.ReadStderr();
@@ -354,7 +354,7 @@ TEST(EngineOnCluster, StartsWhileAMasterIsDownAndWritesItsSymbolsOnceItIsBack) {
   // Back on its port: its symbols are written and published too.
   ASSERT_TRUE(cluster.node(*victim).Start().ok());
   ASSERT_TRUE(cluster.WaitForClusterOk(absl::Seconds(30)).ok());
-  ShardedSubscriber everywhere(cluster, parts);
+  testing::ShardedSubscriber everywhere(cluster, parts);
   const absl::Status resumed = WrittenAndPublished(cluster, stalled, everywhere, symbols);
   ASSERT_TRUE(resumed.ok()) << resumed << engine.ReadStderr();
   ASSERT_TRUE(engine.Signal(SIGTERM).ok());
