@@ -29,6 +29,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -58,6 +59,12 @@ struct WriterOptions {
   // > 0: write only while holding the lease [ns:]ops:leader:engine (value
   // heartbeat_id, which must be set); 0: write unconditionally (one engine).
   absl::Duration leader_lease = absl::ZeroDuration();
+  // Without a lease: Flush leaves the replies of its pipeline to be read by
+  // the next Flush (or Settle), so the next loop tick is computed while
+  // Redis executes the end of this one. Only for a feed that acknowledges
+  // nothing (sim, pubsub, csv): RunLoop calls Feed::OnWritten once the
+  // symbols are marked written, which is before their replies are read.
+  bool late_replies = false;
 };
 
 struct WriterCounters {
@@ -83,6 +90,9 @@ class StateWriter final : public Writer {
   // kUnauthenticated / kPermissionDenied when Redis refuses our credentials,
   // which retrying cannot fix.
   absl::Status Flush(SymbolBook& book) override;
+  // Reads the replies a late_replies Flush left owed; symbols whose write
+  // failed become unwritten again. OK at once when nothing is owed.
+  absl::Status Settle(SymbolBook& book) override;
 
   // Starts sending the states (SET) of the symbols that became unwritten since the
   // last call, while the caller computes the rest of the tick (so Redis and the
@@ -124,6 +134,10 @@ class StateWriter final : public Writer {
   enum class Claim { kTaken, kKept, kOther };
 
   absl::Status EnsureConnected();
+  // Without a lease: executes pipeline_ (holding the beat when `beat`),
+  // reading `replies` (Pipeline::Execute), and marks what is known written.
+  absl::Status ExecuteUnfenced(SymbolBook& book, bool beat, std::chrono::steady_clock::time_point now,
+                               redis::Pipeline::Replies replies);
   // Lease mode: Flush while standing by (the heartbeat only) and while leading.
   absl::Status FlushStandby(SymbolBook& book, bool beat, std::chrono::steady_clock::time_point now);
   absl::Status FlushLeading(SymbolBook& book, bool beat, std::chrono::steady_clock::time_point now);
@@ -166,6 +180,11 @@ class StateWriter final : public Writer {
   redis::Pipeline pipeline_;
   size_t appended_ = 0;   // book.unwritten() entries whose state SET is in pipeline_
   size_t published_ = 0;  // ... and whose PUBLISH and snapshot are
+  // late_replies: the symbols (and the beat) of the pipeline whose replies
+  // are owed; marked written in the book, unwritten again if they fail.
+  std::vector<SymbolState*> in_flight_;
+  bool beat_in_flight_ = false;
+  std::chrono::steady_clock::time_point beat_sent_{};
   std::optional<redis::Heartbeat> heartbeat_;
   std::optional<LeaderLease> lease_;
   std::string lease_key_;      // [ns:]ops:leader:engine

@@ -165,6 +165,14 @@ void SymbolBook::MarkWrittenExcept(std::span<const uint32_t> kept) {
   std::erase_if(unwritten_, [](const SymbolState* s) { return !s->unwritten; });
 }
 
+void SymbolBook::MarkUnwritten(std::span<SymbolState* const> symbols) {
+  for (SymbolState* s : symbols) {
+    if (s->unwritten) continue;
+    s->unwritten = true;
+    unwritten_.push_back(s);
+  }
+}
+
 const SymbolState* SymbolBook::Find(std::string_view symbol) const {
   auto it = by_name_.find(absl::string_view(symbol.data(), symbol.size()));
   return it == by_name_.end() ? nullptr : it->second;

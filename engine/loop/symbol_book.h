@@ -78,6 +78,10 @@ class SymbolBook final : public feed::TickSink {
   // `kept` (indices into unwritten(), any order, duplicates allowed), which
   // stay unwritten, in their order. No allocation.
   void MarkWrittenExcept(std::span<const uint32_t> kept);
+  // Marks `symbols` unwritten again (their write failed after they were
+  // marked written), after the ones already unwritten; a symbol that is
+  // unwritten already (computed anew since) keeps its place. No allocation.
+  void MarkUnwritten(std::span<SymbolState* const> symbols);
 
   // Continues seq from another writer's: every symbol's seq becomes at least
   // its entry in `stored` (symbol -> seq found in Redis), now for the symbols
