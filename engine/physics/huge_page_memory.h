@@ -28,9 +28,9 @@ class HugePageResource final : public std::pmr::memory_resource {
   }
 };
 
-// Carves windows out of 2 MB pages, a growing run of mappings at a time
-// (2 MB, 4 MB, 8 MB, ...): memory is handed back only when the arena is
-// destroyed, so it must outlive every window allocated from it. E.g.
+// Carves windows out of 2 MB pages, from ever larger mappings (2 MB
+// first). Memory is handed back only when the arena is destroyed, so it
+// must outlive every window allocated from it. E.g.
 //   HugePageArena arena;
 //   Window w(1000, &arena);
 class HugePageArena final : public std::pmr::memory_resource {
