@@ -169,6 +169,17 @@ WriterOptions LateReplies() {
   return options;
 }
 
+// Flush (retried through the reconnect backoff, up to ~1 s) and Settle, once
+// Redis is back after an outage.
+absl::Status FlushAfterOutage(StateWriter& writer, SymbolBook& book) {
+  absl::Status flushed = writer.Flush(book);
+  for (int i = 0; i < 50 && absl::IsUnavailable(flushed); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    flushed = writer.Flush(book);
+  }
+  return flushed.ok() ? writer.Settle(book) : flushed;
+}
+
 // The seq of the state stored for `symbol`, -1 when none parses.
 int64_t StoredSeq(const RedisServer& server, const std::string& symbol) {
   const std::string key = "physics:state:" + symbol;
@@ -204,13 +215,7 @@ TEST(StateWriter, WithLateRepliesFlushDoesNotWaitAndAFailureFoundLaterRewritesTh
   EXPECT_FALSE(writer.connected());
   EXPECT_EQ(book.unwritten().size(), 3u);
   ASSERT_TRUE(server.Start().ok());
-  absl::Status flushed = writer.Flush(book);
-  for (int i = 0; i < 50 && absl::IsUnavailable(flushed); ++i) {  // reconnect backoff
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    flushed = writer.Flush(book);
-  }
-  ASSERT_TRUE(flushed.ok()) << flushed;
-  ASSERT_TRUE(writer.Settle(book).ok());
+  ASSERT_TRUE(FlushAfterOutage(writer, book).ok());
   EXPECT_TRUE(book.unwritten().empty());
   EXPECT_EQ(StoredSeq(server, "S0"), 2);
   EXPECT_EQ(StoredSeq(server, "S2"), 2);
@@ -241,13 +246,7 @@ TEST(StateWriter, WithLateRepliesASymbolComputedAgainWhileItsWriteIsInFlightIsUn
   EXPECT_EQ(book.unwritten()[1]->symbol, "S1");
   EXPECT_EQ(book.unwritten()[2]->symbol, "S2");
   ASSERT_TRUE(server.Start().ok());
-  absl::Status flushed = writer.Flush(book);
-  for (int i = 0; i < 50 && absl::IsUnavailable(flushed); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    flushed = writer.Flush(book);
-  }
-  ASSERT_TRUE(flushed.ok()) << flushed;
-  ASSERT_TRUE(writer.Settle(book).ok());
+  ASSERT_TRUE(FlushAfterOutage(writer, book).ok());
   EXPECT_EQ(StoredSeq(server, "S0"), 3);
   EXPECT_EQ(StoredSeq(server, "S1"), 3);
   EXPECT_EQ(StoredSeq(server, "S2"), 1);
