@@ -134,25 +134,30 @@ absl::Status StateWriter::Flush(SymbolBook& book) {
   if (beat) heartbeat_->Append(pipeline_);
   return ExecuteUnfenced(book, beat, now,
                          options_.late_replies ? redis::Pipeline::Replies::kEarlier
-                                               : redis::Pipeline::Replies::kAll);
+                                               : redis::Pipeline::Replies::kAll,
+                         /*closes_tick=*/true);
 }
 
 absl::Status StateWriter::Settle(SymbolBook& book) {
   if (!conn_ || pipeline_.owed() == 0) return absl::OkStatus();
-  return ExecuteUnfenced(book, /*beat=*/false, Clock::now(), redis::Pipeline::Replies::kAll);
+  // States streamed since the last Flush (none between loop ticks) go out
+  // too, but their symbols stay unwritten until the Flush that completes them.
+  return ExecuteUnfenced(book, /*beat=*/false, Clock::now(), redis::Pipeline::Replies::kAll,
+                         /*closes_tick=*/false);
 }
 
 absl::Status StateWriter::ExecuteUnfenced(SymbolBook& book, bool beat, Clock::time_point now,
-                                          redis::Pipeline::Replies replies) {
+                                          redis::Pipeline::Replies replies, bool closes_tick) {
   const size_t commands = pipeline_.size();
   absl::Status status = pipeline_.Execute(*conn_, replies);  // clears the pipeline
-  appended_ = published_ = 0;
+  if (closes_tick) appended_ = published_ = 0;
   if (commands > 0) {
     ++counters_.pipelines;
     counters_.commands += static_cast<int64_t>(commands);
   }
   if (absl::IsUnavailable(status) || !conn_->ok()) {
     ++counters_.failed_writes;
+    appended_ = published_ = 0;
     // What the earlier pipeline wrote is unknown now: write it again.
     book.MarkUnwritten(in_flight_);
     in_flight_.clear();
@@ -166,6 +171,7 @@ absl::Status StateWriter::ExecuteUnfenced(SymbolBook& book, bool beat, Clock::ti
   in_flight_.clear();
   if (beat_in_flight_) heartbeat_->Written(beat_sent_);
   beat_in_flight_ = false;
+  if (!closes_tick) return absl::OkStatus();
   if (pipeline_.owed() > 0) {  // this one's are left for later
     in_flight_.assign(book.unwritten().begin(), book.unwritten().end());
     beat_in_flight_ = beat;

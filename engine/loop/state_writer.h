@@ -135,9 +135,11 @@ class StateWriter final : public Writer {
 
   absl::Status EnsureConnected();
   // Without a lease: executes pipeline_ (holding the beat when `beat`),
-  // reading `replies` (Pipeline::Execute), and marks what is known written.
+  // reading `replies` (Pipeline::Execute); on failure returns the symbols in
+  // flight to the book. With `closes_tick` (Flush: pipeline_ holds every
+  // unwritten symbol's commands) marks the book's symbols written.
   absl::Status ExecuteUnfenced(SymbolBook& book, bool beat, std::chrono::steady_clock::time_point now,
-                               redis::Pipeline::Replies replies);
+                               redis::Pipeline::Replies replies, bool closes_tick);
   // Lease mode: Flush while standing by (the heartbeat only) and while leading.
   absl::Status FlushStandby(SymbolBook& book, bool beat, std::chrono::steady_clock::time_point now);
   absl::Status FlushLeading(SymbolBook& book, bool beat, std::chrono::steady_clock::time_point now);
