@@ -186,6 +186,9 @@ int Main(int argc, char** argv) {
   if (!shard.whole()) writer_options.heartbeat_value = absl::StrCat("shard ", shard.ToString());
   writer_options.leader_lease = absl::Seconds(leader_lease);
   if (!shard.whole()) writer_options.shard = shard.ToString();
+  // The stream feed acknowledges its entries once they are written, so it
+  // needs every reply read first (docs/engine.md, "Writing to Redis").
+  writer_options.late_replies = !stream_feed && leader_lease == 0;
 
   shutdown::ShutdownSignal shutdown;
   auto book = std::make_unique<loop::SymbolBook>(static_cast<size_t>(window), config->Key(""));

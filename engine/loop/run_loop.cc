@@ -122,11 +122,15 @@ int RunLoop(feed::Feed& feed, SymbolBook& book, Writer& writer, const LoopOption
     }
   }
 
-  // Flush what the last loop tick left, retrying Redis for a bounded time.
+  // Flush what the last loop tick left, retrying Redis for a bounded time;
+  // first read the replies the last Flush left owed (a failure there makes
+  // its symbols unwritten again).
+  writer.Settle(book).IgnoreError();
   const auto give_up = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(options.final_flush_seconds));
   while (!book.unwritten().empty()) {
     absl::Status s = writer.Flush(book);
+    if (s.ok()) s = writer.Settle(book);
     if (IsConfigurationError(s)) return 2;
     if (s.ok()) feed.OnWritten();
     if (s.ok() || Clock::now() >= give_up) break;

@@ -73,6 +73,7 @@ absl::Status StateWriter::EnsureConnected() {
 
 void StateWriter::ConnectionLost(const absl::Status& why) {
   conn_.reset();
+  pipeline_.Reset();  // nothing more is read from the old connection
   if (config_.uses_sentinels()) switches_at_loss_ = config_.sentinels->switches();
   // The WATCH went with the connection: a leader reclaims before writing again.
   const absl::Duration wait = backoff_.Next();
@@ -140,31 +141,66 @@ void StateWriter::AppendSnapshot(const SymbolState& s, redis::Pipeline& pipeline
 
 absl::Status StateWriter::Flush(SymbolBook& book) {
   const auto now = std::chrono::steady_clock::now();
-  const bool beat = heartbeat_.has_value() && heartbeat_->Due(now);
+  // A beat whose replies are owed is written unless that pipeline fails.
+  const bool beat = heartbeat_.has_value() && !beat_in_flight_ && heartbeat_->Due(now);
   if (lease_) return lease_->leading() ? FlushLeading(book, beat, now) : FlushStandby(book, beat, now);
-  if (book.unwritten().empty() && !beat) return absl::OkStatus();
+  if (book.unwritten().empty() && !beat) return Settle(book);
   if (absl::Status s = EnsureConnected(); !s.ok()) {
     ++counters_.failed_writes;
-    pipeline_.Clear();
+    pipeline_.Reset();
     appended_ = published_ = 0;
     return s;
   }
   AppendNew(book, /*tick_closed=*/true);
   if (beat) heartbeat_->Append(pipeline_);
+  return ExecuteUnfenced(book, beat, now,
+                         options_.late_replies ? redis::Pipeline::Replies::kEarlier
+                                               : redis::Pipeline::Replies::kAll,
+                         /*closes_tick=*/true);
+}
+
+absl::Status StateWriter::Settle(SymbolBook& book) {
+  if (!conn_ || pipeline_.owed() == 0) return absl::OkStatus();
+  // States streamed since the last Flush (none between loop ticks) go out
+  // too, but their symbols stay unwritten until the Flush that completes them.
+  return ExecuteUnfenced(book, /*beat=*/false, Clock::now(), redis::Pipeline::Replies::kAll,
+                         /*closes_tick=*/false);
+}
+
+absl::Status StateWriter::ExecuteUnfenced(SymbolBook& book, bool beat, Clock::time_point now,
+                                          redis::Pipeline::Replies replies, bool closes_tick) {
   const size_t commands = pipeline_.size();
-  absl::Status status = pipeline_.Execute(*conn_);  // clears the pipeline
-  appended_ = published_ = 0;
-  ++counters_.pipelines;
-  counters_.commands += static_cast<int64_t>(commands);
+  absl::Status status = pipeline_.Execute(*conn_, replies);  // clears the pipeline
+  if (closes_tick) appended_ = published_ = 0;
+  if (commands > 0) {
+    ++counters_.pipelines;
+    counters_.commands += static_cast<int64_t>(commands);
+  }
   if (absl::IsUnavailable(status) || !conn_->ok()) {
     ++counters_.failed_writes;
+    appended_ = published_ = 0;
+    // What the earlier pipeline wrote is unknown now: write it again.
+    book.MarkUnwritten(in_flight_);
+    in_flight_.clear();
+    beat_in_flight_ = false;
     ConnectionLost(status);
     return absl::UnavailableError(status.message());
   }
   NoteErrorReplies(status);
   NoteWritten(book);
+  // Every earlier pipeline's replies are read by now.
+  in_flight_.clear();
+  if (beat_in_flight_) heartbeat_->Written(beat_sent_);
+  beat_in_flight_ = false;
+  if (!closes_tick) return absl::OkStatus();
+  if (pipeline_.owed() > 0) {  // this one's are left for later
+    in_flight_.assign(book.unwritten().begin(), book.unwritten().end());
+    beat_in_flight_ = beat;
+    beat_sent_ = now;
+  } else if (beat) {
+    heartbeat_->Written(now);
+  }
   book.MarkAllWritten();
-  if (beat) heartbeat_->Written(now);
   return absl::OkStatus();
 }
 

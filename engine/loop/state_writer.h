@@ -29,6 +29,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -61,6 +62,12 @@ struct WriterOptions {
   absl::Duration leader_lease = absl::ZeroDuration();
   // "I/N" for engine shard I of N (each shard has its own lease); "" for one engine.
   std::string shard;
+  // Without a lease: Flush leaves the replies of its pipeline to be read by
+  // the next Flush (or Settle), so the next loop tick is computed while
+  // Redis executes the end of this one. Only for a feed that acknowledges
+  // nothing (sim, pubsub, csv): RunLoop calls Feed::OnWritten once the
+  // symbols are marked written, which is before their replies are read.
+  bool late_replies = false;
 };
 
 // The lease's key: [ns:]ops:leader:engine, plus ":I/N" for an engine shard.
@@ -94,6 +101,9 @@ class StateWriter final : public Writer {
   // kUnauthenticated / kPermissionDenied when Redis refuses our credentials,
   // which retrying cannot fix.
   absl::Status Flush(SymbolBook& book) override;
+  // Reads the replies a late_replies Flush left owed; symbols whose write
+  // failed become unwritten again. OK at once when nothing is owed.
+  absl::Status Settle(SymbolBook& book) override;
 
   // Starts sending the states (SET) of the symbols that became unwritten since the
   // last call, while the caller computes the rest of the tick (so Redis and the
@@ -135,6 +145,12 @@ class StateWriter final : public Writer {
   enum class Claim { kTaken, kKept, kOther };
 
   absl::Status EnsureConnected();
+  // Without a lease: executes pipeline_ (holding the beat when `beat`),
+  // reading `replies` (Pipeline::Execute); on failure returns the symbols in
+  // flight to the book. With `closes_tick` (Flush: pipeline_ holds every
+  // unwritten symbol's commands) marks the book's symbols written.
+  absl::Status ExecuteUnfenced(SymbolBook& book, bool beat, std::chrono::steady_clock::time_point now,
+                               redis::Pipeline::Replies replies, bool closes_tick);
   // Lease mode: Flush while standing by (the heartbeat only) and while leading.
   absl::Status FlushStandby(SymbolBook& book, bool beat, std::chrono::steady_clock::time_point now);
   absl::Status FlushLeading(SymbolBook& book, bool beat, std::chrono::steady_clock::time_point now);
@@ -175,6 +191,11 @@ class StateWriter final : public Writer {
   redis::Pipeline pipeline_;
   size_t appended_ = 0;   // book.unwritten() entries whose state SET is in pipeline_
   size_t published_ = 0;  // ... and whose PUBLISH and snapshot are
+  // late_replies: the symbols (and the beat) of the pipeline whose replies
+  // are owed; marked written in the book, unwritten again if they fail.
+  std::vector<SymbolState*> in_flight_;
+  bool beat_in_flight_ = false;
+  std::chrono::steady_clock::time_point beat_sent_{};
   std::optional<redis::Heartbeat> heartbeat_;
   std::optional<LeaderLease> lease_;
   std::string lease_key_;      // [ns:]ops:leader:engine[:I/N]

@@ -1,7 +1,10 @@
 // StateWriter against a real redis-server: what goes over the wire per tick.
 #include "engine/loop/state_writer.h"
 
+#include <chrono>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -159,6 +162,100 @@ TEST(StateWriter, ReadOnlyFromADemotedMasterKeepsTheStatesForTheNextConnection) 
   EXPECT_EQ(writer.Flush(book).code(), absl::StatusCode::kUnavailable);
   EXPECT_FALSE(writer.connected());
   EXPECT_EQ(book.unwritten().size(), 3u);  // to be written after the reconnect
+}
+
+// Flush (retried through the reconnect backoff, up to ~1 s) and Settle, once
+// Redis is back after an outage.
+absl::Status FlushAfterOutage(StateWriter& writer, SymbolBook& book) {
+  absl::Status flushed = writer.Flush(book);
+  for (int i = 0; i < 50 && absl::IsUnavailable(flushed); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    flushed = writer.Flush(book);
+  }
+  return flushed.ok() ? writer.Settle(book) : flushed;
+}
+
+// The seq of the state stored for `symbol`, -1 when none parses.
+int64_t StoredSeq(const RedisServer& server, const std::string& symbol) {
+  const std::string key = "physics:state:" + symbol;
+  const std::string json = server.String({"GET", key});
+  const size_t at = json.find("\"seq\":");
+  return at == std::string::npos ? -1 : std::stoll(json.substr(at + 6));
+}
+
+// A StateWriter with late replies on a server of its own.
+class StateWriterLateReplies : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server.Start().ok());
+    writer.emplace(server.config(), Options());
+  }
+  // Writes a first tick of `count` symbols (connecting) and reads every reply.
+  void WriteFirstTick(int count) {
+    Trade(book, count, 1766318400LL * 1'000'000);
+    book.CloseTick();
+    ASSERT_TRUE(writer->Flush(book).ok());
+    ASSERT_TRUE(writer->Settle(book).ok());
+  }
+
+  static WriterOptions Options() {
+    WriterOptions options;
+    options.late_replies = true;
+    return options;
+  }
+  RedisServer server;
+  SymbolBook book{100, ""};
+  std::optional<StateWriter> writer;  // once the server has its port
+};
+
+TEST_F(StateWriterLateReplies, FlushDoesNotWaitAndAFailureFoundLaterRewritesTheSymbols) {
+  ASSERT_NO_FATAL_FAILURE(WriteFirstTick(3));
+  EXPECT_EQ(StoredSeq(server, "S2"), 1);
+
+  // A stalled server: Flush sends and returns without a reply (waiting would
+  // fail after the 1 s I/O timeout); the symbols count as written meanwhile.
+  ASSERT_TRUE(server.Pause().ok());
+  Trade(book, 3, 1766318401LL * 1'000'000);
+  book.CloseTick();
+  ASSERT_TRUE(writer->Flush(book).ok());
+  EXPECT_TRUE(book.unwritten().empty());
+  EXPECT_TRUE(writer->connected());
+
+  // It dies before executing them: reading the replies finds the loss, and
+  // the symbols are unwritten again, to be written once Redis is back.
+  server.Kill();
+  EXPECT_EQ(writer->Settle(book).code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(writer->connected());
+  EXPECT_EQ(book.unwritten().size(), 3u);
+  ASSERT_TRUE(server.Start().ok());
+  ASSERT_TRUE(FlushAfterOutage(*writer, book).ok());
+  EXPECT_TRUE(book.unwritten().empty());
+  EXPECT_EQ(StoredSeq(server, "S0"), 2);
+  EXPECT_EQ(StoredSeq(server, "S2"), 2);
+}
+
+TEST_F(StateWriterLateReplies, ASymbolComputedAgainWhileItsWriteIsInFlightIsUnwrittenOnce) {
+  ASSERT_NO_FATAL_FAILURE(WriteFirstTick(2));
+
+  ASSERT_TRUE(server.Pause().ok());
+  Trade(book, 3, 1766318401LL * 1'000'000);  // S0..S2, seq 2 (S2: 1)
+  book.CloseTick();
+  ASSERT_TRUE(writer->Flush(book).ok());  // in flight, unanswered
+  Trade(book, 2, 1766318402LL * 1'000'000);  // S0, S1 again: seq 3
+  book.CloseTick();
+  server.Kill();
+  // The next Flush reads the earlier replies first and finds the loss: S0 and
+  // S1 stay unwritten once, with their newest state; S2 is unwritten again.
+  EXPECT_EQ(writer->Flush(book).code(), absl::StatusCode::kUnavailable);
+  ASSERT_EQ(book.unwritten().size(), 3u);
+  EXPECT_EQ(book.unwritten()[0]->symbol, "S0");
+  EXPECT_EQ(book.unwritten()[1]->symbol, "S1");
+  EXPECT_EQ(book.unwritten()[2]->symbol, "S2");
+  ASSERT_TRUE(server.Start().ok());
+  ASSERT_TRUE(FlushAfterOutage(*writer, book).ok());
+  EXPECT_EQ(StoredSeq(server, "S0"), 3);
+  EXPECT_EQ(StoredSeq(server, "S1"), 3);
+  EXPECT_EQ(StoredSeq(server, "S2"), 1);
 }
 
 TEST(StateWriter, RetriesAtOnceWhenTheSentinelsAnnounceANewMaster) {

@@ -30,14 +30,15 @@ std::string JoinKey(std::string_view prefix, std::string_view name, std::string_
 
 }  // namespace
 
-SymbolState::SymbolState(std::string name, std::string key_prefix, size_t window_capacity)
+SymbolState::SymbolState(std::string name, std::string key_prefix, size_t window_capacity,
+                         std::pmr::memory_resource* window_memory)
     : symbol(std::move(name)),
       state_key(JoinKey(key_prefix, schema::kStateKeyPrefix, symbol)),
       snapshot_key(JoinKey(key_prefix, schema::kSnapshotKeyPrefix, symbol)),
       state_slot(redis::KeySlot(state_key)),
       snapshot_slot(redis::KeySlot(snapshot_key)),
       symbol_crc16(redis::Crc16(symbol)),
-      window(window_capacity) {
+      window(window_capacity, window_memory) {
   state_json.reserve(kStateJsonCapacity);
   event_json.reserve(kEventJsonCapacity);
 }
@@ -54,7 +55,7 @@ void SymbolBook::Accept(const schema::Tick& tick) {
   if (auto it = by_name_.find(tick.symbol); it != by_name_.end()) {
     s = it->second;
   } else {
-    symbols_.push_back(std::make_unique<SymbolState>(tick.symbol, key_prefix_, window_capacity_));
+    symbols_.push_back(std::make_unique<SymbolState>(tick.symbol, key_prefix_, window_capacity_, &window_memory_));
     s = symbols_.back().get();
     by_name_.emplace(s->symbol, s);
     if (auto floor = seq_floors_.find(s->symbol); floor != seq_floors_.end()) {
@@ -163,6 +164,14 @@ void SymbolBook::MarkWrittenExcept(std::span<const uint32_t> kept) {
   for (SymbolState* s : unwritten_) s->unwritten = false;
   for (uint32_t i : kept) unwritten_[i]->unwritten = true;
   std::erase_if(unwritten_, [](const SymbolState* s) { return !s->unwritten; });
+}
+
+void SymbolBook::MarkUnwritten(std::span<SymbolState* const> symbols) {
+  for (SymbolState* s : symbols) {
+    if (s->unwritten) continue;
+    s->unwritten = true;
+    unwritten_.push_back(s);
+  }
 }
 
 const SymbolState* SymbolBook::Find(std::string_view symbol) const {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <memory_resource>
 #include <span>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "absl/functional/function_ref.h"
 #include "engine/feed/feed.h"
 #include "engine/log/throttle.h"
+#include "engine/physics/huge_page_memory.h"
 #include "engine/physics/vector.h"
 #include "engine/physics/window.h"
 #include "engine/schema/timestamp.h"
@@ -25,7 +27,9 @@ namespace physics::loop {
 
 // One symbol's state. Keys are namespaced once, at creation.
 struct SymbolState {
-  SymbolState(std::string name, std::string key_prefix, size_t window_capacity);
+  // The window's memory comes from `window_memory`, which must outlive it.
+  SymbolState(std::string name, std::string key_prefix, size_t window_capacity,
+              std::pmr::memory_resource* window_memory);
 
   std::string symbol;
   std::string state_key;     // [ns:]physics:state:SYM
@@ -78,6 +82,10 @@ class SymbolBook final : public feed::TickSink {
   // `kept` (indices into unwritten(), any order, duplicates allowed), which
   // stay unwritten, in their order. No allocation.
   void MarkWrittenExcept(std::span<const uint32_t> kept);
+  // Marks `symbols` unwritten again (their write failed after they were
+  // marked written), after the ones already unwritten; a symbol that is
+  // unwritten already (computed anew since) keeps its place. No allocation.
+  void MarkUnwritten(std::span<SymbolState* const> symbols);
 
   // Continues seq from another writer's: every symbol's seq becomes at least
   // its entry in `stored` (symbol -> seq found in Redis), now for the symbols
@@ -96,6 +104,9 @@ class SymbolBook final : public feed::TickSink {
   size_t window_capacity_;
   std::string key_prefix_;
   physics::Calculator calculator_;
+  // Every window, on 2 MB pages (docs/engine.md, "Memory"); declared before
+  // symbols_ so that it outlives them.
+  physics::HugePageArena window_memory_;
   std::vector<std::unique_ptr<SymbolState>> symbols_;
   absl::flat_hash_map<std::string, SymbolState*> by_name_;
   std::vector<SymbolState*> traded_;     // symbols with ticks in this loop tick

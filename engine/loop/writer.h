@@ -35,8 +35,15 @@ class Writer {
   // there was nothing to write); kUnavailable when some or all of it could not
   // be (the unwritten symbols stay in the book for the next call);
   // kUnauthenticated / kPermissionDenied when Redis refuses our credentials,
-  // which retrying cannot fix.
+  // which retrying cannot fix. A StateWriter with WriterOptions::late_replies
+  // returns once the commands are sent and the previous Flush's replies
+  // read, marking the symbols written then; a write found failed later puts
+  // them back (the next Flush or Settle).
   virtual absl::Status Flush(SymbolBook& book) = 0;
+  // Reads every reply a Flush left owed (WriterOptions::late_replies) and
+  // returns the symbols whose write turned out to fail to the book's
+  // unwritten list. Returns like Flush; OK at once when nothing is owed.
+  virtual absl::Status Settle(SymbolBook& /*book*/) { return absl::OkStatus(); }
   // Starts sending the states of the symbols that became unwritten since the
   // last call, while the caller computes the rest of the loop tick. Flush()
   // must follow before the book's unwritten list changes otherwise.

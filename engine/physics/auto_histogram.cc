@@ -72,9 +72,17 @@ double SortedQuantile(std::span<const double> sorted, double q) {
   return gamma >= 0.5 ? b - diff * (1 - gamma) : a + diff * gamma;
 }
 
+AutoBinSizeTerms AutoBinSizeTermsOf(size_t n) {
+  const double size = static_cast<double>(n);
+  return {.inverse_cube_root = std::pow(size, -1.0 / 3.0), .sturges_bins = std::log2(size) + 1.0};
+}
+
 BinLayout AutoBinLayout(std::span<const double> sorted) {
+  return AutoBinLayout(sorted, AutoBinSizeTermsOf(sorted.size()));
+}
+
+BinLayout AutoBinLayout(std::span<const double> sorted, const AutoBinSizeTerms& terms) {
   assert(!sorted.empty());
-  const double size = static_cast<double>(sorted.size());
   const double lowest = sorted.front();
   const double highest = sorted.back();
   BinLayout layout;
@@ -85,8 +93,8 @@ BinLayout AutoBinLayout(std::span<const double> sorted) {
     layout.last += 0.5;
   }
   const double iqr = SortedQuantile(sorted, 0.75) - SortedQuantile(sorted, 0.25);
-  const double fd = 2.0 * iqr * std::pow(size, -1.0 / 3.0);
-  const double sturges = (highest - lowest) / (std::log2(size) + 1.0);
+  const double fd = 2.0 * iqr * terms.inverse_cube_root;
+  const double sturges = (highest - lowest) / terms.sturges_bins;
   const double width = fd != 0 ? std::min(fd, sturges) : sturges;
   const double delta = layout.last - layout.first;
   if (width != 0) {

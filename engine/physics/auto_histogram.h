@@ -37,10 +37,23 @@ struct BinLayout {
 // quantile q in [0, 1], including numpy's _lerp rounding. REQUIRES: non-empty.
 double SortedQuantile(std::span<const double> sorted, double q);
 
+// The two factors of the "auto" rule that depend only on the sample size n:
+// n^(-1/3) (Freedman-Diaconis) and log2(n) + 1 (Sturges). A caller laying out
+// many histograms of few sizes computes them once per size (AutoBinSizeTerms
+// is exactly what AutoBinLayout would compute).
+struct AutoBinSizeTerms {
+  double inverse_cube_root = 0;
+  double sturges_bins = 0;
+};
+AutoBinSizeTerms AutoBinSizeTermsOf(size_t n);
+
 // The "auto" layout (min of Freedman-Diaconis and Sturges widths) for
 // `sorted`, ascending and non-empty. When numpy would ask for more bins than
 // fit in an int64 (it would fail to allocate them), nbins saturates.
 BinLayout AutoBinLayout(std::span<const double> sorted);
+// The same with the size terms given. REQUIRES: terms ==
+// AutoBinSizeTermsOf(sorted.size()).
+BinLayout AutoBinLayout(std::span<const double> sorted, const AutoBinSizeTerms& terms);
 
 // Calls visit(bin, count) for every non-empty bin of `layout` over `sorted`,
 // in increasing bin order; counts sum to sorted.size(). Cost is

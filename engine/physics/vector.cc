@@ -70,8 +70,8 @@ double PopulationStd(std::span<const double> values, double mean) {
 #endif
 
 // Centre of the first fullest bin of the prices' "auto" histogram.
-double PriceMode(std::span<const double> sorted_prices) {
-  const BinLayout layout = AutoBinLayout(sorted_prices);
+double PriceMode(std::span<const double> sorted_prices, const AutoBinSizeTerms& terms) {
+  const BinLayout layout = AutoBinLayout(sorted_prices, terms);
   int64_t best_bin = 0;
   int64_t best_count = 0;
   ForEachNonEmptyBin(sorted_prices, layout, [&](int64_t bin, int64_t count) {
@@ -107,17 +107,21 @@ std::string_view RegimeName(Regime r) {
 }
 
 Calculator::Calculator(size_t max_window)
-    : max_window_(max_window), log_(max_window + 1), c_log_c_(max_window + 1) {
+    : max_window_(max_window),
+      log_(max_window + 1),
+      c_log_c_(max_window + 1),
+      bin_terms_(max_window + 1) {
   log_[0] = 0.0;  // never read: empty bins are not visited
   c_log_c_[0] = 0.0;
   for (size_t c = 1; c <= max_window; ++c) {
     log_[c] = std::log(static_cast<double>(c));
     c_log_c_[c] = static_cast<double>(c) * log_[c];
+    bin_terms_[c] = AutoBinSizeTermsOf(c);
   }
 }
 
 double Calculator::Entropy(std::span<const double> sorted_returns) const {
-  const BinLayout layout = AutoBinLayout(sorted_returns);
+  const BinLayout layout = AutoBinLayout(sorted_returns, bin_terms_[sorted_returns.size()]);
   int64_t non_empty = 0;
   double sum_c_log_c = 0.0;
   ForEachNonEmptyBin(sorted_returns, layout, [&](int64_t, int64_t count) {
@@ -150,7 +154,7 @@ PhysicsVector Calculator::Compute(const Window& w) const {
   if (n >= kMinNashPrices) {
     const double mean = w.price_sum() / static_cast<double>(n);
     const double sigma = PopulationStd(prices, mean);
-    if (sigma > kFlatSigma) v.nash_dist = (p - PriceMode(prices)) / sigma;
+    if (sigma > kFlatSigma) v.nash_dist = (p - PriceMode(prices, bin_terms_[n])) / sigma;
   }
   const TailIndex tail = HillTailIndex(w.sorted_returns(), w.sorted_log_abs_returns());
   v.alpha = tail.alpha;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/physics/auto_histogram.h"
 #include "engine/physics/window.h"
 
 namespace physics {
@@ -33,7 +34,8 @@ struct PhysicsVector {
 };
 
 // Computes physics vectors for windows of capacity up to `max_window` using
-// read-only tables built once (c*ln(c) for the entropy), e.g.
+// read-only tables built once (c*ln(c) for the entropy, the histograms'
+// size terms), e.g.
 //   const physics::Calculator calc(1000);
 //   physics::PhysicsVector v = calc.Compute(window);
 class Calculator {
@@ -55,6 +57,9 @@ class Calculator {
   size_t max_window_;
   std::vector<double> log_;      // ln(c), c in [0, max_window]
   std::vector<double> c_log_c_;  // c * ln(c), c in [0, max_window]
+  // The "auto" histogram's size terms for c values, c in [0, max_window]
+  // (a pow and a log2 per histogram otherwise).
+  std::vector<AutoBinSizeTerms> bin_terms_;
 };
 
 }  // namespace physics

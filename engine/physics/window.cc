@@ -68,13 +68,13 @@ double LogAbs(double r) { return std::log(std::fabs(r)); }
 
 }  // namespace
 
-Window::Window(size_t capacity)
+Window::Window(size_t capacity, std::pmr::memory_resource* memory)
     : capacity_(capacity),
-      prices_(capacity),
-      returns_(capacity),
-      sorted_prices_(capacity),
-      sorted_returns_(capacity),
-      sorted_log_abs_(capacity) {
+      prices_(capacity, memory),
+      returns_(capacity, memory),
+      sorted_prices_(capacity, memory),
+      sorted_returns_(capacity, memory),
+      sorted_log_abs_(capacity, memory) {
   assert(capacity >= 1);
 }
 

@@ -6,6 +6,7 @@
 #define PHYSICS_ENGINE_PHYSICS_WINDOW_H_
 
 #include <cstddef>
+#include <memory_resource>
 #include <span>
 #include <vector>
 
@@ -32,8 +33,11 @@ struct Observation {
 //   physics::PhysicsVector v = calculator.Compute(w);
 class Window {
  public:
-  // REQUIRES: capacity >= 1. Allocates all memory the window will ever use.
-  explicit Window(size_t capacity);
+  // REQUIRES: capacity >= 1. Allocates all memory the window will ever use,
+  // from `memory` (e.g. a HugePageArena shared by many windows), which must
+  // outlive the window.
+  explicit Window(size_t capacity,
+                  std::pmr::memory_resource* memory = std::pmr::get_default_resource());
 
   // Copying a window is almost always a per-tick mistake; move it instead.
   Window(const Window&) = delete;
@@ -110,13 +114,13 @@ class Window {
   size_t size_ = 0;
   size_t head_ = 0;  // ring index of the oldest price
   Observation latest_{0.0, 0.0, 0.0};
-  std::vector<double> prices_;          // ring, capacity_
+  std::pmr::vector<double> prices_;          // ring, capacity_
   // returns_[j] is the return ending at the price in prices_[j]; the slot of
   // the oldest price holds no live return.
-  std::vector<double> returns_;         // ring, parallel to prices_
-  std::vector<double> sorted_prices_;   // first size_ entries valid
-  std::vector<double> sorted_returns_;  // first returns_size() entries valid
-  std::vector<double> sorted_log_abs_;  // ln|r| beside sorted_returns_
+  std::pmr::vector<double> returns_;         // ring, parallel to prices_
+  std::pmr::vector<double> sorted_prices_;   // first size_ entries valid
+  std::pmr::vector<double> sorted_returns_;  // first returns_size() entries valid
+  std::pmr::vector<double> sorted_log_abs_;  // ln|r| beside sorted_returns_
   CompensatedSum price_sum_;
   size_t pushes_since_resum_ = 0;  // resummed when it reaches capacity_
 };

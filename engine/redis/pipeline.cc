@@ -133,6 +133,11 @@ void Pipeline::Clear() {
   sent_ = 0;
 }
 
+void Pipeline::Reset() {
+  Clear();
+  owed_ = 0;
+}
+
 absl::Status Pipeline::SendNow(Connection& conn) {
   if (!conn.ok()) return conn.NotUsable();
   if (sent_ == buffer_.size()) return absl::OkStatus();
@@ -153,28 +158,34 @@ absl::Status Pipeline::SendNow(Connection& conn) {
   return absl::OkStatus();
 }
 
-absl::Status Pipeline::Execute(Connection& conn) {
+absl::Status Pipeline::Execute(Connection& conn, Replies replies) {
   absl::Cleanup clear = [this] { Clear(); };
   tally_.Reset();
   tally_.errors_out = errors_out_;
   if (errors_out_ != nullptr) errors_out_->clear();
-  if (empty()) return absl::OkStatus();
+  if (empty() && owed_ == 0) return absl::OkStatus();
+  // The replies owed (earlier batches) come first; kEarlier leaves this
+  // batch's owed instead.
+  const size_t to_read = replies == Replies::kAll ? owed_ + count_ : owed_;
+  const size_t left_owed = replies == Replies::kAll ? 0 : count_;
+  owed_ = 0;  // stays 0 when the exchange fails: the connection is broken then
   if (!conn.ok()) return conn.NotUsable();
 
   {
     ScopedReaderFunctions scoped(conn.raw()->reader, &counting_functions_, &tally_,
                                  2 * Connection::kReadChunkBytes);
     absl::Status io = conn.Exchange(
-        std::string_view(buffer_).substr(sent_), count_, [this](void*) { tally_.EndReply(); }, conn.io_timeout(),
+        std::string_view(buffer_).substr(sent_), to_read, [this](void*) { tally_.EndReply(); }, conn.io_timeout(),
         Connection::OnTimeout::kBreak);
     if (!io.ok()) return io;
   }
+  if (tally_.errors == 0 || !tally_.has_demoted_error) owed_ = left_owed;
   if (tally_.errors == 0) return absl::OkStatus();
   if (tally_.has_demoted_error) {
     return conn.MarkDemoted(std::string_view(tally_.demoted_error.data(), tally_.demoted_error_len));
   }
   return absl::InternalError(absl::StrCat(
-      "Redis rejected ", tally_.errors, " of ", count_, " pipelined commands; first (command #",
+      "Redis rejected ", tally_.errors, " of ", to_read, " pipelined commands; first (command #",
       tally_.first_error_index, "): ",
       absl::string_view(tally_.first_error.data(), tally_.first_error_len)));
 }

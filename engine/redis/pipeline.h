@@ -69,8 +69,12 @@ class Pipeline {
   // The encoded commands not yet sent (all of them when SendNow() was not
   // called), e.g. for `redis-cli --pipe`.
   std::string_view buffer() const { return buffer_; }
-  // Drops the commands and keeps the buffer's capacity.
+  // Drops the commands and keeps the buffer's capacity. Replies owed by an
+  // earlier Execute(kEarlier) stay owed: the connection still sends them.
   void Clear();
+  // Clear() and forget the owed replies: the connection they were owed on is
+  // being dropped.
+  void Reset();
 
   // Writes the whole buffer and reads exactly size() replies, counting error
   // replies without building a redisReply for each (the context's reader gets
@@ -89,8 +93,20 @@ class Pipeline {
   //                    demoted): the connection is then broken, so the owner
   //                    reconnects and rewrites (error_reply.h).
   // The pipeline is empty afterwards in every case. An empty pipeline is OK
-  // without I/O. REQUIRES: no replies are outstanding on `conn`.
-  absl::Status Execute(Connection& conn);
+  // without I/O.
+  //
+  // With Replies::kEarlier it sends every command but reads only the replies
+  // owed by the previous Execute(kEarlier) (every reply of its batch); this
+  // batch's replies are owed() until the next Execute, which reads them
+  // first, so the caller works while Redis executes them (the engine's next
+  // loop tick). Reading whole earlier batches only (never what merely
+  // arrived) keeps the reader between replies when Execute returns. Error
+  // replies and indices then refer to the replies read by this call.
+  // REQUIRES: no replies are outstanding on `conn` beyond owed().
+  enum class Replies { kAll, kEarlier };
+  absl::Status Execute(Connection& conn, Replies replies = Replies::kAll);
+  // Replies of sent commands not read yet (only after Execute(kEarlier)).
+  size_t owed() const { return owed_; }
 
   // Top-level null replies in the last Execute(): in a pipeline of writes,
   // each is an EXEC aborted by a WATCHed key (the engine's lease fence).
@@ -133,6 +149,7 @@ class Pipeline {
   std::string buffer_;
   size_t count_ = 0;
   size_t sent_ = 0;  // bytes of buffer_ already written by SendNow
+  size_t owed_ = 0;  // replies of an earlier batch not read yet
   Tally tally_;
   std::vector<ReplyError>* errors_out_ = nullptr;
   // hiredis wants a mutable table; it is only read, and only during Execute().
