@@ -93,7 +93,8 @@ int Main(int argc, char** argv) {
                   "only the holder of the lease ops:leader:engine (ops:leader:engine:I/N with "
                   "--shard I/N) writes, the others stand by and take over when it lapses; on a "
                   "Redis Cluster every write is fenced on its master (docs/engine.md, \"Standby "
-                  "and fencing\"); 0 writes unconditionally; else at least 0.1");
+                  "and fencing\"); with --feed stream a standby follows the stream (each owned "
+                  "partition stream) without consuming it; 0 writes unconditionally; else at least 0.1");
   flags.AddInt("partitions", &partitions, 1, redis::kMaxPartitions,
                "partitions of the symbol space (docs/SPEC.md §9): with a redis-cluster:// URL "
                "the sharded channels state_update:{TAG}, and what --shard splits; with a "
@@ -125,10 +126,6 @@ int Main(int argc, char** argv) {
   // One stream per partition (docs/engine.md, "### stream"): on a cluster,
   // and for engine shards, which own partitions.
   const bool partitioned_stream = stream_feed && (config->uses_cluster() || !shard.whole());
-  if (partitioned_stream && leader_lease > 0) {
-    return flags.UsageError("--leader-lease is not supported with partitioned streams yet (--feed "
-                            "stream with a redis-cluster:// URL or --shard)");
-  }
   const feed::SymbolShare share(redis::Partitioning(static_cast<int>(partitions)), shard);
 
   const double period = 1.0 / hz;

@@ -342,45 +342,19 @@ TEST(FeedStreamFaults, LeaderKilledMidStreamAndTheStandbyEndsInTheSameState) {
   ExpectPromptCleanExit(standby);
 }
 
-// The CSV's rows with timestamps in [from_ts, to_ts), as one MULTI/EXEC of
-// XADDs: no reader can see part of a bucket, so a drained read never closes
-// one early.
+// The CSV's rows with timestamps in [from_ts, to_ts), appended to the one
+// stream atomically (testing::AppendTickCsvRowsAtomically).
 void AppendRowsAtomically(const RedisServer& server, const std::string& csv, int64_t from_ts,
                           int64_t to_ts) {
-  std::vector<std::string> lines = absl::StrSplit(csv, '\n', absl::SkipEmpty());
-  absl::StatusOr<redis::Connection> conn = server.Connect();
-  ASSERT_TRUE(conn.ok());
-  ASSERT_TRUE(conn->Command({"MULTI"}).ok());
-  const char* kNames[] = {"timestamp", "symbol", "price", "size", "trades", "bid", "ask"};
-  for (size_t i = 1; i < lines.size(); ++i) {
-    std::vector<std::string> cells = absl::StrSplit(lines[i], ',');
-    int64_t ts = 0;
-    if (cells.size() != 7 || !absl::SimpleAtoi(cells[0].substr(0, cells[0].find('.')), &ts) ||
-        ts < from_ts || ts >= to_ts) {
-      continue;
-    }
-    std::vector<std::string> argv = {"XADD", "market:ticks", "*"};
-    for (size_t c = 0; c < cells.size(); ++c) {
-      argv.push_back(kNames[c]);
-      argv.push_back(cells[c]);
-    }
-    std::vector<std::string_view> views(argv.begin(), argv.end());
-    ASSERT_TRUE(conn->Command(views).ok());
-  }
-  absl::StatusOr<redis::Reply> exec = conn->Command({"EXEC"});
-  ASSERT_TRUE(exec.ok() && (*exec)->type == REDIS_REPLY_ARRAY);
+  ASSERT_TRUE(testing::AppendTickCsvRowsAtomically(server, csv, from_ts, to_ts,
+                                                   [](const std::string&) { return std::string("market:ticks"); })
+                  .ok());
 }
 
 // Publishes the CSV's rows of buckets before `buckets` (physics-publish, with
 // invalid ticks injected); the rest is for AppendRowsAtomically.
 void PublishEarlyBuckets(const RedisServer& server, const std::string& csv, int64_t buckets) {
-  std::string early;
-  for (const std::string& line : std::vector<std::string>(absl::StrSplit(csv, '\n', absl::SkipEmpty()))) {
-    int64_t ts = 0;
-    if (!absl::SimpleAtoi(line.substr(0, line.find_first_of(".,")), &ts) || ts < 1766318400 + buckets) {
-      absl::StrAppend(&early, line, "\n");
-    }
-  }
+  const std::string early = testing::TickCsvRowsBefore(csv, testing::kTickCsvFirstSecond + buckets);
   testing::TempDir dir = *testing::TempDir::Create();
   ASSERT_TRUE(testing::WriteFile(dir.File("early.csv"), early).ok());
   Process p = Spawn(kPublish, server, {"--to", "stream", "--csv", dir.File("early.csv"), "--rate", "0",

@@ -19,6 +19,11 @@ constexpr auto kRoundBlock = std::chrono::milliseconds(100);
 constexpr auto kDrainedFresh = std::chrono::milliseconds(10);
 // While a partition's Redis is unreachable, rounds are this far apart.
 constexpr auto kWaitingPause = std::chrono::milliseconds(20);
+// Following: a drained partition with entries pending counts once read this
+// long after the latest evidence that the leader wrote the loop ticks before
+// the next one (its acknowledgements of the partitions, one after another,
+// have landed by then).
+constexpr auto kFollowSettle = std::chrono::milliseconds(20);
 // FoldUpTo's ceiling that folds nothing: every partition just reads its next entry.
 constexpr int64_t kPeek = std::numeric_limits<int64_t>::min();
 
@@ -27,7 +32,7 @@ constexpr int64_t kPeek = std::numeric_limits<int64_t>::min();
 PartitionedStreamFeed::PartitionedStreamFeed(const redis::Config& config, StreamFeedOptions options,
                                              const redis::Partitioning& parts,
                                              const std::vector<int>& owned)
-    : config_(config), options_(std::move(options)) {
+    : config_(config), options_(std::move(options)), following_(options_.follow) {
   const std::string stream = config.Key(options_.key), dlq = config.Key(options_.key + ":dlq");
   for (const int p : owned) {
     StreamFeedOptions part = options_;
@@ -79,7 +84,7 @@ absl::StatusOr<PollResult> PartitionedStreamFeed::Poll(SteadyTime deadline, Tick
     std::optional<int64_t> next;
     for (Partition& part : partitions_) {
       const SteadyTime now = Clock::now();
-      if (!block && SkipDrained(part, now)) {
+      if (!following_ && !block && SkipDrained(part, now)) {
         drained = true;
         continue;
       }
@@ -92,9 +97,14 @@ absl::StatusOr<PollResult> PartitionedStreamFeed::Poll(SteadyTime deadline, Tick
           part.feed->FoldUpTo(open_.value_or(kPeek), read_until, sink, interrupted);
       if (!progress.ok()) return progress.status();
       part.drained_at.reset();
+      if (*progress != StreamFeed::Progress::kPast) part.past_at.reset();
       switch (*progress) {
         case StreamFeed::Progress::kPast:
           next = std::min(next.value_or(part.feed->next_bucket()), part.feed->next_bucket());
+          if (!part.past_at || part.past_bucket != part.feed->next_bucket()) {
+            part.past_at = Clock::now();
+            part.past_bucket = part.feed->next_bucket();
+          }
           break;
         case StreamFeed::Progress::kDrained:
           drained = true;
@@ -105,6 +115,21 @@ absl::StatusOr<PollResult> PartitionedStreamFeed::Poll(SteadyTime deadline, Tick
           waiting = true;
           break;
       }
+    }
+    if (following_) {
+      // A standby closes loop ticks on what the leader acknowledged only: its
+      // grace closes are not the standby's to guess (like one stream's).
+      const Follow follow = waiting ? Follow::kWait : FollowState();
+      if (follow == Follow::kSettled) {
+        if (open_) return Close();
+        open_ = next;
+        continue;
+      }
+      if (Clock::now() >= deadline) return PollResult::kIdle;
+      if (follow == Follow::kWait) {
+        interrupted.WaitUntil(std::min<SteadyTime>(deadline, Clock::now() + kFollowSettle));
+      }
+      continue;
     }
     if (!waiting) {
       if (open_ && (!drained || StreamFeed::GraceExpired(*open_, options_.hz, options_.grace))) {
@@ -145,6 +170,40 @@ PollResult PartitionedStreamFeed::Close() {
 
 void PartitionedStreamFeed::OnWritten() {
   for (Partition& part : partitions_) part.feed->OnWritten();
+}
+
+void PartitionedStreamFeed::Lead(std::function<bool()> still_leading) {
+  if (!following_) return;
+  following_ = false;
+  for (Partition& part : partitions_) {
+    part.feed->Lead(still_leading);  // asked before each read of the group
+    part.drained_at.reset();
+    part.past_at.reset();
+  }
+}
+
+bool PartitionedStreamFeed::derives_seq() const {
+  return std::all_of(partitions_.begin(), partitions_.end(),
+                     [](const Partition& part) { return part.feed->derives_seq(); });
+}
+
+PartitionedStreamFeed::Follow PartitionedStreamFeed::FollowState() const {
+  std::optional<SteadyTime> evidence;
+  for (const Partition& part : partitions_) {
+    if (part.past_at) evidence = std::max(evidence.value_or(*part.past_at), *part.past_at);
+  }
+  if (!evidence) return Follow::kWait;  // every partition drained: nothing says the leader moved on
+  bool read_again = false;
+  for (const Partition& part : partitions_) {
+    if (part.past_at) continue;
+    if (!part.drained_at) return Follow::kWait;
+    if (*part.drained_at <= *evidence) {
+      read_again = true;  // read before the evidence, in this round or an earlier one
+    } else if (!part.feed->nothing_pending() && *part.drained_at < *evidence + kFollowSettle) {
+      return Follow::kWait;  // entries pending, maybe of loop ticks written, their XACK on its way
+    }
+  }
+  return read_again ? Follow::kReadAgain : Follow::kSettled;
 }
 
 }  // namespace physics::feed

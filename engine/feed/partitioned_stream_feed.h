@@ -14,12 +14,17 @@
 //  - On a cluster each partition connects to the master serving its slot
 //    (Cluster::OpenMasterConnection, ROLE-checked), found again through a
 //    refreshed slot map after a lost connection or a redirection.
-// docs/engine.md, "### stream", has the names and the limits.
+//  - Standby (options.follow): every partition follows what its group
+//    acknowledged; a loop tick closes on the data only, once every
+//    partition is past it or drained by a read made after the evidence that
+//    the leader moved on (FollowState). Lead() leads every partition.
+// docs/engine.md, "### Partitioned streams", has the names and the limits.
 // Not thread-safe: polled by the tick thread.
 #ifndef PHYSICS_ENGINE_FEED_PARTITIONED_STREAM_FEED_H_
 #define PHYSICS_ENGINE_FEED_PARTITIONED_STREAM_FEED_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -35,8 +40,8 @@ namespace physics::feed {
 class PartitionedStreamFeed final : public Feed {
  public:
   // Reads the streams of `owned` partitions of `parts`, named after
-  // options.key. options.follow must be false (standby is not supported
-  // with partitioned streams). REQUIRES: `owned` non-empty.
+  // options.key; with options.follow every partition stands by until Lead().
+  // REQUIRES: `owned` non-empty.
   PartitionedStreamFeed(const redis::Config& config, StreamFeedOptions options,
                         const redis::Partitioning& parts, const std::vector<int>& owned);
   PartitionedStreamFeed(const PartitionedStreamFeed&) = delete;
@@ -47,6 +52,12 @@ class PartitionedStreamFeed final : public Feed {
   bool event_time() const override { return true; }
   // Every partition dead-letters and acknowledges what it holds.
   void OnWritten() override;
+  // Every partition becomes its group's consumer (pending take-over and
+  // catch-up per partition); each asks `still_leading` before it reads the
+  // group, and a lost lease holds the loop tick open (kWaiting).
+  void Lead(std::function<bool()> still_leading) override;
+  // True when every partition's stream was followed from its first entry.
+  bool derives_seq() const override;
 
  private:
   // A connection to the master now serving `slot` (on a cluster).
@@ -59,7 +70,21 @@ class PartitionedStreamFeed final : public Feed {
     // while nothing has been read from it since.
     std::optional<SteadyTime> drained_at = std::nullopt;
     long double drained_at_us = 0;
+    // Following: when it was first seen past (holding an entry of
+    // past_bucket, acknowledged, so the leader has written every loop tick
+    // before that bucket).
+    std::optional<SteadyTime> past_at = std::nullopt;
+    int64_t past_bucket = 0;
   };
+  // Following: whether the partitions tell where the leader's loop ticks
+  // end (kSettled): every partition is past, or drained by a read made after
+  // the latest evidence that the leader wrote the loop ticks before the next
+  // one, that found nothing pending in its group or came kFollowSettle after
+  // the evidence (the leader acknowledges partition by partition). Else
+  // whether the next round may read at once (kReadAgain: some were read
+  // before the evidence) or waits kFollowSettle first.
+  enum class Follow { kSettled, kReadAgain, kWait };
+  Follow FollowState() const;
   // Whether a round that does not block may skip reading `part` (drained):
   // read less than kDrainedFresh ago, and after the open bucket's grace
   // ended, so a close relies on what one stream's read would have seen then.
@@ -72,6 +97,7 @@ class PartitionedStreamFeed final : public Feed {
   std::optional<redis::Cluster> cluster_;  // redis-cluster:// only, opened on first use
   std::vector<Partition> partitions_;
   std::optional<int64_t> open_;  // the open loop tick's bucket
+  bool following_;               // options.follow, until Lead()
 };
 
 }  // namespace physics::feed

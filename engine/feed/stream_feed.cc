@@ -176,7 +176,7 @@ absl::StatusOr<bool> StreamFeed::Fetch(SteadyTime deadline) {
       }
     }
     if (replay_after_ >= follow_until_) {
-      absl::StatusOr<StreamId> until = group_.AcknowledgedUntil();
+      absl::StatusOr<StreamId> until = group_.AcknowledgedUntil(&follow_nothing_pending_);
       if (!until.ok()) return until.status();
       follow_until_ = *until;
     }
@@ -394,6 +394,8 @@ absl::StatusOr<StreamFeed::Progress> StreamFeed::FoldUpTo(int64_t ceiling, Stead
       if (!fatal.ok()) return fatal;
       return Progress::kWaiting;
     }
+    // As in Poll: a leader stalled past its lease takes nothing more.
+    if (phase_ == Phase::kLive && still_leading_ && !still_leading_()) return Progress::kWaiting;
     absl::StatusOr<bool> got = Fetch(deadline);
     if (!got.ok()) {
       ConnectionLost(got.status());

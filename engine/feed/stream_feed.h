@@ -99,16 +99,20 @@ class StreamFeed final : public Feed {
   enum class Progress {
     kPast,     // the next entry belongs to a later bucket: next_bucket()
     kDrained,  // a read that waited until the deadline brought nothing
-    kWaiting,  // Redis is unreachable (backing off), or shutdown was requested
+    kWaiting,  // Redis is unreachable (backing off), the lease is lost, or shutdown was requested
   };
   // Folds the entries of buckets up to `ceiling` (and older ones) into `sink`
   // and stops at the first entry of a later bucket, kept for the next call.
-  // Rejected entries are dead-lettered as by Poll. An error is fatal.
-  // REQUIRES: not following.
+  // Rejected entries are dead-lettered as by Poll. An error is fatal. While
+  // following, it reads what the group acknowledged and never waits: kDrained
+  // then means nothing more is acknowledged yet.
   absl::StatusOr<Progress> FoldUpTo(int64_t ceiling, SteadyTime deadline, TickSink& sink,
                                     const Interrupt& interrupted);
   // The bucket of the entry kept by FoldUpTo. REQUIRES: it returned kPast.
   int64_t next_bucket() const { return held_bucket_; }
+  // Following: whether the group had nothing pending when last asked how far
+  // it has acknowledged (every entry delivered to the leader was acknowledged).
+  bool nothing_pending() const { return follow_nothing_pending_; }
   // Ends the loop tick the caller closed: its entries are acknowledged by the
   // next OnWritten. True when it held entries not yet written.
   bool EndTick();
@@ -179,6 +183,7 @@ class StreamFeed final : public Feed {
 
   // Warm start, following and catching up.
   StreamId follow_until_;                      // the group acknowledged up to here
+  bool follow_nothing_pending_ = false;        // when follow_until_ was asked
   StreamId replay_until_;                      // the group's last-delivered-id
   StreamId replay_after_;                      // last entry replayed
   absl::flat_hash_set<StreamId> pending_;      // taken over at start

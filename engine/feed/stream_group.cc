@@ -82,7 +82,7 @@ absl::StatusOr<StreamId> StreamGroup::LastDeliveredId() {
       absl::StrCat("group ", options_.group, " of stream ", options_.key, " vanished"));
 }
 
-absl::StatusOr<StreamId> StreamGroup::AcknowledgedUntil() {
+absl::StatusOr<StreamId> StreamGroup::AcknowledgedUntil(bool* nothing_pending) {
   absl::StatusOr<StreamId> delivered = LastDeliveredId();
   if (!delivered.ok()) return delivered;
   // Summary form: [count, oldest id, newest id, [[consumer, count]...]].
@@ -90,7 +90,9 @@ absl::StatusOr<StreamId> StreamGroup::AcknowledgedUntil() {
   if (!pending.ok()) return pending.status();
   const redisReply* r = pending->get();
   if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) return Malformed("XPENDING");
-  if (r->element[1]->type != REDIS_REPLY_STRING) return *delivered;  // nothing pending
+  const bool none = r->element[1]->type != REDIS_REPLY_STRING;
+  if (nothing_pending != nullptr) *nothing_pending = none;
+  if (none) return *delivered;
   std::optional<StreamId> oldest = StreamId::Parse(redis::ReplyText(r->element[1]));
   if (!oldest) return Malformed("XPENDING");
   return std::min(*delivered, oldest->Previous());

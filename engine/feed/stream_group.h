@@ -58,7 +58,8 @@ class StreamGroup {
   // The newest id up to which every entry has been acknowledged by the group:
   // last-delivered-id, or just before the oldest pending entry (XINFO GROUPS,
   // XPENDING). Creates no consumer: a standby follows with this and Range.
-  absl::StatusOr<StreamId> AcknowledgedUntil();
+  // `*nothing_pending` (when given): whether no entry was pending.
+  absl::StatusOr<StreamId> AcknowledgedUntil(bool* nothing_pending = nullptr);
   // Whether every entry ever added is still in the stream (XINFO STREAM:
   // entries-added == length); false once anything was trimmed or deleted.
   absl::StatusOr<bool> HistoryComplete();

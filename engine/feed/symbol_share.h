@@ -11,9 +11,11 @@
 #ifndef PHYSICS_ENGINE_FEED_SYMBOL_SHARE_H_
 #define PHYSICS_ENGINE_FEED_SYMBOL_SHARE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "engine/feed/feed.h"
@@ -80,6 +82,8 @@ class ShareFeed final : public Feed {
   }
   bool event_time() const override { return inner_->event_time(); }
   void OnWritten() override { inner_->OnWritten(); }
+  void Lead(std::function<bool()> still_leading) override { inner_->Lead(std::move(still_leading)); }
+  bool derives_seq() const override { return inner_->derives_seq(); }
 
  private:
   std::unique_ptr<Feed> inner_;

@@ -1,8 +1,11 @@
 #include "tests/support/tick_csv.h"
 
 #include <cstdint>
+#include <optional>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace physics::testing {
 
@@ -36,6 +39,50 @@ std::string MakeTickCsv(int buckets, int* invalid_rows) {
     }
   }
   return csv;
+}
+
+namespace {
+
+// The epoch second a CSV line starts with (none for the header).
+std::optional<int64_t> SecondOf(const std::string& line) {
+  int64_t ts = 0;
+  if (!absl::SimpleAtoi(line.substr(0, line.find_first_of(".,")), &ts)) return std::nullopt;
+  return ts;
+}
+
+}  // namespace
+
+std::string TickCsvRowsBefore(const std::string& csv, int64_t ts) {
+  std::string out;
+  for (const std::string& line : std::vector<std::string>(absl::StrSplit(csv, '\n', absl::SkipEmpty()))) {
+    if (std::optional<int64_t> t = SecondOf(line); !t || *t < ts) absl::StrAppend(&out, line, "\n");
+  }
+  return out;
+}
+
+absl::Status AppendTickCsvRowsAtomically(const RedisServer& server, const std::string& csv, int64_t from_ts,
+                                         int64_t to_ts,
+                                         const std::function<std::string(const std::string&)>& stream_of) {
+  absl::StatusOr<redis::Connection> conn = server.Connect();
+  if (!conn.ok()) return conn.status();
+  if (absl::StatusOr<redis::Reply> r = conn->Command({"MULTI"}); !r.ok()) return r.status();
+  const char* kNames[] = {"timestamp", "symbol", "price", "size", "trades", "bid", "ask"};
+  for (const std::string& line : std::vector<std::string>(absl::StrSplit(csv, '\n', absl::SkipEmpty()))) {
+    const std::vector<std::string> cells = absl::StrSplit(line, ',');
+    const std::optional<int64_t> ts = SecondOf(line);
+    if (cells.size() != 7 || !ts || *ts < from_ts || *ts >= to_ts) continue;
+    std::vector<std::string> argv = {"XADD", stream_of(cells[1]), "*"};
+    for (size_t c = 0; c < cells.size(); ++c) {
+      argv.push_back(kNames[c]);
+      argv.push_back(cells[c]);
+    }
+    const std::vector<std::string_view> views(argv.begin(), argv.end());
+    if (absl::StatusOr<redis::Reply> r = conn->Command(views); !r.ok()) return r.status();
+  }
+  absl::StatusOr<redis::Reply> exec = conn->Command({"EXEC"});
+  if (!exec.ok()) return exec.status();
+  if ((*exec)->type != REDIS_REPLY_ARRAY) return absl::InternalError("EXEC aborted");
+  return absl::OkStatus();
 }
 
 }  // namespace physics::testing
