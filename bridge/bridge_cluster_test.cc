@@ -262,6 +262,57 @@ TEST_F(BridgeClusterStallTest, HealthzNamesAMasterThatDoesNotDeliver) {
   EXPECT_TRUE(Eventually([&] { return HealthStatus(port_, &body) == 200; }).ok()) << body;
 }
 
+// Masters without replicas, and a node timeout well beyond the test: a
+// killed master stays the master of its slots (nothing takes over, the
+// cluster stays up), and comes back on its own port.
+class BridgeClusterDownTest : public BridgeClusterTest {
+ protected:
+  BridgeClusterDownTest() {
+    cluster_options_.replicas_per_master = 0;
+    cluster_options_.node_timeout = absl::Seconds(30);
+  }
+};
+
+TEST_F(BridgeClusterDownTest, ABridgeStartedWhileAMasterIsDownServesTheOthersUntilItIsBack) {
+  const std::map<std::string, size_t> symbols = SymbolsOnEveryMaster(9);
+  const size_t down = symbols.begin()->second;
+  // A symbol whose partition is on the master about to go down and whose
+  // state key is on another one: the engine stores its state meanwhile (the
+  // SPUBLISH fails), so it must be read when that master's feed is back.
+  std::string stranded;
+  for (int i = 0; stranded.empty(); ++i) {
+    const std::string symbol = absl::StrCat("K", i);
+    if (MasterNode(PartitionSlot(symbol)) == down &&
+        MasterNode(redis::KeySlot(absl::StrCat("physics:state:", symbol))) != down) {
+      stranded = symbol;
+    }
+  }
+  const std::string address = absl::StrCat("127.0.0.1:", cluster_->node(down).port());
+  cluster_->node(down).Kill();
+
+  LaunchBridge();
+  std::string body;
+  EXPECT_TRUE(Eventually([&] {
+                return HealthStatus(port_, &body) == 503 && body.find(address) != std::string::npos;
+              }).ok())
+      << body << " should name " << address;
+  WsTestClient ws = Subscribed();
+  for (const auto& [symbol, node] : symbols) {
+    if (node != down) Deliver(ws, node, symbol, 1);
+  }
+  StoreState(stranded, 40);
+  EXPECT_EQ(HealthStatus(port_, &body), 503) << body;
+  EXPECT_NE(body.find(address), std::string::npos) << body << " should name " << address;
+
+  ASSERT_TRUE(cluster_->node(down).Start().ok());
+  ASSERT_TRUE(cluster_->WaitForClusterOk(absl::Seconds(30)).ok());
+  EXPECT_TRUE(Eventually([&] { return HealthStatus(port_, &body) == 200; }, absl::Seconds(30)).ok()) << body;
+  // The same client: the state stored meanwhile (primed), then every
+  // master's symbols live, seq moving on.
+  ExpectState(ws, stranded, 40);
+  for (const auto& [symbol, node] : symbols) Deliver(ws, node, symbol, 2);
+}
+
 TEST(BridgeClusterFlags, ABadPartitionCountIsRefusedInOneLine) {
   for (const char* bad : {"0", "1025", "x"}) {
     physics::testing::RunResult r =
