@@ -24,6 +24,10 @@ namespace {
 
 constexpr absl::Duration kConnectTimeout = absl::Milliseconds(500);
 constexpr absl::Duration kIoTimeout = absl::Seconds(2);
+// Subscribing again to a master whose last attempt failed: a stalled master
+// (its sockets accept, it never answers) holds the thread, and with it the
+// other masters' delivery, this long per attempt.
+constexpr absl::Duration kRetryIoTimeout = absl::Milliseconds(500);
 // The longest wait for messages before the thread looks at its other duties
 // anyway (canary requests and stop wake it at once; the heartbeat sets its
 // own deadline).
@@ -142,7 +146,11 @@ void ClusterSubscriber::Run() {
       SetDown(reason);
       connected_.store(true, std::memory_order_release);
       metrics_.redis_connected.store(1, std::memory_order_relaxed);
-      status = Serve(missing.empty() ? absl::InfiniteFuture() : absl::Now() + backoff.Next());
+      // At most a third of the thread's time goes to failed attempts: a
+      // refused connect costs nothing (every 100-250 ms), a stalled master
+      // its kRetryIoTimeout (every 1 s).
+      const absl::Duration retry = std::max(backoff.Next(), 2 * failed_attempts_);
+      status = Serve(missing.empty() ? absl::InfiniteFuture() : absl::Now() + retry);
       delivery_.Flush();
       if (status.ok()) continue;  // time to try the missing masters again
     }
@@ -217,13 +225,16 @@ absl::Status ClusterSubscriber::Sync() {
   // later (Run), and meanwhile the others deliver.
   absl::Status first_error;
   bool subscribed_any = false;
+  failed_attempts_ = absl::ZeroDuration();
   for (size_t i = 0; i < feeds_.size(); ++i) {
     if (feeds_[i].conn) continue;
+    const absl::Time start = absl::Now();
     absl::Status s = SubscribeFeed(feeds_[i]);
     if (s.ok()) {
       prime_needed_ = subscribed_any = true;
       continue;
     }
+    failed_attempts_ += absl::Now() - start;
     if (absl::IsCancelled(s) || absl::IsUnauthenticated(s) || absl::IsPermissionDenied(s)) return s;
     if (first_error.ok()) first_error = s;
     DropFeed(i, std::string(s.message()));
@@ -257,7 +268,8 @@ absl::Status ClusterSubscriber::Sync() {
 }
 
 absl::Status ClusterSubscriber::SubscribeFeed(MasterFeed& feed) {
-  absl::StatusOr<redis::Connection> conn = cluster_->OpenMasterConnection(feed.address, kConnectTimeout, kIoTimeout);
+  absl::StatusOr<redis::Connection> conn = cluster_->OpenMasterConnection(
+      feed.address, kConnectTimeout, feed.unreachable.empty() ? kIoTimeout : kRetryIoTimeout);
   if (!conn.ok()) return conn.status();
   // A master that restarted refuses reads (CLUSTERDOWN) until it has
   // rejoined: priming through it then would read nothing. Not reachable yet.

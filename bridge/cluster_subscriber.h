@@ -6,7 +6,9 @@
 // lost connection or an error reply makes it refresh the topology,
 // resubscribe what moved and re-prime every symbol; clients stay connected.
 // A master that cannot be subscribed is left without a feed (DownReason()
-// names it) while the others deliver, and is tried again every 100-250 ms.
+// names it) while the others deliver, and is tried again every 100-250 ms,
+// less often when the attempts take long (a stalled master): at most a
+// third of the thread's time goes to them.
 // Threads: one "bridge-redis" thread owns the Cluster and every subscriber
 // connection and waits on all of them with one poll(); RequestStop(),
 // RequestCanary(), DownReason() and CanaryMissing() may be called from any
@@ -124,6 +126,8 @@ class ClusterSubscriber final : public RedisFeed {
   redis::Heartbeat heartbeat_;  // written with Cluster::Command
   std::optional<redis::Cluster> cluster_;
   bool prime_needed_ = true;
+  // Time the last Sync spent on subscription attempts that failed.
+  absl::Duration failed_attempts_;
 
   // Owned by the subscriber thread, which reads them without the lock;
   // changed only under mu_, so ShutdownSockets() can reach the sockets and
