@@ -140,7 +140,7 @@ void ClusterSubscriber::Run() {
       const std::string reason = missing.empty() ? "" : absl::StrCat("Redis Cluster: ", missing);
       if (missing.empty()) backoff.Reset();
       if (reason != logged_reason) {
-        if (!reason.empty()) log::Warn(absl::StrCat(reason, "; delivering from the other masters, retrying"));
+        if (!reason.empty()) log::Warn(absl::StrCat(reason, "; retrying, clients stay connected"));
         logged_reason = reason;
       }
       SetDown(reason);
@@ -223,6 +223,7 @@ absl::Status ClusterSubscriber::Sync() {
   delivery_.router().SetShardedChannels(partition_channels_, std::move(canaries));
   // Every master we can reach gets its feed; one we cannot is tried again
   // later (Run), and meanwhile the others deliver.
+  const auto has_feed = [](const MasterFeed& f) { return f.conn.has_value(); };
   absl::Status first_error;
   bool subscribed_any = false;
   failed_attempts_ = absl::ZeroDuration();
@@ -240,7 +241,8 @@ absl::Status ClusterSubscriber::Sync() {
     DropFeed(i, std::string(s.message()));
   }
   if (!options_.channels.empty() &&
-      std::none_of(feeds_.begin(), feeds_.end(), [](const MasterFeed& f) { return f.conn && f.extra_channels; })) {
+      std::none_of(feeds_.begin(), feeds_.end(),
+                   [](const MasterFeed& f) { return f.conn && f.extra_channels; })) {
     for (size_t i = 0; i < feeds_.size(); ++i) {
       if (!feeds_[i].conn) continue;
       absl::Status s = SubscribeExtraChannels(feeds_[i]);
@@ -256,11 +258,11 @@ absl::Status ClusterSubscriber::Sync() {
     if (absl::Status s = Prime(); !s.ok()) return s;
     prime_needed_ = false;
   }
-  if (std::none_of(feeds_.begin(), feeds_.end(), [](const MasterFeed& f) { return f.conn.has_value(); })) {
+  if (std::none_of(feeds_.begin(), feeds_.end(), has_feed)) {
     return first_error.ok() ? absl::UnavailableError("no master serves a slot") : first_error;
   }
   if (subscribed_any) {  // a retry that changed nothing logs nothing
-    const size_t fed = std::count_if(feeds_.begin(), feeds_.end(), [](const MasterFeed& f) { return f.conn.has_value(); });
+    const size_t fed = std::count_if(feeds_.begin(), feeds_.end(), has_feed);
     log::Info(absl::StrCat("subscribed to ", partition_channels_.size(), " partition channels on ", fed, " of ",
                            feeds_.size(), " masters of ", config_.Describe()));
   }
@@ -275,9 +277,10 @@ absl::Status ClusterSubscriber::SubscribeFeed(MasterFeed& feed) {
   // rejoined: priming through it then would read nothing. Not reachable yet.
   absl::StatusOr<redis::Reply> info = conn->Command({"CLUSTER", "INFO"});
   if (!info.ok()) return info.status();
-  if (!redis::IsTextReply(info->get()) || ReplyText(info->get()).find("cluster_state:ok") == std::string_view::npos) {
-    return absl::UnavailableError(
-        absl::StrCat("Redis ", Describe(feed.address), ": its cluster_state is not ok (rejoining, or the cluster is down)"));
+  if (!redis::IsTextReply(info->get()) ||
+      ReplyText(info->get()).find("cluster_state:ok") == std::string_view::npos) {
+    return absl::UnavailableError(absl::StrCat("Redis ", Describe(feed.address),
+                                               ": its cluster_state is not ok (rejoining, or the cluster is down)"));
   }
   // One SSUBSCRIBE per channel: a call may only name channels of one slot.
   std::vector<std::string_view> argv = {"SSUBSCRIBE", feed.canary_channel};
@@ -321,7 +324,8 @@ void ClusterSubscriber::DropFeed(size_t i, std::string why) {
 std::string ClusterSubscriber::MissingFeeds() const {
   std::vector<std::string> missing;
   for (const MasterFeed& feed : feeds_) {
-    if (!feed.conn) missing.push_back(absl::StrCat("master ", Describe(feed.address), " not subscribed (", feed.unreachable, ")"));
+    if (feed.conn) continue;
+    missing.push_back(absl::StrCat("master ", Describe(feed.address), " not subscribed (", feed.unreachable, ")"));
   }
   if (missing.empty()) return "";
   return absl::StrCat(absl::StrJoin(missing, "; "), "; delivering from ", feeds_.size() - missing.size(), " of ",
