@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "bridge/testing/bridge_fixture.h"
 #include "engine/redis/config.h"
@@ -25,6 +26,7 @@ namespace physics::bridge::testing {
 namespace {
 
 using physics::testing::ClusterSet;
+using physics::testing::RedisServer;
 using physics::testing::Eventually;
 
 constexpr absl::Duration kWait = absl::Seconds(5);
@@ -260,6 +262,72 @@ TEST_F(BridgeClusterStallTest, HealthzNamesAMasterThatDoesNotDeliver) {
   EXPECT_NE(body.find(address), std::string::npos) << body << " should name " << address;
   ASSERT_TRUE(cluster_->node(stalled).Resume().ok());
   EXPECT_TRUE(Eventually([&] { return HealthStatus(port_, &body) == 200; }).ok()) << body;
+}
+
+// Masters without replicas, and a node timeout well beyond the test: a
+// killed or stopped master stays the master of its slots (nothing takes
+// over, the cluster stays up), and comes back on its own port.
+class BridgeClusterDownTest : public BridgeClusterTest {
+ protected:
+  BridgeClusterDownTest() {
+    cluster_options_.replicas_per_master = 0;
+    cluster_options_.node_timeout = absl::Seconds(30);
+  }
+
+  // Starts the bridge after take_down(node) stopped one master, checks that
+  // the others deliver and /healthz names it, then bring_back(node) and the
+  // same client gets that master's symbols too.
+  void ServesTheOthersUntilTheMasterIsBack(absl::FunctionRef<void(RedisServer&)> take_down,
+                                           absl::FunctionRef<void(RedisServer&)> bring_back) {
+    const std::map<std::string, size_t> symbols = SymbolsOnEveryMaster(9);
+    const size_t down = symbols.begin()->second;
+    // A symbol whose partition is on the master about to go down and whose
+    // state key is on another one: the engine stores its state meanwhile
+    // (the SPUBLISH fails), so it must be read when that master's feed is back.
+    std::string stranded;
+    for (int i = 0; stranded.empty(); ++i) {
+      const std::string symbol = absl::StrCat("K", i);
+      if (MasterNode(PartitionSlot(symbol)) == down &&
+          MasterNode(redis::KeySlot(absl::StrCat("physics:state:", symbol))) != down) {
+        stranded = symbol;
+      }
+    }
+    const std::string address = absl::StrCat("127.0.0.1:", cluster_->node(down).port());
+    take_down(cluster_->node(down));
+
+    LaunchBridge();
+    std::string body;
+    EXPECT_TRUE(Eventually([&] {
+                  return HealthStatus(port_, &body) == 503 && body.find(address) != std::string::npos;
+                }).ok())
+        << body << " should name " << address;
+    WsTestClient ws = Subscribed();
+    for (const auto& [symbol, node] : symbols) {
+      if (node != down) Deliver(ws, node, symbol, 1);
+    }
+    StoreState(stranded, 40);
+    EXPECT_EQ(HealthStatus(port_, &body), 503) << body;
+    EXPECT_NE(body.find(address), std::string::npos) << body << " should name " << address;
+
+    bring_back(cluster_->node(down));
+    ASSERT_TRUE(cluster_->WaitForClusterOk(absl::Seconds(30)).ok());
+    EXPECT_TRUE(Eventually([&] { return HealthStatus(port_, &body) == 200; }, absl::Seconds(30)).ok()) << body;
+    // The same client: the state stored meanwhile (primed), then every
+    // master's symbols live, seq moving on.
+    ExpectState(ws, stranded, 40);
+    for (const auto& [symbol, node] : symbols) Deliver(ws, node, symbol, 2);
+  }
+};
+
+TEST_F(BridgeClusterDownTest, ABridgeStartedWhileAMasterIsKilledServesTheOthersUntilItIsBack) {
+  ServesTheOthersUntilTheMasterIsBack([](RedisServer& node) { node.Kill(); },
+                                      [](RedisServer& node) { ASSERT_TRUE(node.Start().ok()); });
+}
+
+// A stopped process: connections are accepted (by the kernel) and never answered.
+TEST_F(BridgeClusterDownTest, ABridgeStartedWhileAMasterIsStoppedServesTheOthersUntilItResumes) {
+  ServesTheOthersUntilTheMasterIsBack([](RedisServer& node) { ASSERT_TRUE(node.Pause().ok()); },
+                                      [](RedisServer& node) { ASSERT_TRUE(node.Resume().ok()); });
 }
 
 TEST(BridgeClusterFlags, ABadPartitionCountIsRefusedInOneLine) {

@@ -24,6 +24,10 @@ namespace {
 
 constexpr absl::Duration kConnectTimeout = absl::Milliseconds(500);
 constexpr absl::Duration kIoTimeout = absl::Seconds(2);
+// Subscribing again to a master whose last attempt failed: a stalled master
+// (its sockets accept, it never answers) holds the thread, and with it the
+// other masters' delivery, this long per attempt.
+constexpr absl::Duration kRetryIoTimeout = absl::Milliseconds(500);
 // The longest wait for messages before the thread looks at its other duties
 // anyway (canary requests and stop wake it at once; the heartbeat sets its
 // own deadline).
@@ -63,9 +67,8 @@ std::string Describe(const redis::HostPort& node) { return absl::StrCat(node.hos
 }  // namespace
 
 bool ClusterSubscriber::MasterFeed::SameSubscriptions(const MasterFeed& other) const {
-  return address.host == other.address.host && address.port == other.address.port &&
-         partitions == other.partitions && canary_channel == other.canary_channel &&
-         extra_channels == other.extra_channels;
+  // extra_channels is not planned: it goes with the connection that has them.
+  return address == other.address && partitions == other.partitions && canary_channel == other.canary_channel;
 }
 
 ClusterSubscriber::ClusterSubscriber(redis::Config config, SubscriberOptions options,
@@ -121,7 +124,8 @@ void ClusterSubscriber::Run() {
   // Retried at least every 250 ms, as through Sentinel: an attempt costs a
   // CLUSTER SHARDS and a connect, and nothing tells us when a promoted
   // replica enters the slot map (with the default 5 s cap a killed master
-  // cost 6.3 s instead of 3-4 s).
+  // cost 6.3 s instead of 3-4 s). The same cadence for a master left
+  // without a feed while the others deliver.
   redis::Backoff backoff = redis::ReconnectBackoff(config_);
   // Logged once per state change, not at every retry of a long outage.
   std::string logged_reason;
@@ -130,18 +134,28 @@ void ClusterSubscriber::Run() {
     delivery_.Flush();
     const bool synced = status.ok();
     if (synced) {
-      backoff.Reset();
-      logged_reason.clear();
-      SetDown("");
+      // Masters without a feed: the others deliver meanwhile, /healthz names
+      // the missing ones, and they are tried again after the backoff.
+      const std::string missing = MissingFeeds();
+      const std::string reason = missing.empty() ? "" : absl::StrCat("Redis Cluster: ", missing);
+      if (missing.empty()) backoff.Reset();
+      if (reason != logged_reason) {
+        if (!reason.empty()) log::Warn(absl::StrCat(reason, "; retrying, clients stay connected"));
+        logged_reason = reason;
+      }
+      SetDown(reason);
       connected_.store(true, std::memory_order_release);
       metrics_.redis_connected.store(1, std::memory_order_relaxed);
-      log::Info(absl::StrCat("subscribed to ", partition_channels_.size(), " partition channels on ",
-                             feeds_.size(), " masters of ", config_.Describe()));
-      status = Serve();
+      // At most a third of the thread's time goes to failed attempts: a
+      // refused connect costs nothing (every 100-250 ms), a stalled master
+      // its kRetryIoTimeout (every 1 s).
+      const absl::Duration retry = std::max(backoff.Next(), 2 * failed_attempts_);
+      status = Serve(missing.empty() ? absl::InfiniteFuture() : absl::Now() + retry);
       delivery_.Flush();
-      connected_.store(false, std::memory_order_release);
-      metrics_.redis_connected.store(0, std::memory_order_relaxed);
+      if (status.ok()) continue;  // time to try the missing masters again
     }
+    connected_.store(false, std::memory_order_release);
+    metrics_.redis_connected.store(0, std::memory_order_relaxed);
     if (stopping()) return;
     if (synced) metrics_.redis_reconnects.fetch_add(1, std::memory_order_relaxed);
     const std::string reason = absl::StrCat("Redis Cluster: ", std::string(status.message()));
@@ -181,7 +195,6 @@ absl::Status ClusterSubscriber::Sync() {
     if (!canary.ok()) return canary.status();
     next[i].canary_channel = *canary;
     canaries.push_back(*std::move(canary));
-    next[i].extra_channels = i == 0 && !options_.channels.empty();
   }
   absl::StatusOr<std::vector<std::vector<int>>> by_master =
       redis::PartitionsByMaster(partitioning_, *cluster_, config_);
@@ -191,13 +204,16 @@ absl::Status ClusterSubscriber::Sync() {
   {
     absl::MutexLock lock(&mu_);
     if (stop_) return absl::CancelledError("stopping");
-    // Subscriptions that did not move are kept: no gap on them.
     for (MasterFeed& feed : next) {
       for (MasterFeed& old : feeds_) {
-        if (old.conn && old.conn->ok() && old.SameSubscriptions(feed)) {
+        if (!old.SameSubscriptions(feed)) continue;
+        // Subscriptions that did not move are kept: no gap on them.
+        if (old.conn && old.conn->ok()) {
           feed.conn = std::move(old.conn);
+          feed.extra_channels = old.extra_channels;
           old.conn.reset();
         }
+        feed.unreachable = old.unreachable;
       }
     }
     retired.swap(feeds_);
@@ -205,23 +221,67 @@ absl::Status ClusterSubscriber::Sync() {
   }
   retired.clear();  // closes their sockets, outside the lock
   delivery_.router().SetShardedChannels(partition_channels_, std::move(canaries));
-  for (MasterFeed& feed : feeds_) {
-    if (feed.conn) continue;
-    prime_needed_ = true;
-    if (absl::Status s = SubscribeFeed(feed); !s.ok()) return s;
+  // Every master we can reach gets its feed; one we cannot is tried again
+  // later (Run), and meanwhile the others deliver.
+  const auto has_feed = [](const MasterFeed& f) { return f.conn.has_value(); };
+  absl::Status first_error;
+  bool subscribed_any = false;
+  failed_attempts_ = absl::ZeroDuration();
+  for (size_t i = 0; i < feeds_.size(); ++i) {
+    if (feeds_[i].conn) continue;
+    const absl::Time start = absl::Now();
+    absl::Status s = SubscribeFeed(feeds_[i]);
+    if (s.ok()) {
+      prime_needed_ = subscribed_any = true;
+      continue;
+    }
+    failed_attempts_ += absl::Now() - start;
+    if (absl::IsCancelled(s) || absl::IsUnauthenticated(s) || absl::IsPermissionDenied(s)) return s;
+    if (first_error.ok()) first_error = s;
+    DropFeed(i, std::string(s.message()));
+  }
+  if (!options_.channels.empty() &&
+      std::none_of(feeds_.begin(), feeds_.end(),
+                   [](const MasterFeed& f) { return f.conn && f.extra_channels; })) {
+    for (size_t i = 0; i < feeds_.size(); ++i) {
+      if (!feeds_[i].conn) continue;
+      absl::Status s = SubscribeExtraChannels(feeds_[i]);
+      if (s.ok()) break;
+      if (first_error.ok()) first_error = s;
+      DropFeed(i, std::string(s.message()));
+    }
   }
   // Subscribed first, then read the stored states: anything published in
   // between arrives through the subscriptions, and SeqTracker drops
   // whichever copy of a state comes second.
-  if (!prime_needed_) return absl::OkStatus();
-  if (absl::Status s = Prime(); !s.ok()) return s;
-  prime_needed_ = false;
+  if (prime_needed_) {
+    if (absl::Status s = Prime(); !s.ok()) return s;
+    prime_needed_ = false;
+  }
+  if (std::none_of(feeds_.begin(), feeds_.end(), has_feed)) {
+    return first_error.ok() ? absl::UnavailableError("no master serves a slot") : first_error;
+  }
+  if (subscribed_any) {  // a retry that changed nothing logs nothing
+    const size_t fed = std::count_if(feeds_.begin(), feeds_.end(), has_feed);
+    log::Info(absl::StrCat("subscribed to ", partition_channels_.size(), " partition channels on ", fed, " of ",
+                           feeds_.size(), " masters of ", config_.Describe()));
+  }
   return absl::OkStatus();
 }
 
 absl::Status ClusterSubscriber::SubscribeFeed(MasterFeed& feed) {
-  absl::StatusOr<redis::Connection> conn = cluster_->OpenMasterConnection(feed.address, kConnectTimeout, kIoTimeout);
+  absl::StatusOr<redis::Connection> conn = cluster_->OpenMasterConnection(
+      feed.address, kConnectTimeout, feed.unreachable.empty() ? kIoTimeout : kRetryIoTimeout);
   if (!conn.ok()) return conn.status();
+  // A master that restarted refuses reads (CLUSTERDOWN) until it has
+  // rejoined: priming through it then would read nothing. Not reachable yet.
+  absl::StatusOr<redis::Reply> info = conn->Command({"CLUSTER", "INFO"});
+  if (!info.ok()) return info.status();
+  if (!redis::IsTextReply(info->get()) ||
+      ReplyText(info->get()).find("cluster_state:ok") == std::string_view::npos) {
+    return absl::UnavailableError(absl::StrCat("Redis ", Describe(feed.address),
+                                               ": its cluster_state is not ok (rejoining, or the cluster is down)"));
+  }
   // One SSUBSCRIBE per channel: a call may only name channels of one slot.
   std::vector<std::string_view> argv = {"SSUBSCRIBE", feed.canary_channel};
   if (absl::Status s = delivery_.Subscribe(*conn, argv); !s.ok()) return s;
@@ -229,39 +289,84 @@ absl::Status ClusterSubscriber::SubscribeFeed(MasterFeed& feed) {
     argv = {"SSUBSCRIBE", partition_channels_[p]};
     if (absl::Status s = delivery_.Subscribe(*conn, argv); !s.ok()) return s;
   }
-  if (feed.extra_channels) {
-    const PushRouter& router = delivery_.router();
-    if (!router.exact_channels().empty()) {
-      argv = {"SUBSCRIBE"};
-      argv.insert(argv.end(), router.exact_channels().begin(), router.exact_channels().end());
-      if (absl::Status s = delivery_.Subscribe(*conn, argv); !s.ok()) return s;
-    }
-    if (!router.patterns().empty()) {
-      argv = {"PSUBSCRIBE"};
-      argv.insert(argv.end(), router.patterns().begin(), router.patterns().end());
-      if (absl::Status s = delivery_.Subscribe(*conn, argv); !s.ok()) return s;
-    }
-  }
   absl::MutexLock lock(&mu_);
   if (stop_) return absl::CancelledError("stopping");
   feed.conn = *std::move(conn);
+  feed.extra_channels = false;
+  feed.unreachable.clear();
   return absl::OkStatus();
+}
+
+absl::Status ClusterSubscriber::SubscribeExtraChannels(MasterFeed& feed) {
+  const PushRouter& router = delivery_.router();
+  std::vector<std::string_view> argv;
+  if (!router.exact_channels().empty()) {
+    argv = {"SUBSCRIBE"};
+    argv.insert(argv.end(), router.exact_channels().begin(), router.exact_channels().end());
+    if (absl::Status s = delivery_.Subscribe(*feed.conn, argv); !s.ok()) return s;
+  }
+  if (!router.patterns().empty()) {
+    argv = {"PSUBSCRIBE"};
+    argv.insert(argv.end(), router.patterns().begin(), router.patterns().end());
+    if (absl::Status s = delivery_.Subscribe(*feed.conn, argv); !s.ok()) return s;
+  }
+  feed.extra_channels = true;
+  return absl::OkStatus();
+}
+
+void ClusterSubscriber::DropFeed(size_t i, std::string why) {
+  absl::MutexLock lock(&mu_);
+  feeds_[i].conn.reset();
+  feeds_[i].extra_channels = false;
+  feeds_[i].unreachable = std::move(why);
+}
+
+std::string ClusterSubscriber::MissingFeeds() const {
+  std::vector<std::string> missing;
+  for (const MasterFeed& feed : feeds_) {
+    if (feed.conn) continue;
+    missing.push_back(absl::StrCat("master ", Describe(feed.address), " not subscribed (", feed.unreachable, ")"));
+  }
+  if (missing.empty()) return "";
+  return absl::StrCat(absl::StrJoin(missing, "; "), "; delivering from ", feeds_.size() - missing.size(), " of ",
+                      feeds_.size(), " masters");
+}
+
+bool ClusterSubscriber::OnMissingMaster(std::string_view key) const {
+  const int shard = cluster_->MasterOf(redis::KeySlot(key));
+  if (shard == redis::ClusterTopology::kNoOwner) return false;
+  const redis::HostPort& master = cluster_->topology().shards[shard].master;
+  return std::any_of(feeds_.begin(), feeds_.end(),
+                     [&](const MasterFeed& f) { return !f.conn && f.address == master; });
 }
 
 absl::Status ClusterSubscriber::Prime() {
   const std::string match = config_.Key(absl::StrCat(std::string(schema::kStateKeyPrefix), "*"));
   const size_t prefix_size = config_.Key(schema::kStateKeyPrefix).size();
   redis::KeySpace keyspace(*cluster_);
-  return keyspace.Scan(match, [&](std::span<const std::string> keys) {
+  const auto on_page = [&](std::span<const std::string> keys) {
     return keyspace.Values(keys, [&](size_t i, const redisReply* value) {
       if (value->type != REDIS_REPLY_STRING) return;  // expired meanwhile, or not a string
       delivery_.ForwardStored(std::string_view(keys[i]).substr(prefix_size), redis::ReplyText(value));
     });
-  });
+  };
+  // Every master with a feed: a symbol's state key is on the master of the
+  // key's slot, not its partition channel's, so a new feed's symbols may be
+  // stored anywhere. A master without a feed is scanned once it has one.
+  for (size_t i = 0; i < feeds_.size(); ++i) {
+    if (!feeds_[i].conn) continue;
+    if (absl::Status s = keyspace.ScanMaster(i, match, on_page); !s.ok()) {
+      if (absl::IsCancelled(s) || stopping()) return absl::CancelledError("stopping");
+      DropFeed(i, absl::StrCat("reading its stored states: ", s.message()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ClusterSubscriber::RepairSymbol(const std::string& symbol) {
   const std::string key = config_.Key(absl::StrCat(std::string(schema::kStateKeyPrefix), symbol));
+  // Read when that master has a feed again (Prime).
+  if (OnMissingMaster(key)) return absl::OkStatus();
   absl::StatusOr<redis::Reply> value = cluster_->Command(key, {"GET", key});
   if (!value.ok()) return value.status();
   if ((*value)->type == REDIS_REPLY_STRING) delivery_.ForwardStored(symbol, ReplyText(value->get()));
@@ -281,6 +386,7 @@ absl::Status ClusterSubscriber::ServeCanaries() {
   for (const uint64_t id : ids) {
     const std::string payload = absl::StrCat(id);
     for (size_t i = 0; i < feeds_.size(); ++i) {
+      if (!feeds_[i].conn) continue;  // named by DownReason() meanwhile
       const std::string& channel = feeds_[i].canary_channel;
       SetCanaryLeg(id, i, Leg::kPublishing);
       absl::StatusOr<redis::Reply> r = cluster_->Command(channel, {"SPUBLISH", channel, payload});
@@ -306,8 +412,9 @@ bool ClusterSubscriber::SetCanaryLeg(uint64_t id, size_t feed, PendingCanary::Le
 
 absl::Status ClusterSubscriber::MaybeHeartbeat() {
   const redis::Heartbeat::Clock::time_point now = redis::Heartbeat::Clock::now();
-  if (!heartbeat_.Due(now)) return absl::OkStatus();
   const std::string& key = heartbeat_.key();
+  // Written again once its master has a feed (DownReason() names it meanwhile).
+  if (!heartbeat_.Due(now) || OnMissingMaster(key)) return absl::OkStatus();
   const std::string ttl = absl::StrCat(redis::Heartbeat::kTtl.count());
   absl::StatusOr<redis::Reply> r = cluster_->Command(key, {"SET", key, "1", "EX", ttl});
   if (!r.ok()) return r.status();
@@ -318,7 +425,9 @@ absl::Status ClusterSubscriber::MaybeHeartbeat() {
 absl::Status ClusterSubscriber::WaitReadable(absl::Duration wait) {
   std::vector<pollfd> fds;
   fds.reserve(feeds_.size() + 1);
-  for (MasterFeed& feed : feeds_) fds.push_back({feed.conn->raw()->fd, POLLIN, 0});
+  for (MasterFeed& feed : feeds_) {
+    if (feed.conn) fds.push_back({feed.conn->raw()->fd, POLLIN, 0});
+  }
   fds.push_back({wake_fd_, POLLIN, 0});
   const int ms = static_cast<int>(absl::ToInt64Milliseconds(wait));
   if (poll(fds.data(), fds.size(), ms) < 0 && errno != EINTR) {
@@ -364,19 +473,23 @@ absl::Status ClusterSubscriber::Drain(size_t i) {
   return absl::OkStatus();
 }
 
-absl::Status ClusterSubscriber::Serve() {
+absl::Status ClusterSubscriber::Serve(absl::Time resync_at) {
   for (;;) {
     if (stopping()) return absl::CancelledError("stopping");
+    if (absl::Now() >= resync_at) return absl::OkStatus();
     if (absl::Status s = ServeCanaries(); !s.ok()) return s;
     if (absl::Status s = MaybeHeartbeat(); !s.ok()) return s;
     const auto now = redis::Heartbeat::Clock::now();
-    const absl::Duration wait =
-        heartbeat_.Due(now) ? absl::ZeroDuration()
-                            : std::min(absl::FromChrono(heartbeat_.next_due() - now), kMaxIdleWait);
-    if (absl::Status s = WaitReadable(wait); !s.ok()) return s;
+    absl::Duration wait = std::min(kMaxIdleWait, resync_at - absl::Now());
+    if (!OnMissingMaster(heartbeat_.key())) {
+      wait = heartbeat_.Due(now) ? absl::ZeroDuration()
+                                 : std::min(absl::FromChrono(heartbeat_.next_due() - now), wait);
+    }
+    if (absl::Status s = WaitReadable(std::max(wait, absl::ZeroDuration())); !s.ok()) return s;
     // Every master's waiting replies (hiredis may hold some already read),
     // then the batch goes out.
     for (size_t i = 0; i < feeds_.size(); ++i) {
+      if (!feeds_[i].conn) continue;
       if (absl::Status s = Drain(i); !s.ok()) return s;
     }
     delivery_.Flush();

@@ -5,6 +5,10 @@
 // client. A `sunsubscribe` (the slot moved, or its master failed over), a
 // lost connection or an error reply makes it refresh the topology,
 // resubscribe what moved and re-prime every symbol; clients stay connected.
+// A master that cannot be subscribed is left without a feed (DownReason()
+// names it) while the others deliver, and is tried again every 100-250 ms,
+// less often when the attempts take long (a stalled master): at most a
+// third of the thread's time goes to them.
 // Threads: one "bridge-redis" thread owns the Cluster and every subscriber
 // connection and waits on all of them with one poll(); RequestStop(),
 // RequestCanary(), DownReason() and CanaryMissing() may be called from any
@@ -54,13 +58,17 @@ class ClusterSubscriber final : public RedisFeed {
 
  private:
   // One master's subscription: what it should carry and its connection
-  // (nullopt until subscribed, or after it lost a channel).
+  // (nullopt until subscribed, after it lost a channel, or while its master
+  // cannot be reached: `unreachable` says why).
   struct MasterFeed {
     redis::HostPort address;
     std::vector<int> partitions;  // whose channel's slot this master serves
     std::string canary_channel;   // [ns:]physics-bridge:canary:<id>:{tag}, a slot of this master
-    bool extra_channels = false;  // also the --channels (plain pub/sub is cluster-wide)
+    // Also the --channels: plain pub/sub is cluster-wide, so one reachable
+    // master's connection carries them.
+    bool extra_channels = false;
     std::optional<redis::Connection> conn;
+    std::string unreachable;  // the last subscription attempt's error; "" once subscribed
 
     bool SameSubscriptions(const MasterFeed& other) const;
   };
@@ -75,11 +83,24 @@ class ClusterSubscriber final : public RedisFeed {
   void ShutdownSockets() override ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Opens the Cluster or refreshes its topology, plans the feeds, keeps those
   // whose master and channels did not change, (re)subscribes the others, then
-  // primes when anything was (re)subscribed since the last prime.
+  // primes when anything was (re)subscribed since the last prime. A master
+  // that cannot be subscribed (or scanned) is left without a feed; an error
+  // only when no master has one (or credentials are refused).
   absl::Status Sync();
   absl::Status SubscribeFeed(MasterFeed& feed);
-  // Reads and handles messages until an error, a sunsubscribe or a stop request.
-  absl::Status Serve();
+  // SUBSCRIBE / PSUBSCRIBE to the --channels on `feed`'s connection.
+  absl::Status SubscribeExtraChannels(MasterFeed& feed);
+  // Leaves feed i without a connection, for `why`.
+  void DropFeed(size_t i, std::string why);
+  // "" when every master has a feed, else the masters without one and why.
+  std::string MissingFeeds() const;
+  // Whether `key`'s slot is served by a master without a feed (its commands
+  // would fail or wait: they are skipped until it is back and primed).
+  bool OnMissingMaster(std::string_view key) const;
+  // Reads and handles messages until an error, a sunsubscribe or a stop
+  // request (an error status), or until `resync_at` (OK: time to try the
+  // masters without a feed again).
+  absl::Status Serve(absl::Time resync_at);
   // Waits until a subscriber socket or the wake fd is readable, or `wait` passed.
   absl::Status WaitReadable(absl::Duration wait);
   // Handles the replies waiting on feed i (at most a batch's worth).
@@ -105,6 +126,8 @@ class ClusterSubscriber final : public RedisFeed {
   redis::Heartbeat heartbeat_;  // written with Cluster::Command
   std::optional<redis::Cluster> cluster_;
   bool prime_needed_ = true;
+  // Time the last Sync spent on subscription attempts that failed.
+  absl::Duration failed_attempts_;
 
   // Owned by the subscriber thread, which reads them without the lock;
   // changed only under mu_, so ShutdownSockets() can reach the sockets and

@@ -69,6 +69,19 @@ void BridgeTest::TearDown() {
 
 void BridgeTest::StartBridge(std::vector<std::string> args,
                              std::vector<std::pair<std::string, std::string>> env) {
+  LaunchBridge(std::move(args), std::move(env));
+  if (HasFatalFailure()) return;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    absl::StatusOr<HttpResponse> health = HttpRequest(port_, "GET", "/healthz");
+    if (health.ok() && health->status == 200) return;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  FAIL() << "bridge never became healthy: " << bridge_->ReadStderr();
+}
+
+void BridgeTest::LaunchBridge(std::vector<std::string> args,
+                              std::vector<std::pair<std::string, std::string>> env) {
   std::vector<std::string> argv = {PHYSICS_BRIDGE_BIN, "--listen", "127.0.0.1:0", "--redis-url",
                                    RedisUrl()};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -90,12 +103,6 @@ void BridgeTest::StartBridge(std::vector<std::string> args,
     }
   }
   ASSERT_NE(port_, 0) << bridge_->ReadStderr();
-  while (absl::Now() < deadline) {
-    absl::StatusOr<HttpResponse> health = HttpRequest(port_, "GET", "/healthz");
-    if (health.ok() && health->status == 200) return;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  FAIL() << "bridge never became healthy: " << bridge_->ReadStderr();
 }
 
 void BridgeTest::SetState(std::string_view symbol, int64_t seq, double price, std::string_view ns) {

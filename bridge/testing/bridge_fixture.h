@@ -46,6 +46,10 @@ class BridgeTest : public ::testing::Test {
   // environment variables, waits for its port and until /healthz answers 200.
   void StartBridge(std::vector<std::string> args = {},
                    std::vector<std::pair<std::string, std::string>> env = {});
+  // The same without waiting for /healthz: only until it listens (a bridge
+  // started while Redis is partly down).
+  void LaunchBridge(std::vector<std::string> args = {},
+                    std::vector<std::pair<std::string, std::string>> env = {});
 
   // SET physics:state:{symbol}, with an optional namespace prefix.
   void SetState(std::string_view symbol, int64_t seq, double price, std::string_view ns = "");
