@@ -137,6 +137,9 @@ void ClusterPipeline::Assign(Cluster& cluster) {
     Destination* d = DestinationFor(cluster, p);
     if (d == nullptr) {
       Fail(p.unit, absl::StrCat("slot ", unit.slot, " is served by no master"), false);
+      // The map was read between a master's failure and its replica's
+      // promotion: read it again (rate-limited) or the slot stays orphaned.
+      events_.refresh = true;
       continue;
     }
     d->sent.push_back({p.unit, d->pipeline.size(), unit.commands + (p.asking ? 1 : 0)});
