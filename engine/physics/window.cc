@@ -22,49 +22,23 @@ size_t LowerBound(const double* values, size_t n, double x) {
   return static_cast<size_t>(base - values) + (*base < x ? 1 : 0);
 }
 
-// Moves the entries of `arrays` (parallel, same length) so that the entry at
-// `from` leaves and a new one lands in sorted position `to` (an index into the
-// array as it was with the old entry still present), shifting only the range
-// between the two. Returns the index where the caller writes the new entry.
-template <size_t N>
-size_t ShiftBetween(double* const (&arrays)[N], size_t from, size_t to) {
-  if (to > from) {
-    for (double* a : arrays) {
-      std::memmove(a + from, a + from + 1, (to - from - 1) * sizeof(double));
-    }
-    return to - 1;
-  }
-  for (double* a : arrays) {
-    std::memmove(a + to + 1, a + to, (from - to) * sizeof(double));
-  }
-  return to;
-}
-
-// Opens a hole at sorted position `to` of arrays holding `n` entries.
-template <size_t N>
-size_t ShiftOpen(double* const (&arrays)[N], size_t n, size_t to) {
-  for (double* a : arrays) {
-    std::memmove(a + to + 1, a + to, (n - to) * sizeof(double));
-  }
-  return to;
-}
-
-// Puts `added` in sorted position in arrays[0] (holding `n` sorted entries),
+// Puts `added` in sorted position in `sorted` (holding `n` entries),
 // replacing one entry equal to `evicted` when `evict` (any equal entry will
-// do: equal values are indistinguishable), and moves the parallel arrays'
-// entries alike. Returns the index of the new entry, where the caller writes
-// the other arrays' values.
-template <size_t N>
-size_t InsertSorted(double* const (&arrays)[N], size_t n, bool evict, double evicted, double added) {
-  double* const sorted = arrays[0];
-  const size_t to = LowerBound(sorted, n, added);
-  const size_t at = evict ? ShiftBetween(arrays, LowerBound(sorted, n, evicted), to) : ShiftOpen(arrays, n, to);
-  sorted[at] = added;
-  return at;
+// do: equal values are indistinguishable). Moves only the entries between
+// the two positions.
+void InsertSorted(double* sorted, size_t n, bool evict, double evicted, double added) {
+  size_t to = LowerBound(sorted, n, added);
+  if (!evict) {
+    std::memmove(sorted + to + 1, sorted + to, (n - to) * sizeof(double));
+  } else if (const size_t from = LowerBound(sorted, n, evicted); to > from) {
+    // `to` counted the evicted entry, which leaves from below.
+    std::memmove(sorted + from, sorted + from + 1, (to - from - 1) * sizeof(double));
+    --to;
+  } else {
+    std::memmove(sorted + to + 1, sorted + to, (from - to) * sizeof(double));
+  }
+  sorted[to] = added;
 }
-
-// ln|r|, with -inf for r == 0 (never read: zero returns are not tail data).
-double LogAbs(double r) { return std::log(std::fabs(r)); }
 
 }  // namespace
 
@@ -73,8 +47,7 @@ Window::Window(size_t capacity, std::pmr::memory_resource* memory)
       prices_(capacity, memory),
       returns_(capacity, memory),
       sorted_prices_(capacity, memory),
-      sorted_returns_(capacity, memory),
-      sorted_log_abs_(capacity, memory) {
+      sorted_returns_(capacity, memory) {
   assert(capacity >= 1);
 }
 
@@ -100,17 +73,6 @@ void Window::Prefetch() const {
   };
   prefetch(sorted_prices_.data(), 0, n);
   prefetch(sorted_returns_.data(), 0, n);
-  // Of ln|r| a compute reads only the two ends (the Hill estimator's top
-  // tenth, HillTailIndex); the middle is touched only by Push's shift, which
-  // streams. A line fetched for nothing costs as much as a needed one: the
-  // CPU keeps only a few misses in flight.
-  const size_t tail = n / 10 + kLine;
-  if (2 * tail >= n) {
-    prefetch(sorted_log_abs_.data(), 0, n);
-  } else {
-    prefetch(sorted_log_abs_.data(), 0, tail);
-    prefetch(sorted_log_abs_.data(), n - tail, n);
-  }
   __builtin_prefetch(prices_.data() + head_, 1, 3);
   __builtin_prefetch(returns_.data() + Wrap(head_ + 1, capacity_), 1, 3);
 }
@@ -141,8 +103,7 @@ void Window::Push(const Observation& obs) {
 }
 
 void Window::UpdateSortedPrices(bool evict, double evicted, double added) {
-  double* const arrays[1] = {sorted_prices_.data()};
-  InsertSorted(arrays, size_, evict, evicted, added);
+  InsertSorted(sorted_prices_.data(), size_, evict, evicted, added);
 }
 
 // Call after UpdateSortedPrices: a resum reads the sorted prices.
@@ -159,9 +120,7 @@ void Window::UpdatePriceSum(bool evict, double evicted, double added) {
 }
 
 void Window::UpdateSortedReturns(bool evict, double evicted, double added) {
-  double* const arrays[2] = {sorted_returns_.data(), sorted_log_abs_.data()};
-  const size_t at = InsertSorted(arrays, returns_size(), evict, evicted, added);
-  sorted_log_abs_[at] = LogAbs(added);
+  InsertSorted(sorted_returns_.data(), returns_size(), evict, evicted, added);
 }
 
 }  // namespace physics

@@ -22,9 +22,8 @@ struct Observation {
 
 // The last `capacity` observations of one symbol. Besides the price ring it
 // keeps the n-1 log returns r_i = ln(p_i / p_(i-1)) in a ring, and ascending
-// sorted copies of the prices and the returns (with ln|r| stored beside each
-// sorted return), updated by one memmove per Push between the evicted and the
-// inserted positions. Only the latest volume and trade count are kept: the
+// sorted copies of the prices and the returns, updated by one memmove per
+// Push between the evicted and the inserted positions. Only the latest volume and trade count are kept: the
 // vector uses no older ones.
 //
 // Example:
@@ -49,8 +48,8 @@ class Window {
   // O(log n) plus one memmove per sorted array; never allocates.
   void Push(const Observation& obs);
   // Asks the CPU to start loading what the next Push() and a compute read
-  // (the sorted prices and returns, the ends of ln|r| the tail index reads,
-  // and the ring slots that leave), without waiting: call
+  // (the sorted prices and returns and the ring slots that leave), without
+  // waiting: call
   // it for the next symbol before working on this one, so a loop tick that
   // finds the windows out of cache overlaps their loading with work.
   void Prefetch() const;
@@ -82,13 +81,9 @@ class Window {
   std::span<const double> sorted_prices() const {
     return {sorted_prices_.data(), size_};
   }
-  // The window's log returns, ascending, and ln|r| of each (same index;
-  // -inf for r == 0). Valid until the next Push or Clear.
+  // The window's log returns, ascending. Valid until the next Push or Clear.
   std::span<const double> sorted_returns() const {
     return {sorted_returns_.data(), returns_size()};
-  }
-  std::span<const double> sorted_log_abs_returns() const {
-    return {sorted_log_abs_.data(), returns_size()};
   }
 
  private:
@@ -120,7 +115,6 @@ class Window {
   std::pmr::vector<double> returns_;         // ring, parallel to prices_
   std::pmr::vector<double> sorted_prices_;   // first size_ entries valid
   std::pmr::vector<double> sorted_returns_;  // first returns_size() entries valid
-  std::pmr::vector<double> sorted_log_abs_;  // ln|r| beside sorted_returns_
   CompensatedSum price_sum_;
   size_t pushes_since_resum_ = 0;  // resummed when it reaches capacity_
 };
