@@ -133,14 +133,11 @@ void SymbolBook::Encode(SymbolState& s, const physics::PhysicsVector& v) {
   f.seq = s.seq;
   f.timestamp = s.timestamp;
   s.state_json.clear();
-  schema::AppendStateJson(f, s.state_json);
-
-  char iso[schema::kIso8601MicrosLength];
-  schema::FormatIso8601Micros(s.timestamp, iso);
-  char alpha[schema::kJsonNumberBufferSize];
+  const schema::StateJsonTexts texts = schema::AppendStateJson(f, s.state_json);
+  s.price_text = texts.price;
   s.event_json.clear();
-  schema::AppendEventJson(s.symbol, std::string_view(iso, sizeof(iso)), s.seq,
-                          schema::FormatJsonNumber(v.alpha, alpha), s.state_json, s.event_json);
+  schema::AppendEventJson(s.symbol, texts.timestamp.In(s.state_json), s.seq,
+                          texts.alpha.In(s.state_json), s.state_json, s.event_json);
 }
 
 void SymbolBook::RaiseSeqs(absl::flat_hash_map<std::string, int64_t> stored) {

@@ -21,6 +21,7 @@
 #include "engine/physics/huge_page_memory.h"
 #include "engine/physics/vector.h"
 #include "engine/physics/window.h"
+#include "engine/schema/state_message.h"
 #include "engine/schema/timestamp.h"
 
 namespace physics::loop {
@@ -52,6 +53,8 @@ struct SymbolState {
   bool unwritten = false;
   std::string state_json;
   std::string event_json;
+  // The price's text inside state_json, which the snapshot repeats.
+  schema::TextSpan price_text;
 };
 
 struct BookCounters {

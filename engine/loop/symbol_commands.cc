@@ -12,7 +12,8 @@ SnapshotHSet::SnapshotHSet(const SymbolState& s) {
   const std::string_view bid = std::isnan(s.bid) ? "" : schema::FormatJsonNumber(s.bid, bid_);
   const std::string_view ask = std::isnan(s.ask) ? "" : schema::FormatJsonNumber(s.ask, ask_);
   const auto seconds_end = std::to_chars(seconds_, seconds_ + sizeof(seconds_), s.timestamp / 1'000'000).ptr;
-  argv_ = {"HSET", s.snapshot_key, "price", schema::FormatJsonNumber(s.price, price_), "volume",
+  // The state's own price text (formatted once, and the same price).
+  argv_ = {"HSET", s.snapshot_key, "price", s.price_text.In(s.state_json), "volume",
            schema::FormatJsonNumber(s.volume, volume_), "bid", bid, "ask", ask, "timestamp",
            std::string_view(seconds_, static_cast<size_t>(seconds_end - seconds_))};
 }

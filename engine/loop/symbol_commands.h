@@ -31,7 +31,9 @@ struct Argv {
 };
 
 // HSET [ns:]market:snapshot:{SYM} price P volume V bid B ask A timestamp T:
-// the numbers are formatted into this object, so it is neither copied nor moved.
+// P is the text of the price in the symbol's encoded state; the other numbers
+// are formatted into this object, so it is neither copied nor moved.
+// REQUIRES: `s` has been encoded (SymbolBook::CloseTick).
 class SnapshotHSet {
  public:
   explicit SnapshotHSet(const SymbolState& s);
@@ -40,7 +42,7 @@ class SnapshotHSet {
   std::span<const std::string_view> view() const { return argv_; }
 
  private:
-  char price_[schema::kJsonNumberBufferSize], volume_[schema::kJsonNumberBufferSize];
+  char volume_[schema::kJsonNumberBufferSize];
   char bid_[schema::kJsonNumberBufferSize], ask_[schema::kJsonNumberBufferSize];
   char seconds_[schema::kJsonNumberBufferSize];
   std::array<std::string_view, 12> argv_;

@@ -15,9 +15,15 @@ void AppendNumberMember(std::string& out, std::string_view member, Number value)
   AppendJsonNumber(out, value);
 }
 
+// The text appended to `out` since it held `from` bytes.
+TextSpan Since(const std::string& out, size_t from) {
+  return {static_cast<uint32_t>(from), static_cast<uint32_t>(out.size() - from)};
+}
+
 }  // namespace
 
-void AppendStateJson(const StateFields& state, std::string& out) {
+StateJsonTexts AppendStateJson(const StateFields& state, std::string& out) {
+  StateJsonTexts texts;
   AppendNumberMember(out, "{\"mass\":", state.mass);
   AppendNumberMember(out, ",\"momentum\":", state.momentum);
   AppendNumberMember(out, ",\"friction\":", state.friction);
@@ -25,12 +31,21 @@ void AppendStateJson(const StateFields& state, std::string& out) {
   AppendNumberMember(out, ",\"nash_dist\":", state.nash_dist);
   out.append(",\"regime\":");
   AppendJsonPlainString(out, state.regime);
-  AppendNumberMember(out, ",\"alpha_coefficient\":", state.alpha);
-  AppendNumberMember(out, ",\"price\":", state.price);
+  out.append(",\"alpha_coefficient\":");
+  size_t from = out.size();
+  AppendJsonNumber(out, state.alpha);
+  texts.alpha = Since(out, from);
+  out.append(",\"price\":");
+  from = out.size();
+  AppendJsonNumber(out, state.price);
+  texts.price = Since(out, from);
   AppendNumberMember(out, ",\"seq\":", state.seq);
   out.append(",\"timestamp\":\"");
+  from = out.size();
   AppendIso8601Micros(state.timestamp, out);
+  texts.timestamp = Since(out, from);
   out.append("\"}");
+  return texts;
 }
 
 void AppendEventJson(std::string_view symbol, std::string_view timestamp_iso, int64_t seq,

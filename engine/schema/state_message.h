@@ -35,10 +35,26 @@ struct StateFields {
   EpochMicros timestamp = 0;
 };
 
+// A piece of text inside a string, by position (stays valid when the string
+// reallocates).
+struct TextSpan {
+  uint32_t offset = 0;
+  uint32_t size = 0;
+  std::string_view In(std::string_view text) const { return text.substr(offset, size); }
+};
+
+// Where AppendStateJson wrote the texts that the event and the snapshot
+// repeat byte for byte, so they are formatted once. Offsets into `out`.
+struct StateJsonTexts {
+  TextSpan alpha;      // the number of "alpha_coefficient"
+  TextSpan price;      // the number of "price"
+  TextSpan timestamp;  // the ISO 8601 text of "timestamp", without quotes
+};
+
 // Appends the physics:state JSON object, fields in SPEC order:
 // {"mass":..,"momentum":..,"friction":..,"entropy":..,"nash_dist":..,
 //  "regime":"..","alpha_coefficient":..,"price":..,"seq":..,"timestamp":".."}
-void AppendStateJson(const StateFields& state, std::string& out);
+StateJsonTexts AppendStateJson(const StateFields& state, std::string& out);
 
 // Appends the state_update event around an already-encoded state object:
 // {"event":"PHYSICS_UPDATE","symbol":S,"timestamp":T,"seq":N,

@@ -30,6 +30,16 @@ TEST(StateMessage, StateMatchesSpecShape) {
             R"("timestamp":"2025-12-21T12:00:00.123456Z"})");
 }
 
+// The event and the snapshot repeat these texts from the state, so they must
+// point at exactly the numbers and the timestamp, also after other text.
+TEST(StateMessage, ReportsWhereAlphaPriceAndTimestampWereWritten) {
+  std::string out = "prefix";
+  const StateJsonTexts texts = AppendStateJson(SpyState(), out);
+  EXPECT_EQ(texts.alpha.In(out), "2.8");
+  EXPECT_EQ(texts.price.In(out), "450.32");
+  EXPECT_EQ(texts.timestamp.In(out), "2025-12-21T12:00:00.123456Z");
+}
+
 TEST(StateMessage, NeverWritesNanOrInfinity) {
   StateFields s = SpyState();
   s.mass = NAN;

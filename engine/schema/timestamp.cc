@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -138,15 +139,23 @@ absl::StatusOr<EpochMicros> EpochMicrosFromSeconds(double seconds) {
 void FormatIso8601Micros(EpochMicros micros, char* out) {
   const int64_t days = micros / kMicrosPerDay;
   int64_t rest = micros % kMicrosPerDay;
-  int64_t year;
-  unsigned month, day;
-  CivilFromDays(days, year, month, day);
+  // The date changes once a day while the engine formats every state's
+  // timestamp: each thread keeps the last one it wrote.
+  thread_local int64_t cached_days = -1;
+  thread_local char cached_date[10];
+  if (days != cached_days) {
+    int64_t year;
+    unsigned month, day;
+    CivilFromDays(days, year, month, day);
+    WriteDigits(cached_date, year, 4);
+    cached_date[4] = '-';
+    WriteDigits(cached_date + 5, month, 2);
+    cached_date[7] = '-';
+    WriteDigits(cached_date + 8, day, 2);
+    cached_days = days;
+  }
+  std::memcpy(out, cached_date, sizeof(cached_date));
   const int64_t second_of_day = rest / kMicrosPerSecond;
-  WriteDigits(out, year, 4);
-  out[4] = '-';
-  WriteDigits(out + 5, month, 2);
-  out[7] = '-';
-  WriteDigits(out + 8, day, 2);
   out[10] = 'T';
   WriteDigits(out + 11, second_of_day / 3600, 2);
   out[13] = ':';

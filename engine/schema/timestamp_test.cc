@@ -20,6 +20,23 @@ TEST(Timestamp, FormatsIsoWithMicroseconds) {
   EXPECT_EQ(out, "2000-02-29T00:00:00.000001Z");
 }
 
+// The date part is kept from the last call: crossing midnight either way
+// must still give each timestamp its own date.
+TEST(Timestamp, FormatsTheRightDateAcrossMidnightBothWays) {
+  const EpochMicros midnight = kNoon + 12LL * 3600 * 1'000'000;  // 2025-12-22T00:00:00Z
+  const std::pair<EpochMicros, const char*> cases[] = {
+      {midnight - 1, "2025-12-21T23:59:59.999999Z"},
+      {midnight, "2025-12-22T00:00:00.000000Z"},
+      {midnight - 1, "2025-12-21T23:59:59.999999Z"},
+      {midnight + 86'400'000'000LL * 10, "2026-01-01T00:00:00.000000Z"},
+  };
+  for (const auto& [t, expected] : cases) {
+    std::string out;
+    AppendIso8601Micros(t, out);
+    EXPECT_EQ(out, expected);
+  }
+}
+
 TEST(Timestamp, ParsesEpochSecondsExactly) {
   EXPECT_EQ(*ParseTimestamp("1766318400"), kNoon);
   EXPECT_EQ(*ParseTimestamp("1766318400.123456"), kNoon + 123456);
