@@ -14,9 +14,13 @@ struct TailIndex {
   double alpha = 0;       // 0 when m < 20, else min(1/h, 10), 10 when h == 0
 };
 
-// `sorted` ascending. Only the k+1 largest |r| are read: O(k + log n) with
-// one log call per 8 of the top k (the window keeps no ln|r|: a sorted copy
-// of them would cost a third more memory traffic per update than the calls).
+// `sorted` ascending, of which the first `negatives` are < 0 and the last
+// `positives` are > 0. Only the k+1 largest |r| are read: O(k + log k) with
+// one log call in all (the window keeps no ln|r|: a sorted copy of them
+// would cost a third more memory traffic per update than the work here).
+TailIndex HillTailIndex(std::span<const double> sorted, size_t negatives, size_t positives);
+
+// The same, counting the negatives and positives by binary search.
 TailIndex HillTailIndex(std::span<const double> sorted);
 
 }  // namespace physics

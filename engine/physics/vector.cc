@@ -156,7 +156,7 @@ PhysicsVector Calculator::Compute(const Window& w) const {
     const double sigma = PopulationStd(prices, mean);
     if (sigma > kFlatSigma) v.nash_dist = (p - PriceMode(prices, bin_terms_[n])) / sigma;
   }
-  const TailIndex tail = HillTailIndex(w.sorted_returns());
+  const TailIndex tail = HillTailIndex(w.sorted_returns(), w.negative_returns(), w.positive_returns());
   v.alpha = tail.alpha;
   v.regime = RegimeOf(tail.tail_count, tail.alpha);
   return v;

@@ -55,6 +55,8 @@ void Window::Clear() {
   size_ = 0;
   head_ = 0;
   latest_ = Observation{0.0, 0.0, 0.0};
+  negative_returns_ = 0;
+  positive_returns_ = 0;
   price_sum_ = CompensatedSum();
   pushes_since_resum_ = 0;
 }
@@ -121,6 +123,12 @@ void Window::UpdatePriceSum(bool evict, double evicted, double added) {
 
 void Window::UpdateSortedReturns(bool evict, double evicted, double added) {
   InsertSorted(sorted_returns_.data(), returns_size(), evict, evicted, added);
+  if (evict) {
+    negative_returns_ -= evicted < 0 ? 1 : 0;
+    positive_returns_ -= evicted > 0 ? 1 : 0;
+  }
+  negative_returns_ += added < 0 ? 1 : 0;
+  positive_returns_ += added > 0 ? 1 : 0;
 }
 
 }  // namespace physics

@@ -85,6 +85,11 @@ class Window {
   std::span<const double> sorted_returns() const {
     return {sorted_returns_.data(), returns_size()};
   }
+  // How many of the log returns are below and above 0 (the rest are 0), kept
+  // by Push: where the negatives end and the positives begin in
+  // sorted_returns(), without a search. O(1).
+  size_t negative_returns() const { return negative_returns_; }
+  size_t positive_returns() const { return positive_returns_; }
 
  private:
   static size_t Wrap(size_t i, size_t n) { return i >= n ? i - n : i; }
@@ -115,6 +120,8 @@ class Window {
   std::pmr::vector<double> returns_;         // ring, parallel to prices_
   std::pmr::vector<double> sorted_prices_;   // first size_ entries valid
   std::pmr::vector<double> sorted_returns_;  // first returns_size() entries valid
+  size_t negative_returns_ = 0;
+  size_t positive_returns_ = 0;
   CompensatedSum price_sum_;
   size_t pushes_since_resum_ = 0;  // resummed when it reaches capacity_
 };

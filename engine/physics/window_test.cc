@@ -73,6 +73,10 @@ TEST(Window, SortedViewsEqualAFreshSortAfterEveryPush) {
       for (size_t i = 0; i < w.returns_size(); ++i) returns.push_back(w.log_return(i));
       ASSERT_EQ(AsVector(w.sorted_prices()), Sorted(prices)) << "step " << step;
       ASSERT_EQ(AsVector(w.sorted_returns()), Sorted(returns)) << "step " << step;
+      ASSERT_EQ(w.negative_returns(),
+                static_cast<size_t>(std::ranges::count_if(returns, [](double r) { return r < 0; })));
+      ASSERT_EQ(w.positive_returns(),
+                static_cast<size_t>(std::ranges::count_if(returns, [](double r) { return r > 0; })));
     }
   }
 }
