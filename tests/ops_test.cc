@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "engine/redis/partition.h"
 #include "gtest/gtest.h"
 #include "tests/support/eventually.h"
 #include "tests/support/files.h"
@@ -344,6 +345,24 @@ TEST_F(StatusTest, NamesTheLeaderOfEachEngineShard) {
   const RunResult json = Status({"--json"});
   EXPECT_TRUE(absl::StrContains(json.out, R"("leader_0_2":"host-1")")) << json.out;
   EXPECT_TRUE(absl::StrContains(json.out, R"("leader_1_2":"host-2")")) << json.out;
+}
+
+// `--shard` engines on one server dead-letter into their partitions' DLQs
+// (docs/SPEC.md §2); those count as much as the one stream's.
+TEST_F(StatusTest, WarnsNamingAPartitionDlqThatHoldsEntriesOnOneServer) {
+  const std::string dlq = redis::Partitioning(24).Stream("market:ticks:dlq", redis::Partitioning(24).Of("SPY"));
+  ASSERT_EQ(dlq, "market:ticks:dlq:{62}");  // the name docs/operations.md gives
+  ASSERT_TRUE(redis_.Run({"XADD", dlq, "*", "raw", "{}", "error", "price: missing"}).ok());
+  ASSERT_TRUE(redis_.Run({"XADD", "market:ticks:dlq", "*", "raw", "{}", "error", "price: missing"}).ok());
+  const RunResult r = StatusUntil([](const RunResult& r) { return absl::StrContains(r.out, "WARN  dlq"); },
+                                  {"--check", "dlq"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "24 partition DLQs market:ticks:dlq:{TAG}: 2 rejected ticks")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "inspect with XRANGE market:ticks:dlq, market:ticks:dlq:{62} - + COUNT 10"))
+      << r.out;
+  // The partitions a deployment uses are its own: with 4, SPY's DLQ is another key.
+  const RunResult four = Status({"--check", "dlq", "--partitions", "4"});
+  EXPECT_TRUE(absl::StrContains(four.out, "4 partition DLQs market:ticks:dlq:{TAG}: 1 rejected tick")) << four.out;
 }
 
 TEST_F(StatusTest, FailsNamingTheCauseWhenRedisIsDown) {

@@ -111,7 +111,7 @@ std::vector<CheckResult> RunClusterChecks(const redis::Config& cfg, const std::s
 }
 
 std::vector<CheckResult> RunChecks(const redis::Config& cfg, const std::set<std::string>& selected,
-                                   const StatusOptions& options) {
+                                   const StatusOptions& options, int partitions) {
   std::vector<CheckResult> results;
   const auto want = [&](const char* name) { return selected.count(name) > 0; };
   absl::StatusOr<redis::Connection> conn = redis::Connection::Open(cfg, options.timeout, options.timeout);
@@ -136,7 +136,7 @@ std::vector<CheckResult> RunChecks(const redis::Config& cfg, const std::set<std:
   redis::KeySpace keyspace(*conn);
   RunKeyChecks(keyspace, cfg, selected, options, results);
   if (want("subscribers")) results.push_back(CheckSubscribers(*conn, cfg));
-  if (want("dlq")) results.push_back(CheckDeadLetters(keyspace, cfg, options));
+  if (want("dlq")) results.push_back(CheckDeadLetters(keyspace, cfg, options, partitions));
   return results;
 }
 
@@ -163,7 +163,8 @@ int Main(int argc, char** argv) {
                    absl::StrCat("which checks to run: all, or a comma list of ", absl::StrJoin(kCheckNames, ",")),
                    [](std::string_view v) { return ParseCheckList(v).status(); });
   flags.AddChecked("partitions", &partitions_text,
-                   "redis-cluster:// only: the partition count the engines and bridges use (their --partitions)",
+                   "the partition count the engines, bridges and publishers use (their --partitions): the dlq\n"
+                   "check sums every partition's DLQ (a cluster's, or --shard engines' on one server)",
                    [](std::string_view v) { return redis::ParsePartitions(v).status(); });
   flags.AddBool("json", &json, "print one JSON object instead of lines");
   flags.AddString("bridge-url", &options.bridge_url,
@@ -177,7 +178,8 @@ int Main(int argc, char** argv) {
                "WARN when the oldest physics:state timestamp is older, seconds");
   flags.AddInt("max-snapshot-ttl", &options.max_snapshot_ttl_seconds, 1, INT32_MAX,
                "WARN when a market:snapshot TTL is outside (0, this], seconds");
-  flags.AddInt("max-dlq", &options.max_dlq, 0, INT64_MAX, "WARN when market:ticks:dlq holds more entries");
+  flags.AddInt("max-dlq", &options.max_dlq, 0, INT64_MAX,
+               "WARN when market:ticks:dlq and the partition DLQs hold more entries");
   if (std::optional<int> code = flags.Parse(argc, argv)) return *code;
 
   absl::StatusOr<redis::Config> config = cli::ResolveRedisConfig(flags, redis_url, key_namespace);
@@ -189,10 +191,10 @@ int Main(int argc, char** argv) {
   }
   options.timeout = absl::Seconds(timeout_seconds);
 
+  const int partitions = *redis::ParsePartitions(partitions_text);
   const std::vector<CheckResult> results =
-      config->uses_cluster()
-          ? RunClusterChecks(*config, *ParseCheckList(checks), options, *redis::ParsePartitions(partitions_text))
-          : RunChecks(*config, *ParseCheckList(checks), options);
+      config->uses_cluster() ? RunClusterChecks(*config, *ParseCheckList(checks), options, partitions)
+                             : RunChecks(*config, *ParseCheckList(checks), options, partitions);
   const std::string target = cli::DescribeTarget(*config);
   const bool color = !json && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
   std::cout << (json ? JsonReport(target, results) : HumanReport(target, results, color)) << std::flush;

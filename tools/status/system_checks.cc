@@ -267,10 +267,8 @@ CheckResult CheckDeadLetters(redis::KeySpace& keyspace, const redis::Config& cfg
   CheckResult c{.name = "dlq"};
   const std::string key = cfg.Key(kDeadLetterStream);
   std::vector<std::string> keys = {key};
-  if (partitions > 0) {
-    const redis::Partitioning parts(partitions);
-    for (int p = 0; p < partitions; ++p) keys.push_back(parts.Stream(key, p));
-  }
+  const redis::Partitioning parts(partitions);
+  for (int p = 0; p < partitions; ++p) keys.push_back(parts.Stream(key, p));
   int64_t n = 0;
   std::vector<std::string> holding;  // keys with entries
   for (const std::string& k : keys) {
@@ -284,8 +282,8 @@ CheckResult CheckDeadLetters(redis::KeySpace& keyspace, const redis::Config& cfg
     if ((*r)->integer > 0) holding.push_back(k);
   }
   c.Add("length", n);
-  c.message = absl::StrCat(key, partitions > 0 ? absl::StrCat(" and ", partitions, " partition DLQs ", key, ":{TAG}") : "",
-                           ": ", n, n == 1 ? " rejected tick" : " rejected ticks");
+  c.message = absl::StrCat(key, " and ", partitions, " partition DLQs ", key, ":{TAG}: ", n,
+                           n == 1 ? " rejected tick" : " rejected ticks");
   if (n > options.max_dlq) {
     c.Raise(Level::kWarn, absl::StrCat("more than ", options.max_dlq, ": inspect with XRANGE ",
                                        holding.empty() ? key : absl::StrJoin(holding, ", "),

@@ -50,11 +50,13 @@ CheckResult CheckSnapshots(redis::KeySpace& keyspace, const redis::Config& cfg,
 // "subscribers": PUBSUB NUMSUB state_update. WARN when nobody listens.
 CheckResult CheckSubscribers(redis::Connection& conn, const redis::Config& cfg);
 
-// "dlq": XLEN market:ticks:dlq and, with `partitions` > 0 (a cluster), of
-// every partition's market:ticks:dlq:{TAG} (docs/SPEC.md §2), summed. WARN
-// above options.max_dlq entries, naming the keys that hold them.
+// "dlq": XLEN market:ticks:dlq and of every partition's
+// market:ticks:dlq:{TAG} (docs/SPEC.md §2; the stream feed's DLQs on a
+// cluster and of `--shard` engines on one server), summed. WARN above
+// options.max_dlq entries, naming the keys that hold them. REQUIRES:
+// partitions >= 1.
 CheckResult CheckDeadLetters(redis::KeySpace& keyspace, const redis::Config& cfg,
-                             const StatusOptions& options, int partitions = 0);
+                             const StatusOptions& options, int partitions);
 
 }  // namespace physics::ops
 
