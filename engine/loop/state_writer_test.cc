@@ -7,8 +7,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/loop/symbol_book.h"
+#include "engine/schema/json_writer.h"
 #include "gtest/gtest.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/sentinel_set.h"
@@ -124,6 +126,33 @@ TEST(StateWriter, PublishesFollowTheirStatesInTransactionsOf128AndSnapshotsFollo
   EXPECT_EQ(Summarize(names), Summarize(expected));
   EXPECT_EQ(writer.counters().error_replies, 0);
   EXPECT_EQ(writer.counters().commands, 2 * (4 * kSymbols + 6));
+}
+
+// The snapshot's price is the text of the state's (formatted once): both
+// equal the tick's price, also after a later tick re-encodes the state with
+// a price of another length.
+TEST(StateWriter, TheSnapshotRepeatsTheStatesPriceExactly) {
+  RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  SymbolBook book(100, "");
+  StateWriter writer(server.config(), WriterOptions{});
+  for (const double price : {101.0, 450.31999999999999, 0.1 + 0.2}) {
+    schema::Tick t;
+    t.symbol = "SPY";
+    t.price = price;
+    t.size = 10;
+    t.trades = 1;
+    t.timestamp = 1766318400LL * 1'000'000;
+    book.Accept(t);
+    book.CloseTick();
+    ASSERT_TRUE(writer.Flush(book).ok());
+    char text[schema::kJsonNumberBufferSize];
+    const std::string expected(schema::FormatJsonNumber(price, text));
+    EXPECT_EQ(server.String({"HGET", "market:snapshot:SPY", "price"}), expected);
+    EXPECT_TRUE(absl::StrContains(server.String({"GET", "physics:state:SPY"}),
+                                  absl::StrCat("\"price\":", expected, ",")))
+        << server.String({"GET", "physics:state:SPY"});
+  }
 }
 
 TEST(StateWriter, AnErrorInsideATransactionIsReportedAndTheStoresStand) {
