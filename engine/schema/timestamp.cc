@@ -141,7 +141,7 @@ void FormatIso8601Micros(EpochMicros micros, char* out) {
   int64_t rest = micros % kMicrosPerDay;
   // The date changes once a day while the engine formats every state's
   // timestamp: each thread keeps the last one it wrote.
-  thread_local int64_t cached_days = -1;
+  thread_local int64_t cached_days = INT64_MIN;  // no day: the first call fills it
   thread_local char cached_date[10];
   if (days != cached_days) {
     int64_t year;
