@@ -7,17 +7,20 @@
 namespace physics::schema {
 namespace {
 
-// Appends `member` (the separator and the quoted key, e.g. ",\"mass\":")
-// and the number: one append per part, as the hot path wants.
-template <typename Number>
-void AppendNumberMember(std::string& out, std::string_view member, Number value) {
-  out.append(member);
-  AppendJsonNumber(out, value);
-}
-
 // The text appended to `out` since it held `from` bytes.
 TextSpan Since(const std::string& out, size_t from) {
   return {static_cast<uint32_t>(from), static_cast<uint32_t>(out.size() - from)};
+}
+
+// Appends `member` (the separator and the quoted key, e.g. ",\"mass\":")
+// and the number: one append per part, as the hot path wants. Returns where
+// the number went.
+template <typename Number>
+TextSpan AppendNumberMember(std::string& out, std::string_view member, Number value) {
+  out.append(member);
+  const size_t from = out.size();
+  AppendJsonNumber(out, value);
+  return Since(out, from);
 }
 
 }  // namespace
@@ -31,17 +34,11 @@ StateJsonTexts AppendStateJson(const StateFields& state, std::string& out) {
   AppendNumberMember(out, ",\"nash_dist\":", state.nash_dist);
   out.append(",\"regime\":");
   AppendJsonPlainString(out, state.regime);
-  out.append(",\"alpha_coefficient\":");
-  size_t from = out.size();
-  AppendJsonNumber(out, state.alpha);
-  texts.alpha = Since(out, from);
-  out.append(",\"price\":");
-  from = out.size();
-  AppendJsonNumber(out, state.price);
-  texts.price = Since(out, from);
+  texts.alpha = AppendNumberMember(out, ",\"alpha_coefficient\":", state.alpha);
+  texts.price = AppendNumberMember(out, ",\"price\":", state.price);
   AppendNumberMember(out, ",\"seq\":", state.seq);
   out.append(",\"timestamp\":\"");
-  from = out.size();
+  const size_t from = out.size();
   AppendIso8601Micros(state.timestamp, out);
   texts.timestamp = Since(out, from);
   out.append("\"}");
