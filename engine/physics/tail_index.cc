@@ -63,14 +63,6 @@ double SumLogRatios(const double* values, size_t count, double threshold) {
 
 }  // namespace
 
-TailIndex HillTailIndex(std::span<const double> sorted) {
-  const size_t negatives = static_cast<size_t>(
-      std::lower_bound(sorted.begin(), sorted.end(), 0.0) - sorted.begin());
-  const size_t positives = static_cast<size_t>(
-      sorted.end() - std::upper_bound(sorted.begin(), sorted.end(), 0.0));
-  return HillTailIndex(sorted, negatives, positives);
-}
-
 TailIndex HillTailIndex(std::span<const double> sorted, size_t neg, size_t pos) {
   const size_t n = sorted.size();
   // Negative returns [0, neg) have |r| descending in i; positive ones

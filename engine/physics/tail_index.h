@@ -20,8 +20,6 @@ struct TailIndex {
 // would cost a third more memory traffic per update than the work here).
 TailIndex HillTailIndex(std::span<const double> sorted, size_t negatives, size_t positives);
 
-// The same, counting the negatives and positives by binary search.
-TailIndex HillTailIndex(std::span<const double> sorted);
 
 }  // namespace physics
 

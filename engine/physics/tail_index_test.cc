@@ -16,7 +16,11 @@ std::vector<double> Prepare(std::vector<double> r) {
   return r;
 }
 
-TailIndex Hill(const std::vector<double>& sorted) { return HillTailIndex(sorted); }
+TailIndex Hill(const std::vector<double>& sorted) {
+  const auto negatives = std::ranges::count_if(sorted, [](double r) { return r < 0; });
+  const auto positives = std::ranges::count_if(sorted, [](double r) { return r > 0; });
+  return HillTailIndex(sorted, static_cast<size_t>(negatives), static_cast<size_t>(positives));
+}
 
 // docs/SPEC.md §5.6 the textbook way: sort |r| > 0 descending, mean ln(x_i / x_(k+1)).
 double NaiveAlpha(const std::vector<double>& r) {
